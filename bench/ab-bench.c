@@ -51,6 +51,7 @@ static struct options {
 	const char *config;	/* configuration name recorded in the output */
 	const char *out;	/* output file, NULL for stdout */
 	bool markers;		/* wrap the JSON in marker lines */
+	bool xen_markers;	/* bracket each benchmark with a traced hypercall */
 	char **only;		/* benchmark names to run, NULL-terminated; NULL: all */
 } opt = { .reps = 5, .target_ms = 50, .file_bytes = 4L << 20 };
 
@@ -494,6 +495,46 @@ static void read_counters(struct counters *c)
 	c->minflt = (double)(self.ru_minflt + kids.ru_minflt);
 }
 
+/* ------------------------------------------------------------ Xen markers */
+
+/*
+ * Under Xen, -x brackets the timed repetitions of each benchmark with a
+ * marker hypercall issued through /dev/xen/privcmd: xen_version with a
+ * command number no Xen knows (it fails with -ENOSYS or -EPERM, harmlessly),
+ * which xentrace records with its arguments (TRC_PV_HYPERCALL_V2).  bench/
+ * ab-xtcount, reading xentrace's stream in dom0, counts the hypercalls and
+ * traps between a benchmark's two markers.  The layout is Linux's uapi
+ * <xen/privcmd.h>, spelled out so the build needs no Xen headers.
+ */
+struct privcmd_hypercall {
+	uint64_t op;
+	uint64_t arg[5];
+};
+#define IOCTL_PRIVCMD_HYPERCALL _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
+#define HYPERVISOR_xen_version 17
+#define XEN_MARKER_BASE 0x0ab00000u	/* | bench index << 4 | phase */
+#define XEN_MARKER_BEGIN 1u
+#define XEN_MARKER_END 2u
+
+static int privcmd_fd = -1;
+
+static void open_privcmd(void)
+{
+	privcmd_fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
+	if (privcmd_fd < 0)
+		privcmd_fd = open("/proc/xen/privcmd", O_RDWR | O_CLOEXEC);
+	if (privcmd_fd < 0)
+		fprintf(stderr, "ab-bench: -x: no /dev/xen/privcmd (%s): no Xen markers, so no hypercall counts\n",
+			strerror(errno));
+}
+
+static void xen_marker(unsigned code)
+{
+	struct privcmd_hypercall call = { .op = HYPERVISOR_xen_version, .arg = { code, 0 } };
+	if (privcmd_fd >= 0)
+		ioctl(privcmd_fd, IOCTL_PRIVCMD_HYPERCALL, &call);	/* fails by design */
+}
+
 /* ------------------------------------------------------------ driver */
 
 static int cmp_double(const void *a, const void *b)
@@ -540,6 +581,7 @@ static bool selected(const char *name)
 
 static void run_one(FILE *out, const struct bench *b, bool *first)
 {
+	unsigned marker = XEN_MARKER_BASE | (unsigned)(b - benches) << 4;
 	double value[MAX_REPS], sorted[MAX_REPS];
 	struct counters before, after;
 	long ops;
@@ -549,6 +591,7 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	b->run(1);		/* warm up: fault in code and data */
 	ops = calibrate(b);
 	read_counters(&before);
+	xen_marker(marker | XEN_MARKER_BEGIN);
 	for (int r = 0; r < opt.reps; r++) {
 		double ns = b->run(ops);
 		if (b->bandwidth)
@@ -556,6 +599,7 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 		else
 			value[r] = ns / 1e3 / (double)ops;
 	}
+	xen_marker(marker | XEN_MARKER_END);
 	read_counters(&after);
 	if (b->teardown)
 		b->teardown();
@@ -570,7 +614,8 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	fprintf(stderr, "ab-bench: %-13s %10.3f %-4s (min %.3f, max %.3f, %ld ops x %d)\n",
 		b->label, median, b->unit, lo, hi, ops, opt.reps);
 
-	fprintf(out, "%s\n{\"name\":\"%s\",\"label\":\"%s\",\"unit\":\"%s\",\"better\":\"%s\",\"median\":",
+	/* Whole lines, so progress on stderr never lands inside one. */
+	fprintf(out, "%s{\"name\":\"%s\",\"label\":\"%s\",\"unit\":\"%s\",\"better\":\"%s\",\"median\":",
 		*first ? "" : ",", b->name, b->label, b->unit, b->bandwidth ? "higher" : "lower");
 	*first = false;
 	json_num(out, median);
@@ -580,7 +625,10 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	json_num(out, hi);
 	fputs(",\"spread_pct\":", out);
 	json_num(out, median != 0 ? (hi - lo) / median * 100 : 0);
-	fprintf(out, ",\"ops_per_rep\":%ld,\"reps\":[", ops);
+	fprintf(out, ",\"ops_per_rep\":%ld,", ops);
+	if (privcmd_fd >= 0)
+		fprintf(out, "\"xen_marker\":%u,", marker);
+	fputs("\"reps\":[", out);
 	for (int r = 0; r < opt.reps; r++) {
 		if (r)
 			fputc(',', out);
@@ -602,7 +650,7 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	}
 	fprintf(out, "%s\"minflt\":", sep ? "," : "");
 	json_num(out, (after.minflt - before.minflt) / total_ops);
-	fputs("}}", out);
+	fputs("}}\n", out);
 	fflush(out);
 }
 
@@ -624,7 +672,7 @@ static void json_str(FILE *f, const char *s)
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: ab-bench [-n REPS] [-t MS] [-s FILE_MB] [-d DIR] [-c CONFIG] [-o FILE] [-m] [-l] [BENCH...]\n"
+		"usage: ab-bench [-n REPS] [-t MS] [-s FILE_MB] [-d DIR] [-c CONFIG] [-o FILE] [-m] [-x] [-l] [BENCH...]\n"
 		"  -n REPS     repetitions per benchmark, the median is reported (default 5, max %d)\n"
 		"  -t MS       length of one repetition in milliseconds (default 50)\n"
 		"  -s FILE_MB  size of the re-read file in MB (default 4)\n"
@@ -632,6 +680,8 @@ static void usage(int status)
 		"  -c CONFIG   configuration name to record in the output\n"
 		"  -o FILE     write the JSON there instead of stdout\n"
 		"  -m          put marker lines around the JSON (to cut it out of a console log)\n"
+		"  -x          under Xen: bracket each benchmark with a marker hypercall for xentrace\n"
+		"              (bench/ab-xtcount turns the trace into hypercall and trap counts)\n"
 		"  -l          list the benchmarks and exit\n",
 		MAX_REPS);
 	exit(status);
@@ -653,7 +703,7 @@ int main(int argc, char **argv)
 {
 	int c;
 	opt.dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	while ((c = getopt(argc, argv, "n:t:s:d:c:o:mlh")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:s:d:c:o:mxlh")) != -1) {
 		switch (c) {
 		case 'n': opt.reps = (int)parse_number(optarg, "-n", 1, MAX_REPS); break;
 		case 't': opt.target_ms = (double)parse_number(optarg, "-t", 1, 60000); break;
@@ -662,6 +712,7 @@ int main(int argc, char **argv)
 		case 'c': opt.config = optarg; break;
 		case 'o': opt.out = optarg; break;
 		case 'm': opt.markers = true; break;
+		case 'x': opt.xen_markers = true; break;
 		case 'l':
 			for (size_t i = 0; i < N_BENCHES; i++)
 				printf("%-13s %-13s %s\n", benches[i].name, benches[i].label, benches[i].unit);
@@ -683,6 +734,8 @@ int main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (opt.xen_markers)
+		open_privcmd();
 	atexit(stop_child);
 
 	FILE *out = stdout;
@@ -699,13 +752,14 @@ int main(int argc, char **argv)
 	json_str(out, u.release);
 	fputs(",\"machine\":", out);
 	json_str(out, u.machine);
-	fprintf(out, ",\"cpus\":%ld,\"reps\":%d,\"target_ms\":%g,\"file_mb\":%ld,\"results\":[",
-		sysconf(_SC_NPROCESSORS_ONLN), opt.reps, opt.target_ms, opt.file_bytes >> 20);
+	fprintf(out, ",\"cpus\":%ld,\"reps\":%d,\"target_ms\":%g,\"file_mb\":%ld,\"xen_markers\":%s,\"results\":[\n",
+		sysconf(_SC_NPROCESSORS_ONLN), opt.reps, opt.target_ms, opt.file_bytes >> 20,
+		privcmd_fd >= 0 ? "true" : "false");
 	bool first = true;
 	for (size_t i = 0; i < N_BENCHES; i++)
 		if (selected(benches[i].name))
 			run_one(out, &benches[i], &first);
-	fputs("\n]}\n", out);
+	fputs("]}\n", out);
 	if (opt.markers)
 		fprintf(out, "%s\n", MARK_END);
 	if (fflush(out) || (out != stdout && fclose(out))) {

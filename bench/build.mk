@@ -1,11 +1,12 @@
-# The benchmark suite: one static binary, so the same file runs on the host,
-# in a busybox initramfs on bare QEMU, in dom0 and in a PV domU.
+# The benchmark suite and the xentrace counter: static binaries, so the same
+# files run on the host, in a busybox initramfs on bare QEMU, in dom0 and in
+# a PV domU.
 ifeq ($(CONFIG_ARCH_X86_64),y)
-AB_BENCH := $(O)/bench/ab-bench
-ALL_TARGETS += $(AB_BENCH)
-INSTALL_LIB += $(AB_BENCH)
+BENCH_BINS := $(O)/bench/ab-bench $(O)/bench/ab-xtcount
+ALL_TARGETS += $(BENCH_BINS)
+INSTALL_LIB += $(BENCH_BINS)
 
-$(AB_BENCH): $(O)/bench/ab-bench.o
+$(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) -static -o $@ $^
