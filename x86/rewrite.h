@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Load-time rewriting of annotated x86-64 sites (wedge and domain builder).
+ *
+ * Every target is reached through an absolute 32-bit address (sign
+ * extended, so the top 2 GiB of the address space): that way a site
+ * anywhere in the guest reaches the wedge's hot page, wherever the wedge
+ * itself lives.  Forms (docs/wedge.md has the table):
+ *   CLI   movb $1, mask                           (8 bytes)
+ *   STI   movb $0, mask ; call *sti_check_slot    (15 bytes)
+ *   other REWRITE kinds: call *slot[kind]         (7 bytes)
+ *   COUNT kinds (rdtsc, rdtscp): left as they are
+ * The rest of the site is filled with multi-byte NOPs.
+ */
+#ifndef AFTERBURN_X86_REWRITE_H
+#define AFTERBURN_X86_REWRITE_H
+
+#include "x86/decode.h"
+
+struct x86_rewrite_targets {
+	x86_u64 upcall_mask;      /* address of the vcpu_info upcall mask byte */
+	x86_u64 sti_check_slot;   /* address of a pointer to the STI check stub */
+	x86_u64 slot[X86_KIND_MAX]; /* address of a pointer to each kind's entry */
+};
+
+enum x86_rewrite_status {
+	X86_REWRITE_OK = 0,
+	X86_REWRITE_KEPT,          /* kind left as is (COUNT kinds) */
+	X86_REWRITE_BAD_KIND,      /* kind unknown to sensitive.def */
+	X86_REWRITE_TOO_SHORT,     /* site smaller than the form it needs */
+	X86_REWRITE_MISMATCH,      /* bytes at the site are not the recorded kind */
+	X86_REWRITE_BAD_LENGTH,    /* record insn length disagrees with the decode */
+	X86_REWRITE_FAR_TARGET,    /* a target is not reachable with abs32 */
+};
+
+const char *x86_rewrite_strerror(enum x86_rewrite_status st);
+
+/*
+ * Check the site (`length` bytes at `site`, the original instruction of
+ * `insn_len` bytes first) holds `kind`, then overwrite it with its rewrite.
+ * On success *insn is the decoded original instruction (the wedge keeps it
+ * to emulate the site) and *ret_offset the offset, from the site start,
+ * of the return address the site's call pushes (0 for forms without call).
+ * Nothing is written unless the status is X86_REWRITE_OK.
+ */
+enum x86_rewrite_status x86_rewrite_site(x86_u8 *site, unsigned length,
+					 unsigned insn_len, unsigned kind,
+					 const struct x86_rewrite_targets *t,
+					 struct x86_insn *insn,
+					 unsigned *ret_offset);
+
+/* Fill n bytes with the recommended multi-byte NOPs. */
+void x86_fill_nops(x86_u8 *p, unsigned n);
+
+#endif
