@@ -29,6 +29,10 @@ struct burn_config {
 	bool burn_rdtsc;    /* CONFIG_BURN_RDTSC or --afterburn-rdtsc */
 	int code_bits;      /* initial .code16/32/64 from --32/--64 (x86) */
 	int verbose;
+	/* x86: -msyntax=intel / -mnaked-reg on the command line (appended
+	 * fields: front ends that do not know them ignore them) */
+	bool intel_syntax;
+	bool naked_regs;
 };
 
 /* Sites found, by kind number of the architecture's table. */

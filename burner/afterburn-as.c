@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * afterburn-as: a drop-in GNU as.  Burns the assembly (pads and annotates
+ * every sensitive instruction, see burner/frontend.h) and pipes the result
+ * into the real assembler with the caller's options; returns its status.
+ *
+ *   afterburn-as [as options] [--afterburn-OPTION...] [files | -]
+ *
+ * Own options (never passed on):
+ *   --afterburn-target=x86|ia64   front end (default: x86, or ia64 when
+ *                                 invoked under a name containing "ia64")
+ *   --afterburn-rdtsc             pad and annotate rdtsc/rdtscp too
+ *   --afterburn-mode=pad|macro    IA-64 emission mode
+ *   --afterburn-save=FILE         also write the burnt source to FILE
+ *   --afterburn-stats             print sites by kind to stderr
+ *   --afterburn-off               pass through unchanged
+ * Environment: AFTERBURN_REAL_AS (the real assembler), AFTERBURN_SAVE_DIR
+ * (keep each original input there, for benchmarks), AFTERBURN_OFF=1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "burner/frontend.h"
+#include "generated/autoconf.h"
+
+#ifndef CONFIG_REAL_AS
+#define CONFIG_REAL_AS "/usr/bin/as"
+#endif
+#ifndef CONFIG_REAL_AS_IA64
+#define CONFIG_REAL_AS_IA64 "/usr/bin/ia64-linux-gnu-as"
+#endif
+
+struct args {
+	char **v;
+	size_t n, cap;
+};
+
+static void args_push(struct args *a, char *s)
+{
+	if (a->n + 1 >= a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->v = realloc(a->v, a->cap * sizeof(*a->v));
+		if (!a->v) {
+			perror("afterburn-as");
+			exit(2);
+		}
+	}
+	a->v[a->n++] = s;
+	a->v[a->n] = NULL;
+}
+
+/* Read a whole stream; NUL-terminated. */
+static char *slurp(FILE *f, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap *= 2;
+			char *t = realloc(s, cap);
+			if (!t) {
+				free(s);
+				return NULL;
+			}
+			s = t;
+		}
+		size_t r = fread(s + n, 1, cap - n - 1, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(s);
+		return NULL;
+	}
+	s[n] = 0;
+	*len = n;
+	return s;
+}
+
+/* Expand @file response files the way gas (libiberty) does: whitespace
+ * separated, with '...' "..." and backslash quoting. */
+static void expand_response(struct args *out, const char *path, int depth)
+{
+	FILE *f = fopen(path, "r");
+	if (!f || depth > 8) {
+		/* gas keeps an unreadable @file as a literal argument */
+		if (f)
+			fclose(f);
+		char *s = malloc(strlen(path) + 2);
+		if (!s)
+			exit(2);
+		sprintf(s, "@%s", path);
+		args_push(out, s);
+		return;
+	}
+	size_t len;
+	char *text = slurp(f, &len);
+	fclose(f);
+	if (!text)
+		exit(2);
+	char *p = text;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (!*p)
+			break;
+		char *arg = malloc(strlen(p) + 1), *d = arg;
+		if (!arg)
+			exit(2);
+		char quote = 0;
+		while (*p && (quote || !(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))) {
+			if (*p == '\\' && p[1]) {
+				*d++ = p[1];
+				p += 2;
+			} else if (quote && *p == quote) {
+				quote = 0;
+				p++;
+			} else if (!quote && (*p == '\'' || *p == '"')) {
+				quote = *p++;
+			} else {
+				*d++ = *p++;
+			}
+		}
+		*d = 0;
+		if (arg[0] == '@' && arg[1])
+			expand_response(out, arg + 1, depth + 1);
+		else
+			args_push(out, arg);
+	}
+	free(text);
+}
+
+/* Options of gas (generic, x86, IA-64) that take their argument as the
+ * next word when not attached with '='. */
+static bool takes_separate_arg(const char *opt)
+{
+	static const char *const with_arg[] = {
+		"-o", "-I", "--defsym", "--MD", "--debug-prefix-map",
+		"--listing-lhs-width", "--listing-lhs-width2",
+		"--listing-rhs-width", "--listing-cont-lines", "-Q", "-N",
+		"--multibyte-handling", "--size-check", "--elf-stt-common",
+		"--sectname-subst", "--generate-missing-build-notes",
+		"--gdwarf-cie-version", "--hash-size", "--reduce-memory-overheads",
+		/* x86 long options with required arguments (also with one '-') */
+		"-march", "-mtune", "-mmnemonic", "-msyntax", "-mindex-reg",
+		"-mx86-used-note", "-mrelax-relocations", "-momit-lock-prefix",
+		"-mfence-as-lock-add", "-mevexlig", "-mevexwig", "-mevexrcig",
+		"-mvexwig", "-msse-check", "-moperand-check", "-mavxscalar",
+		"-mlfence-after-load", "-mlfence-before-indirect-branch",
+		"-mlfence-before-ret", "-malign-branch-boundary",
+		"-malign-branch", "-malign-branch-prefix-size", "-mtls-check",
+		NULL,
+	};
+	const char *o = opt;
+	if (o[0] == '-' && o[1] == '-' && o[2] == 'm')
+		o++;   /* --march == -march */
+	for (int i = 0; with_arg[i]; i++)
+		if (!strcmp(o, with_arg[i]) || !strcmp(opt, with_arg[i]))
+			return true;
+	return false;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* Run the real assembler with argv, feeding `in` (may be NULL: inherit
+ * stdin) on its stdin; returns its exit status the way a shell would. */
+static int run_real_as(char **argv, const char *in, size_t len)
+{
+	int fds[2] = { -1, -1 };
+	if (in && pipe(fds) < 0) {
+		perror("afterburn-as: pipe");
+		return 2;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("afterburn-as: fork");
+		return 2;
+	}
+	if (pid == 0) {
+		if (in) {
+			dup2(fds[0], 0);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		execv(argv[0], argv);
+		fprintf(stderr, "afterburn-as: cannot run the real assembler %s: %s "
+			"(set AFTERBURN_REAL_AS or CONFIG_REAL_AS)\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (in) {
+		close(fds[0]);
+		signal(SIGPIPE, SIG_IGN);
+		size_t off = 0;
+		while (off < len) {
+			ssize_t w = write(fds[1], in + off, len - off);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				break;   /* EPIPE: as stopped reading; its status tells */
+			}
+			off += (size_t)w;
+		}
+		close(fds[1]);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			perror("afterburn-as: waitpid");
+			return 2;
+		}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 2;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static void save_input(const char *dir, const char *text, size_t len)
+{
+	/* FNV-1a of the input names the file: identical inputs share one */
+	unsigned long long h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 1099511628211ull;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%016llx.s", dir, h);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;   /* best effort: benchmarks only */
+	fwrite(text, 1, len, f);
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	struct args raw = { 0 }, pass = { 0 }, files = { 0 };
+	bool ia64 = strstr(base_name(argv[0]), "ia64") != NULL;
+	bool off = getenv("AFTERBURN_OFF") && strcmp(getenv("AFTERBURN_OFF"), "0");
+	bool print_stats = false, info_only = false, stdin_named = false;
+	const char *save = NULL;
+	struct burn_config cfg = { .mode = BURN_MODE_PAD, .code_bits = 0 };
+#ifdef CONFIG_BURN_RDTSC
+	cfg.burn_rdtsc = true;
+#endif
+
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] == '@' && argv[i][1])
+			expand_response(&raw, argv[i] + 1, 0);
+		else
+			args_push(&raw, argv[i]);
+	}
+
+	/* argv[0] of the real assembler, then the caller's options */
+	const char *real = getenv("AFTERBURN_REAL_AS");
+	args_push(&pass, NULL);   /* filled below once the target is known */
+
+	for (size_t i = 0; i < raw.n; i++) {
+		char *a = raw.v[i];
+		if (!strncmp(a, "--afterburn-", 12)) {
+			const char *o = a + 12;
+			if (!strcmp(o, "target=ia64"))
+				ia64 = true;
+			else if (!strcmp(o, "target=x86"))
+				ia64 = false;
+			else if (!strcmp(o, "rdtsc"))
+				cfg.burn_rdtsc = true;
+			else if (!strcmp(o, "mode=pad"))
+				cfg.mode = BURN_MODE_PAD;
+			else if (!strcmp(o, "mode=macro"))
+				cfg.mode = BURN_MODE_MACRO;
+			else if (!strncmp(o, "save=", 5))
+				save = o + 5;
+			else if (!strcmp(o, "stats"))
+				print_stats = true;
+			else if (!strcmp(o, "off"))
+				off = true;
+			else if (!strcmp(o, "verbose"))
+				cfg.verbose++;
+			else {
+				fprintf(stderr, "afterburn-as: unknown option %s (expected "
+					"--afterburn-target=x86|ia64, --afterburn-rdtsc, "
+					"--afterburn-mode=pad|macro, --afterburn-save=FILE, "
+					"--afterburn-stats, --afterburn-off)\n", a);
+				return 2;
+			}
+			continue;
+		}
+		if (!strcmp(a, "-")) {
+			stdin_named = true;
+			continue;
+		}
+		if (a[0] != '-') {
+			args_push(&files, a);
+			continue;
+		}
+		args_push(&pass, a);
+		if (!strcmp(a, "--version") || !strcmp(a, "--help") ||
+		    !strcmp(a, "--target-help") || !strcmp(a, "--dump-config") ||
+		    !strncmp(a, "--help=", 7))
+			info_only = true;
+		else if (!strcmp(a, "--32"))
+			cfg.code_bits = 32;
+		else if (!strcmp(a, "--64") || !strcmp(a, "--x32"))
+			cfg.code_bits = 64;
+		else if (!strcmp(a, "-msyntax=intel") || !strcmp(a, "--msyntax=intel"))
+			cfg.intel_syntax = true;
+		else if (!strcmp(a, "-msyntax=att") || !strcmp(a, "--msyntax=att"))
+			cfg.intel_syntax = false;
+		else if (!strcmp(a, "-mnaked-reg") || !strcmp(a, "--mnaked-reg"))
+			cfg.naked_regs = true;
+		if (takes_separate_arg(a) && i + 1 < raw.n) {
+			args_push(&pass, raw.v[++i]);
+			if (!strcmp(a, "-msyntax") || !strcmp(a, "--msyntax"))
+				cfg.intel_syntax = !strcmp(raw.v[i], "intel");
+		}
+	}
+	if (!real)
+		real = ia64 ? CONFIG_REAL_AS_IA64 : CONFIG_REAL_AS;
+	pass.v[0] = (char *)real;
+	if (same_file(real, "/proc/self/exe")) {
+		fprintf(stderr, "afterburn-as: the real assembler %s is afterburn-as itself "
+			"(set AFTERBURN_REAL_AS to GNU as)\n", real);
+		return 2;
+	}
+	if (cfg.code_bits == 0)
+		cfg.code_bits = ia64 ? 64 : (sizeof(void *) == 8 ? 64 : 32);
+
+	/* --version, --help: as prints and exits without reading input */
+	if (info_only || off) {
+		for (size_t i = 0; i < files.n; i++)
+			args_push(&pass, files.v[i]);
+		if (stdin_named)
+			args_push(&pass, "-");
+		return run_real_as(pass.v, NULL, 0);
+	}
+
+	/* The input: files in order (each introduced by a line marker so the
+	 * real assembler's messages name it), or stdin. */
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	const char *first_name = files.n ? files.v[0] : "{standard input}";
+	size_t nin = files.n ? files.n : 1;
+	for (size_t k = 0; k < nin; k++) {
+		const char *name = files.n ? files.v[k] : "{standard input}";
+		FILE *f = files.n ? fopen(name, "r") : stdin;
+		if (!f) {
+			/* let the real assembler report it exactly as it would */
+			for (size_t i = 0; i < files.n; i++)
+				args_push(&pass, files.v[i]);
+			return run_real_as(pass.v, NULL, 0);
+		}
+		size_t n;
+		char *s = slurp(f, &n);
+		if (f != stdin)
+			fclose(f);
+		if (!s) {
+			fprintf(stderr, "afterburn-as: cannot read %s\n", name);
+			return 1;
+		}
+		if (getenv("AFTERBURN_SAVE_DIR") && *getenv("AFTERBURN_SAVE_DIR"))
+			save_input(getenv("AFTERBURN_SAVE_DIR"), s, n);
+		size_t need = len + n + strlen(name) + 32;
+		if (need > cap) {
+			cap = need * 2;
+			text = realloc(text, cap);
+			if (!text) {
+				perror("afterburn-as");
+				return 2;
+			}
+		}
+		/* an empty stdin stays empty: `as </dev/null` probes */
+		if (n || files.n)
+			len += (size_t)sprintf(text + len, "# 1 \"%s\"\n", name);
+		memcpy(text + len, s, n);
+		len += n;
+		if (n && s[n - 1] != '\n')
+			text[len++] = '\n';
+		text[len] = 0;
+		free(s);
+	}
+	if (!text) {
+		text = calloc(1, 1);
+		if (!text)
+			return 2;
+	}
+
+	struct burn_input in = { .name = first_name, .text = text, .len = len };
+	struct burn_stats stats;
+	memset(&stats, 0, sizeof(stats));
+	char *burnt = NULL;
+	size_t burnt_len = 0;
+	FILE *mem = open_memstream(&burnt, &burnt_len);
+	if (!mem) {
+		perror("afterburn-as: open_memstream");
+		return 2;
+	}
+	burn_frontend_fn *fe = x86_burn;
+	if (ia64) {
+#ifdef HAVE_IA64_BURN
+		fe = ia64_burn;
+#else
+		fprintf(stderr, "afterburn-as: IA-64 front end not built "
+			"(CONFIG_ARCH_IA64 and ia64/burn.c)\n");
+		return 2;
+#endif
+	}
+	int rc = fe(&in, mem, &cfg, &stats);
+	if (fclose(mem) != 0) {
+		perror("afterburn-as");
+		return 2;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "afterburn-as: %s: not assembled: the burner could not handle the input\n",
+			first_name);
+		return 1;
+	}
+	if (save) {
+		FILE *f = fopen(save, "w");
+		if (!f || fwrite(burnt, 1, burnt_len, f) != burnt_len || fclose(f)) {
+			fprintf(stderr, "afterburn-as: cannot write %s: %s\n", save, strerror(errno));
+			return 2;
+		}
+	}
+	if (print_stats) {
+		unsigned long total = 0;
+		for (int k = 0; k < BURN_MAX_KINDS; k++)
+			if (stats.sites[k]) {
+				fprintf(stderr, "afterburn-as: kind %d: %lu\n", k, stats.sites[k]);
+				total += stats.sites[k];
+			}
+		fprintf(stderr, "afterburn-as: %lu sites, %lu outside executable sections\n",
+			total, stats.outside_exec);
+	}
+	free(text);
+	return run_real_as(pass.v, burnt, burnt_len);
+}

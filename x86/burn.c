@@ -1,0 +1,952 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * x86 front end of afterburn-as: reads gas source (AT&T or Intel), finds
+ * every sensitive instruction of x86/sensitive.def and emits, per site,
+ *
+ *     77101: <insn> ; __afterburn_site PAD, KIND[, GROUP]
+ *
+ * on the same source line, so that line numbers, `# N "file"` markers and
+ * .loc stay valid.  __afterburn_site (defined once at the top of the
+ * output) pads with `.nops` up to PAD bytes (never below the instruction's
+ * own length) and appends the 8-byte record to .afterburn.  Numeric labels
+ * make every expansion inside .macro/.irp/.rept bodies self-contained.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <afterburn/annotation.h>
+#include "x86/burn.h"
+#include "x86/sensitive.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define L_START STR(AFTERBURN_LABEL_START)
+#define L_PAD   STR(AFTERBURN_LABEL_PAD)
+#define L_END   STR(AFTERBURN_LABEL_END)
+
+/* ---------------------------------------------------------------- buffers */
+
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_reserve(struct strbuf *b, size_t more)
+{
+	if (b->len + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	char *s = realloc(b->s, cap);
+	if (!s) {
+		fprintf(stderr, "afterburn-as: out of memory\n");
+		exit(2);
+	}
+	b->s = s;
+	b->cap = cap;
+}
+
+static void sb_add(struct strbuf *b, const char *s, size_t n)
+{
+	sb_reserve(b, n);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+static void sb_adds(struct strbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void sb_insert(struct strbuf *b, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+	sb_reserve(b, n);
+	memmove(b->s + at + n, b->s + at, b->len - at);
+	memcpy(b->s + at, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+/* ---------------------------------------------------------------- state */
+
+#define NAME_MAX_LEN 256
+
+struct section {
+	char name[NAME_MAX_LEN];
+	char group[NAME_MAX_LEN];   /* COMDAT group of the section, "" if none */
+	bool exec;
+};
+
+struct section_pair { struct section cur, prev; };
+
+struct known_section {
+	char name[NAME_MAX_LEN];
+	char group[NAME_MAX_LEN];
+	bool exec;
+};
+
+/* An open .irp/.irpc (param and values) or .rept (no param) block. */
+#define IRP_MAX_VALUES 64
+struct irp {
+	char param[64];
+	int nvalues;
+	char values[IRP_MAX_VALUES][64];
+};
+
+struct burner {
+	const struct burn_config *cfg;
+	struct burn_stats *stats;
+	struct strbuf out;
+	char file[NAME_MAX_LEN];     /* logical file (from # N "file") */
+	long line;                   /* logical line of the current line */
+	bool in_comment;             /* inside a multi-line C comment */
+	struct x86_stmt_syntax syn;
+	struct section cur, prev;
+	struct section_pair *stack;
+	size_t nstack, capstack;
+	struct known_section *known;
+	size_t nknown, capknown;
+	char **macros;               /* names of .macro definitions seen */
+	size_t nmacros, capmacros;
+	int macro_depth;             /* inside a .macro definition */
+	struct section macro_saved_cur, macro_saved_prev;
+	size_t macro_saved_nstack;
+	long pending_prefix;         /* output offset of a prefix-only stmt */
+	struct irp *irps;            /* open .irp/.irpc/.rept blocks */
+	size_t nirps, capirps;
+	int errors;
+	bool saw_content;
+};
+
+static void diag(struct burner *b, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s:%ld: %s: ", b->file, b->line, what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void copy_name(char *dst, const char *s, size_t n)
+{
+	if (n >= NAME_MAX_LEN)
+		n = NAME_MAX_LEN - 1;
+	memcpy(dst, s, n);
+	dst[n] = 0;
+}
+
+static bool default_exec(const char *name)
+{
+	return !strcmp(name, ".text") || !strncmp(name, ".text.", 6) ||
+	       !strcmp(name, ".init") || !strcmp(name, ".fini") ||
+	       !strncmp(name, ".gnu.linkonce.t.", 16);
+}
+
+static struct known_section *find_known(struct burner *b, const char *name)
+{
+	for (size_t i = 0; i < b->nknown; i++)
+		if (!strcmp(b->known[i].name, name))
+			return &b->known[i];
+	return NULL;
+}
+
+static void remember_section(struct burner *b, const struct section *s)
+{
+	if (find_known(b, s->name))
+		return;   /* gas keeps the first declaration's flags */
+	if (b->nknown == b->capknown) {
+		b->capknown = b->capknown ? 2 * b->capknown : 32;
+		b->known = realloc(b->known, b->capknown * sizeof(*b->known));
+		if (!b->known) {
+			fprintf(stderr, "afterburn-as: out of memory\n");
+			exit(2);
+		}
+	}
+	struct known_section *k = &b->known[b->nknown++];
+	strcpy(k->name, s->name);
+	strcpy(k->group, s->group);
+	k->exec = s->exec;
+}
+
+/* ---------------------------------------------------------------- lexing */
+
+static bool is_ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '$';
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\f' || *p == '\v' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Skip a "string" starting at p (p points at the quote); returns the
+ * position after the closing quote, or end. */
+static const char *skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return end;
+}
+
+/* Skip labels at the start of a statement ("foo:", "1:", "\"x y\":"). */
+static const char *skip_labels(const char *p, const char *end)
+{
+	for (;;) {
+		const char *q = skip_ws(p, end);
+		const char *w = q;
+		if (q < end && *q == '"') {
+			q = skip_string(q, end);
+		} else {
+			while (q < end && (is_ident_char(*q) || *q == '\\' || *q == '@'))
+				q++;
+		}
+		if (q == w || q >= end || *q != ':')
+			return skip_ws(p, end);
+		/* "::" is not a label; "%cs:" never starts a statement */
+		if (q + 1 < end && q[1] == ':')
+			return skip_ws(p, end);
+		p = q + 1;
+	}
+}
+
+/* ---------------------------------------------------------------- directives */
+
+/* Parse a section name (plain or quoted) at p; writes it to name. */
+static const char *parse_section_name(const char *p, const char *end, char *name)
+{
+	p = skip_ws(p, end);
+	if (p < end && *p == '"') {
+		const char *q = skip_string(p, end);
+		size_t n = (size_t)(q - p);
+		copy_name(name, p + 1, n >= 2 ? n - 2 : 0);
+		return q;
+	}
+	const char *s = p;
+	while (p < end && *p != ',' && !isspace((unsigned char)*p))
+		p++;
+	copy_name(name, s, (size_t)(p - s));
+	return p;
+}
+
+/* `.section NAME[, "flags"[, @type[, GROUP[, comdat]]]]`: name and flags. */
+static void parse_section(struct burner *b, const char *p, const char *end,
+			  struct section *out)
+{
+	memset(out, 0, sizeof(*out));
+	p = parse_section_name(p, end, out->name);
+	/* the flags are the first quoted argument after the name */
+	const char *flags = NULL;
+	size_t flen = 0;
+	const char *after_flags = NULL;
+	for (const char *q = p; q < end; q++) {
+		if (*q == '"') {
+			const char *e = skip_string(q, end);
+			flags = q + 1;
+			flen = (size_t)(e - q) >= 2 ? (size_t)(e - q) - 2 : 0;
+			after_flags = e;
+			break;
+		}
+	}
+	if (flags) {
+		out->exec = memchr(flags, 'x', flen) != NULL;
+		if (memchr(flags, 'G', flen)) {
+			/* , @type , GROUP */
+			const char *q = after_flags;
+			int commas = 0;
+			while (q < end && commas < 2) {
+				if (*q == ',')
+					commas++;
+				q++;
+			}
+			if (commas == 2) {
+				q = skip_ws(q, end);
+				const char *s = q;
+				while (q < end && *q != ',' && !isspace((unsigned char)*q))
+					q++;
+				copy_name(out->group, s, (size_t)(q - s));
+			}
+		}
+		remember_section(b, out);
+		return;
+	}
+	struct known_section *k = find_known(b, out->name);
+	if (k) {
+		out->exec = k->exec;
+		strcpy(out->group, k->group);
+	} else {
+		out->exec = default_exec(out->name);
+		remember_section(b, out);
+	}
+}
+
+static void set_section(struct burner *b, const struct section *s)
+{
+	b->prev = b->cur;
+	b->cur = *s;
+}
+
+static bool word_is(const char *w, size_t n, const char *lit)
+{
+	return strlen(lit) == n && !strncasecmp(w, lit, n);
+}
+
+static void add_macro(struct burner *b, const char *name, size_t n)
+{
+	if (b->nmacros == b->capmacros) {
+		b->capmacros = b->capmacros ? 2 * b->capmacros : 64;
+		b->macros = realloc(b->macros, b->capmacros * sizeof(*b->macros));
+		if (!b->macros) {
+			fprintf(stderr, "afterburn-as: out of memory\n");
+			exit(2);
+		}
+	}
+	char *s = malloc(n + 1);
+	if (!s) {
+		fprintf(stderr, "afterburn-as: out of memory\n");
+		exit(2);
+	}
+	memcpy(s, name, n);
+	s[n] = 0;
+	b->macros[b->nmacros++] = s;
+}
+
+static bool is_macro(struct burner *b, const char *name, size_t n)
+{
+	for (size_t i = b->nmacros; i-- > 0;)
+		if (word_is(name, n, b->macros[i]))
+			return true;
+	return false;
+}
+
+static void purge_macro(struct burner *b, const char *name, size_t n)
+{
+	for (size_t i = b->nmacros; i-- > 0;)
+		if (word_is(name, n, b->macros[i])) {
+			free(b->macros[i]);
+			b->macros[i] = b->macros[--b->nmacros];
+			return;
+		}
+}
+
+static const char *word_end(const char *p, const char *end)
+{
+	while (p < end && (is_ident_char(*p) || *p == '\\' || *p == '@'))
+		p++;
+	return p;
+}
+
+static void irp_directive(struct burner *b, const char *w, size_t wn,
+			  const char *p, const char *end)
+{
+	if (word_is(w, wn, ".endr")) {
+		if (b->nirps)
+			b->nirps--;
+		return;
+	}
+	if (b->nirps == b->capirps) {
+		b->capirps = b->capirps ? 2 * b->capirps : 8;
+		b->irps = realloc(b->irps, b->capirps * sizeof(*b->irps));
+		if (!b->irps) {
+			fprintf(stderr, "afterburn-as: out of memory\n");
+			exit(2);
+		}
+	}
+	struct irp *r = &b->irps[b->nirps++];
+	memset(r, 0, sizeof(*r));
+	if (word_is(w, wn, ".rept"))
+		return;
+	bool chars = word_is(w, wn, ".irpc");
+	p = skip_ws(p, end);
+	const char *q = p;
+	while (q < end && *q != ',' && !isspace((unsigned char)*q))
+		q++;
+	copy_name(r->param, p, (size_t)(q - p) < sizeof(r->param) ? (size_t)(q - p) : 0);
+	if ((size_t)(q - p) >= sizeof(r->param))
+		r->param[0] = 0;
+	p = skip_ws(q, end);
+	if (p < end && *p == ',')
+		p = skip_ws(p + 1, end);
+	while (p < end && r->nvalues < IRP_MAX_VALUES) {
+		if (chars) {
+			if (isspace((unsigned char)*p) || *p == ',') {
+				p++;
+				continue;
+			}
+			r->values[r->nvalues][0] = *p++;
+			r->values[r->nvalues++][1] = 0;
+			continue;
+		}
+		const char *v = p;
+		while (p < end && *p != ',' && !isspace((unsigned char)*p))
+			p++;
+		size_t n = (size_t)(p - v);
+		if (n && n < sizeof(r->values[0])) {
+			memcpy(r->values[r->nvalues], v, n);
+			r->values[r->nvalues++][n] = 0;
+		}
+		while (p < end && (*p == ',' || isspace((unsigned char)*p)))
+			p++;
+	}
+}
+
+/* A directive statement (w..wend is the word, args follow).  Only the
+ * ones that change what the burner must know are handled. */
+static void directive(struct burner *b, const char *w, size_t wn,
+		      const char *args, const char *end)
+{
+	struct section s;
+	if (b->macro_depth > 0) {
+		if (word_is(w, wn, ".macro")) {
+			b->macro_depth++;
+		} else if (word_is(w, wn, ".endm")) {
+			if (--b->macro_depth == 0) {
+				b->cur = b->macro_saved_cur;
+				b->prev = b->macro_saved_prev;
+				if (b->nstack > b->macro_saved_nstack)
+					b->nstack = b->macro_saved_nstack;
+				return;
+			}
+		}
+		/* section directives inside a body: track them for the body */
+	}
+	if (word_is(w, wn, ".macro")) {
+		if (b->macro_depth == 0) {
+			const char *p = skip_ws(args, end);
+			const char *q = p;
+			while (q < end && *q != ',' && !isspace((unsigned char)*q))
+				q++;
+			if (q > p)
+				add_macro(b, p, (size_t)(q - p));
+			b->macro_saved_cur = b->cur;
+			b->macro_saved_prev = b->prev;
+			b->macro_saved_nstack = b->nstack;
+			/* where the body expands is unknown: assume code */
+			memset(&b->cur, 0, sizeof(b->cur));
+			strcpy(b->cur.name, "<macro body>");
+			b->cur.exec = true;
+			b->macro_depth = 1;
+		}
+	} else if (word_is(w, wn, ".irp") || word_is(w, wn, ".irpc") ||
+		   word_is(w, wn, ".rept") || word_is(w, wn, ".endr")) {
+		irp_directive(b, w, wn, args, end);
+	} else if (word_is(w, wn, ".purgem")) {
+		const char *p = skip_ws(args, end);
+		const char *q = p;
+		while (q < end && !isspace((unsigned char)*q))
+			q++;
+		purge_macro(b, p, (size_t)(q - p));
+	} else if (word_is(w, wn, ".text") || word_is(w, wn, ".data") ||
+		   word_is(w, wn, ".bss")) {
+		memset(&s, 0, sizeof(s));
+		copy_name(s.name, w, wn);
+		s.exec = word_is(w, wn, ".text");
+		set_section(b, &s);
+	} else if (word_is(w, wn, ".section")) {
+		parse_section(b, args, end, &s);
+		set_section(b, &s);
+	} else if (word_is(w, wn, ".pushsection")) {
+		if (b->nstack == b->capstack) {
+			b->capstack = b->capstack ? 2 * b->capstack : 16;
+			b->stack = realloc(b->stack, b->capstack * sizeof(*b->stack));
+			if (!b->stack) {
+				fprintf(stderr, "afterburn-as: out of memory\n");
+				exit(2);
+			}
+		}
+		b->stack[b->nstack].cur = b->cur;
+		b->stack[b->nstack].prev = b->prev;
+		b->nstack++;
+		parse_section(b, args, end, &s);
+		set_section(b, &s);
+	} else if (word_is(w, wn, ".popsection")) {
+		if (b->nstack > 0) {   /* else gas reports it */
+			b->nstack--;
+			b->cur = b->stack[b->nstack].cur;
+			b->prev = b->stack[b->nstack].prev;
+		}
+	} else if (word_is(w, wn, ".previous")) {
+		s = b->cur;
+		b->cur = b->prev;
+		b->prev = s;
+	} else if (word_is(w, wn, ".code16") || word_is(w, wn, ".code16gcc")) {
+		b->syn.code_bits = 16;
+	} else if (word_is(w, wn, ".code32")) {
+		b->syn.code_bits = 32;
+	} else if (word_is(w, wn, ".code64")) {
+		b->syn.code_bits = 64;
+	} else if (word_is(w, wn, ".intel_syntax")) {
+		b->syn.intel = true;
+		const char *p = skip_ws(args, end);
+		b->syn.naked_regs = !(end - p >= 6 && !strncasecmp(p, "prefix", 6));
+	} else if (word_is(w, wn, ".att_syntax")) {
+		b->syn.intel = false;
+		const char *p = skip_ws(args, end);
+		b->syn.naked_regs = end - p >= 8 && !strncasecmp(p, "noprefix", 8);
+	}
+}
+
+/* ---------------------------------------------------------------- sites */
+
+/* " ; __afterburn_site PAD,KIND[,GROUP]": gas's .nops picks 32-bit NOP
+ * forms even in .code16, so 16-bit code is padded with 0x90 instead. */
+static void site_tail(struct burner *b, char *tail, size_t size,
+		      const struct x86_kind_info *ki, const char *group)
+{
+	const char *macro = b->syn.code_bits == 16 ? X86_BURN_SITE_MACRO "16"
+						   : X86_BURN_SITE_MACRO;
+	if (group && *group)
+		snprintf(tail, size, " ; %s %d,%d,%s", macro, ki->pad, ki->id, group);
+	else
+		snprintf(tail, size, " ; %s %d,%d", macro, ki->pad, ki->id);
+}
+
+static void emit_site(struct burner *b, struct strbuf *out, size_t insn_at,
+		      size_t end_at, int kind, bool exec, const char *section,
+		      const char *group)
+{
+	const struct x86_kind_info *ki = x86_kind_info(kind);
+	if (!ki)
+		return;
+	b->stats->sites[kind]++;
+	if ((ki->flags & X86_K_COUNT) && !b->cfg->burn_rdtsc)
+		return;
+	if (!exec) {
+		b->stats->outside_exec++;
+		diag(b, "warning", "afterburn: %s in non-executable section %s is not annotated",
+		     ki->name, section);
+		return;
+	}
+	char tail[NAME_MAX_LEN + 64];
+	site_tail(b, tail, sizeof(tail), ki, group);
+	/* end first: it lies after insn_at */
+	sb_insert(out, end_at, tail);
+	sb_insert(out, insn_at, L_START ": ");
+}
+
+static void burn_text(struct burner *b, const char *line, size_t len,
+		      struct strbuf *out, bool macro_arg);
+
+/* A macro invocation: burn the quoted arguments that hold instructions
+ * (ALTERNATIVE "pushf; pop %rax", "...", feature). */
+static void burn_macro_args(struct burner *b, const char *p, const char *end,
+			    struct strbuf *out)
+{
+	while (p < end) {
+		if (*p != '"') {
+			sb_add(out, p, 1);
+			p++;
+			continue;
+		}
+		const char *q = skip_string(p, end);
+		sb_add(out, "\"", 1);
+		size_t inner = (size_t)(q - p) >= 2 ? (size_t)(q - p) - 2 : 0;
+		burn_text(b, p + 1, inner, out, true);
+		if (q[-1] == '"' && q - p >= 2)
+			sb_add(out, "\"", 1);
+		p = q;
+	}
+}
+
+/* Does text mention \param (as gas substitutes it)? */
+static bool mentions_param(const char *t, size_t n, const char *param)
+{
+	size_t pl = strlen(param);
+	if (!pl)
+		return false;
+	for (size_t i = 0; i + 1 + pl <= n; i++)
+		if (t[i] == '\\' && !strncmp(t + i + 1, param, pl) &&
+		    (i + 1 + pl == n || !is_ident_char(t[i + 1 + pl])))
+			return true;
+	return false;
+}
+
+static void substitute_param(struct strbuf *sb, const char *t, size_t n,
+			     const char *param, const char *value)
+{
+	size_t pl = strlen(param);
+	for (size_t i = 0; i < n;) {
+		if (t[i] == '\\' && i + 1 + pl <= n && !strncmp(t + i + 1, param, pl) &&
+		    (i + 1 + pl == n || !is_ident_char(t[i + 1 + pl]))) {
+			sb_adds(sb, value);
+			i += 1 + pl;
+			if (i + 3 <= n && !strncmp(t + i, "\\()", 3))
+				i += 3;
+		} else {
+			sb_add(sb, t + i, 1);
+			i++;
+		}
+	}
+}
+
+/*
+ * A statement inside .irp/.irpc that uses the block's parameter
+ * (`mov %\seg, %eax`): classify every expansion.  Returns the kind when
+ * all expansions agree (the caller emits one site), 0 when none is
+ * sensitive, -1 after replacing the statement (out[from,to)) by one
+ * `.ifc \param,value` arm per value.
+ */
+static int irp_site(struct burner *b, const char *stmt, size_t n,
+		    struct strbuf *out, size_t from, size_t to)
+{
+	struct irp *r = NULL;
+	for (size_t i = b->nirps; i-- > 0;)
+		if (b->irps[i].nvalues && mentions_param(stmt, n, b->irps[i].param)) {
+			r = &b->irps[i];
+			break;
+		}
+	if (!r)
+		return 0;
+	int kinds[IRP_MAX_VALUES];
+	bool all_same = true, any = false;
+	for (int v = 0; v < r->nvalues; v++) {
+		struct strbuf sb = { 0 };
+		substitute_param(&sb, stmt, n, r->param, r->values[v]);
+		const char *err = NULL;
+		struct x86_stmt_syntax syn = b->syn;
+		kinds[v] = sb.len ? x86_classify_statement(sb.s, sb.len, &syn, &err) : 0;
+		free(sb.s);
+		any |= kinds[v] != 0;
+		all_same &= kinds[v] == kinds[0];
+	}
+	if (!any)
+		return 0;
+	if (all_same)
+		return kinds[0];
+	struct strbuf chain = { 0 };
+	for (int v = 0; v < r->nvalues; v++) {
+		char head[200];
+		snprintf(head, sizeof(head), "%s.ifc \\%s,%s ; ", v ? " ; " : "",
+			 r->param, r->values[v]);
+		sb_adds(&chain, head);
+		const struct x86_kind_info *ki = kinds[v] ? x86_kind_info(kinds[v]) : NULL;
+		if (ki && !((ki->flags & X86_K_COUNT) && !b->cfg->burn_rdtsc)) {
+			char tail[NAME_MAX_LEN + 64];
+			sb_adds(&chain, L_START ": ");
+			sb_add(&chain, stmt, n);
+			site_tail(b, tail, sizeof(tail), ki, b->cur.group);
+			sb_adds(&chain, tail);
+		} else {
+			sb_add(&chain, stmt, n);
+		}
+		if (kinds[v])
+			b->stats->sites[kinds[v]]++;
+		sb_adds(&chain, " ; .endif");
+	}
+	sb_reserve(out, chain.len);
+	memmove(out->s + from + chain.len, out->s + to, out->len - to);
+	memcpy(out->s + from, chain.s, chain.len);
+	out->len = out->len - (to - from) + chain.len;
+	out->s[out->len] = 0;
+	free(chain.s);
+	return -1;
+}
+
+/* One statement: st..se (excluding the separator), from a line whose
+ * comment-free copy is `clean` (same offsets as `line`). */
+static void statement(struct burner *b, const char *line, const char *clean,
+		      size_t st, size_t se, struct strbuf *out, size_t out_base,
+		      bool macro_arg)
+{
+	const char *cend = clean + se;
+	const char *body = skip_labels(clean + st, cend);
+	if (body == cend)
+		return;
+	b->saw_content = true;
+	const char *w = body;
+	const char *we = word_end(w, cend);
+	size_t wn = (size_t)(we - w);
+	size_t body_off = (size_t)(body - clean);
+
+	if (wn && *w == '.' && !word_is(w, wn, ".byte")) {
+		b->pending_prefix = -1;
+		if (!macro_arg)
+			directive(b, w, wn, we, cend);
+		return;
+	}
+	if (wn && !macro_arg && is_macro(b, w, wn)) {
+		/* rewrite the quoted arguments of a user macro */
+		b->pending_prefix = -1;
+		size_t e = se;
+		while (e > body_off && isspace((unsigned char)clean[e - 1]))
+			e--;
+		struct strbuf args = { 0 };
+		burn_macro_args(b, line + body_off + wn, line + e, &args);
+		size_t from = out_base + body_off + wn, to = out_base + e;
+		size_t old_len = to - from;
+		if (args.len) {
+			sb_reserve(out, args.len);
+			memmove(out->s + from + args.len, out->s + to, out->len - to);
+			memcpy(out->s + from, args.s, args.len);
+			out->len = out->len - old_len + args.len;
+			out->s[out->len] = 0;
+		}
+		free(args.s);
+		return;
+	}
+	const char *err = NULL;
+	struct x86_stmt_syntax syn = b->syn;
+	int kind = x86_classify_statement(body, (size_t)(cend - body), &syn, &err);
+	if (err) {
+		diag(b, "error", "%s", err);
+		b->errors++;
+		return;
+	}
+	if (!kind && b->nirps && memchr(body, '\\', (size_t)(cend - body)) &&
+	    (macro_arg || b->cur.exec)) {
+		size_t e = se;
+		while (e > st && isspace((unsigned char)clean[e - 1]))
+			e--;
+		kind = irp_site(b, line + body_off, e - body_off, out,
+				out_base + body_off, out_base + e);
+		if (kind < 0) {
+			b->pending_prefix = -1;
+			return;   /* replaced by a per-value chain */
+		}
+	}
+	if (!kind) {
+		/* a prefix-only statement (rep; insb) belongs to the next one */
+		bool prefix_only = wn > 0;
+		for (const char *p = w; p < cend && prefix_only;) {
+			const char *e = word_end(p, cend);
+			if (e == p) {
+				prefix_only = false;
+				break;
+			}
+			static const char *const pw[] = { "lock", "rep", "repe", "repz",
+				"repne", "repnz", "data16", "data32", "addr16", "addr32",
+				"cs", "ds", "es", "fs", "gs", "ss", "rex", "rex64", NULL };
+			bool ok = false;
+			for (int i = 0; pw[i]; i++)
+				if (word_is(p, (size_t)(e - p), pw[i]))
+					ok = true;
+			prefix_only = ok;
+			p = skip_ws(e, cend);
+		}
+		b->pending_prefix = prefix_only ? (long)(out_base + body_off) : -1;
+		return;
+	}
+	/* a .byte directive names the bytes of code only in code */
+	bool is_bytes = word_is(w, wn, ".byte");
+	bool exec = macro_arg || b->cur.exec;
+	if (is_bytes && !exec) {
+		b->pending_prefix = -1;
+		return;
+	}
+	size_t insn_at = b->pending_prefix >= 0 ? (size_t)b->pending_prefix
+						: out_base + body_off;
+	b->pending_prefix = -1;
+	/* the statement ends before trailing blanks */
+	size_t e = se;
+	while (e > st && isspace((unsigned char)clean[e - 1]))
+		e--;
+	emit_site(b, out, insn_at, out_base + e, kind, exec, b->cur.name,
+		  macro_arg ? NULL : b->cur.group);
+}
+
+/*
+ * Burn one line (no newline) into out.  Splits statements at ';' outside
+ * strings and comments; '#' comments run to the end of the line, C
+ * comments may span lines (b->in_comment).
+ */
+static void burn_text(struct burner *b, const char *line, size_t len,
+		      struct strbuf *out, bool macro_arg)
+{
+	size_t out_base = out->len;
+	sb_add(out, line, len);
+	char stackbuf[1024];
+	char *clean = len < sizeof(stackbuf) ? stackbuf : malloc(len + 1);
+	if (!clean) {
+		fprintf(stderr, "afterburn-as: out of memory\n");
+		exit(2);
+	}
+	memcpy(clean, line, len);
+	clean[len] = 0;
+
+	/* Blank out comments (same offsets) and hand each statement over as
+	 * soon as its ';' is found: statements run in order (section state,
+	 * prefixes); `growth` shifts offsets by what earlier ones inserted. */
+	size_t i = 0, st = 0, growth = 0;
+	bool in_comment = macro_arg ? false : b->in_comment;
+	while (i < len) {
+		if (in_comment) {
+			if (clean[i] == '*' && i + 1 < len && clean[i + 1] == '/') {
+				clean[i] = clean[i + 1] = ' ';
+				i += 2;
+				in_comment = false;
+			} else {
+				clean[i++] = ' ';
+			}
+			continue;
+		}
+		char c = clean[i];
+		if (c == '"') {
+			const char *q = skip_string(clean + i, clean + len);
+			i = (size_t)(q - clean);
+		} else if (c == '\'' && i + 1 < len) {
+			/* character constant 'c or '\c (optionally closed) */
+			i += clean[i + 1] == '\\' ? 3 : 2;
+			if (i < len && clean[i] == '\'')
+				i++;
+			if (i > len)
+				i = len;
+		} else if (c == '/' && i + 1 < len && clean[i + 1] == '*') {
+			clean[i] = clean[i + 1] = ' ';
+			i += 2;
+			in_comment = true;
+		} else if (c == '#') {
+			memset(clean + i, ' ', len - i);
+			i = len;
+		} else if (c == ';') {
+			size_t before = out->len;
+			statement(b, line, clean, st, i, out, out_base + growth, macro_arg);
+			growth += out->len - before;
+			st = ++i;
+		} else {
+			i++;
+		}
+	}
+	if (!macro_arg)
+		b->in_comment = in_comment;
+	statement(b, line, clean, st, len, out, out_base + growth, macro_arg);
+	if (clean != stackbuf)
+		free(clean);
+}
+
+/* `# N "file" flags` marker at the start of a line: next line is N. */
+static bool line_marker(struct burner *b, const char *p, const char *end)
+{
+	p++;
+	p = skip_ws(p, end);
+	if (p == end || !isdigit((unsigned char)*p))
+		return false;
+	long n = strtol(p, NULL, 10);
+	while (p < end && isdigit((unsigned char)*p))
+		p++;
+	p = skip_ws(p, end);
+	if (p < end && *p == '"') {
+		const char *q = skip_string(p, end);
+		size_t len = (size_t)(q - p) >= 2 ? (size_t)(q - p) - 2 : 0;
+		copy_name(b->file, p + 1, len);
+	}
+	b->line = n - 1;   /* incremented for the next line */
+	return true;
+}
+
+/* Shared tail of the site macros: the record. */
+#define SITE_RECORD                                                          \
+	L_END ":\n"                                                          \
+	".ifb \\group\n"                                                     \
+	".pushsection " AFTERBURN_SECTION ",\"a\",@progbits\n"               \
+	".else\n"                                                            \
+	".pushsection " AFTERBURN_SECTION ",\"aG\",@progbits,\\group,comdat\n" \
+	".endif\n"                                                           \
+	".balign 4\n"                                                        \
+	".long " L_START "b-.\n"                                             \
+	".byte " L_END "b-" L_START "b\n"                                    \
+	".byte " L_PAD "b-" L_START "b\n"                                    \
+	".short \\kind\n"                                                    \
+	".popsection\n"                                                      \
+	".endm\n"
+
+#define PAD_LEFT "((\\pad)-(" L_PAD "b-" L_START "b))"
+
+static const char prelude[] =
+	/* pad with gas's multi-byte NOPs (never a negative count) */
+	".macro " X86_BURN_SITE_MACRO " pad:req, kind:req, group\n"
+	L_PAD ": .nops -((" PAD_LEFT ">0)*" PAD_LEFT ")\n"
+	SITE_RECORD
+	/* 16-bit code: .nops would pick 32-bit NOP forms; use 0x90 */
+	".macro " X86_BURN_SITE_MACRO "16 pad:req, kind:req, group\n"
+	L_PAD ":\n"
+	".if " PAD_LEFT " > 0\n"
+	".skip " PAD_LEFT ",0x90\n"
+	".endif\n"
+	SITE_RECORD;
+
+static void emit_note(struct burner *b)
+{
+	char note[1024];
+	int arch = b->cfg->code_bits == 64 ? AFTERBURN_ARCH_X86_64 : AFTERBURN_ARCH_I386;
+	unsigned flags = b->cfg->burn_rdtsc ? AFTERBURN_NOTE_F_RDTSC_PADDED : 0;
+	snprintf(note, sizeof(note),
+		 ".pushsection " AFTERBURN_NOTE_SECTION ",\"aG\",@note," AFTERBURN_NOTE_COMDAT ",comdat\n"
+		 ".balign 4\n"
+		 ".long %zu, 12, %d\n"
+		 ".asciz \"" AFTERBURN_NOTE_NAME "\"\n"
+		 ".balign 4\n"
+		 ".long %d\n"
+		 ".short %d, %d\n"
+		 ".long %u\n"
+		 ".balign 4\n"
+		 ".popsection\n",
+		 sizeof(AFTERBURN_NOTE_NAME), AFTERBURN_NOTE_ABI,
+		 AFTERBURN_ABI_VERSION, arch, AFTERBURN_RECORD_SIZE, flags);
+	sb_adds(&b->out, note);
+}
+
+int x86_burn(const struct burn_input *in, FILE *out,
+	     const struct burn_config *cfg, struct burn_stats *stats)
+{
+	struct burner b;
+	memset(&b, 0, sizeof(b));
+	b.cfg = cfg;
+	b.stats = stats;
+	copy_name(b.file, in->name, strlen(in->name));
+	b.syn.code_bits = cfg->code_bits ? cfg->code_bits : 64;
+	b.syn.intel = cfg->intel_syntax;
+	b.syn.naked_regs = cfg->naked_regs;
+	strcpy(b.cur.name, ".text");
+	b.cur.exec = true;
+	b.prev = b.cur;
+	b.pending_prefix = -1;
+
+	sb_adds(&b.out, prelude);
+	const char *p = in->text, *end = in->text + in->len;
+	b.line = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		b.line++;
+		if (!b.in_comment && p < le && *p == '#' && line_marker(&b, p, le)) {
+			sb_add(&b.out, p, (size_t)(le - p));
+		} else if (!b.in_comment && p < le && *p == '/' &&
+			   !(le - p > 1 && p[1] == '*')) {
+			sb_add(&b.out, p, (size_t)(le - p));   /* '/' line comment */
+		} else {
+			burn_text(&b, p, (size_t)(le - p), &b.out, false);
+		}
+		sb_add(&b.out, "\n", 1);
+		p = nl ? nl + 1 : end;
+	}
+	if (b.saw_content)
+		emit_note(&b);
+	int rc = 0;
+	if (b.errors) {
+		rc = 1;
+	} else if (fwrite(b.out.s, 1, b.out.len, out) != b.out.len) {
+		fprintf(stderr, "afterburn-as: write error\n");
+		rc = 1;
+	}
+	free(b.out.s);
+	free(b.stack);
+	free(b.known);
+	for (size_t i = 0; i < b.nmacros; i++)
+		free(b.macros[i]);
+	free(b.macros);
+	return rc;
+}
