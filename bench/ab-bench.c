@@ -499,19 +499,20 @@ static void read_counters(struct counters *c)
 
 /*
  * Under Xen, -x brackets the timed repetitions of each benchmark with a
- * marker hypercall issued through /dev/xen/privcmd: xen_version with a
- * command number no Xen knows (it fails with -ENOSYS or -EPERM, harmlessly),
- * which xentrace records with its arguments (TRC_PV_HYPERCALL_V2).  bench/
- * ab-xtcount, reading xentrace's stream in dom0, counts the hypercalls and
- * traps between a benchmark's two markers.  The layout is Linux's uapi
- * <xen/privcmd.h>, spelled out so the build needs no Xen headers.
+ * marker hypercall issued through /dev/xen/privcmd: sched_op with a command
+ * number no Xen knows (it fails with -ENOSYS, harmlessly).  sched_op is one
+ * of the few hypercalls whose trace record (TRC_PV_HYPERCALL_V2) carries an
+ * argument, its command.  bench/ab-xtcount, reading xentrace's stream in
+ * dom0, counts the hypercalls and traps between a benchmark's two markers.
+ * The layout is Linux's uapi <xen/privcmd.h>, spelled out so the build needs
+ * no Xen headers.
  */
 struct privcmd_hypercall {
 	uint64_t op;
 	uint64_t arg[5];
 };
 #define IOCTL_PRIVCMD_HYPERCALL _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
-#define HYPERVISOR_xen_version 17
+#define HYPERVISOR_sched_op 29
 #define XEN_MARKER_BASE 0x0ab00000u	/* | bench index << 4 | phase */
 #define XEN_MARKER_BEGIN 1u
 #define XEN_MARKER_END 2u
@@ -530,7 +531,7 @@ static void open_privcmd(void)
 
 static void xen_marker(unsigned code)
 {
-	struct privcmd_hypercall call = { .op = HYPERVISOR_xen_version, .arg = { code, 0 } };
+	struct privcmd_hypercall call = { .op = HYPERVISOR_sched_op, .arg = { code, 0 } };
 	if (privcmd_fd >= 0)
 		ioctl(privcmd_fd, IOCTL_PRIVCMD_HYPERCALL, &call);	/* fails by design */
 }

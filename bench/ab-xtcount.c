@@ -6,8 +6,9 @@
  * Reads xentrace's binary output on stdin (per-CPU windows, each opened by a
  * TRC_TRACE_CPU_CHANGE record, of variable-length trace records) and counts
  * Xen's PV events between the marker hypercalls `ab-bench -x` issues around
- * each benchmark's timed repetitions: xen_version(0x0ab00000 | index << 4 |
- * phase), phase 1 opening and 2 closing the window of benchmark `index`.
+ * each benchmark's timed repetitions: sched_op(0x0ab00000 | index << 4 |
+ * phase), phase 1 opening and 2 closing the window of benchmark `index`
+ * (Xen records sched_op's command in the trace, not most hypercalls' args).
  * Writes one JSON document: the windows with their counts.  Events are
  * counted whatever domain caused them: the measured domain is the only busy
  * one while a window is open (dom0 sleeps while a domU runs the suite).
@@ -39,7 +40,7 @@
 #define TRC_PV_HYPERCALL_SUBCALL (TRC_PV_SUBCALL + 14)
 #define HYPERCALL_V2_OP_MASK 0x000fffffu
 
-#define HYPERVISOR_xen_version 17
+#define HYPERVISOR_sched_op 29
 #define MARKER_MASK 0xfff00000u
 #define MARKER_BASE 0x0ab00000u
 #define MAX_HYPERCALL 64
@@ -115,7 +116,7 @@ static void account(uint32_t event, const uint32_t *extra, unsigned n_extra, int
 	if (base == TRC_PV_HYPERCALL_V2 && n_extra >= 2) {
 		uint32_t op = extra[0] & HYPERCALL_V2_OP_MASK;
 		/* A0 present (32- or 64-bit): its low word follows the op word. */
-		if (op == HYPERVISOR_xen_version && (extra[0] >> 20 & 3) &&
+		if (op == HYPERVISOR_sched_op && (extra[0] >> 20 & 3) &&
 		    (extra[1] & MARKER_MASK) == MARKER_BASE) {
 			marker(extra[1], cpu);
 			return;

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Runs in the busybox guest initramfs (bare QEMU and PV domU), started by
+# ci/xen/guest-init through ab.run=/bench.sh.  Kernel command-line words:
+#   ab.bench=ID          configuration name recorded in the JSON
+#   ab.bench.reps=N      repetitions (timing pass)
+#   ab.bench.ms=MS       length of one repetition (timing pass)
+#   ab.bench.pass=time   the timed suite (default)
+#   ab.bench.pass=count  a short run bracketed with Xen marker hypercalls for
+#                        xentrace in dom0 (needs xen-privcmd: /lib/xen-privcmd.ko)
+# Ends with "AB-BENCH-DONE ID PASS", the marker bench/run waits for.
+id=guest reps=11 ms=200 pass=time
+for word in $(cat /proc/cmdline); do
+	case $word in
+	ab.bench=*) id=${word#*=} ;;
+	ab.bench.reps=*) reps=${word#*=} ;;
+	ab.bench.ms=*) ms=${word#*=} ;;
+	ab.bench.pass=*) pass=${word#*=} ;;
+	esac
+done
+dmesg -n 1 2>/dev/null	# keep kernel messages out of the JSON on the console
+mkdir -p /tmp
+case $pass in
+count)
+	[ -e /dev/xen/privcmd ] || insmod /lib/xen-privcmd.ko || echo "bench: insmod xen-privcmd failed"
+	/bin/ab-bench -m -x -c "$id:count" -n 1 -t 20 -s 1 -d /tmp
+	;;
+*)
+	/bin/ab-bench -m -c "$id" -n "$reps" -t "$ms" -d /tmp
+	;;
+esac
+echo "AB-BENCH-DONE $id $pass exit=$?"
