@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The conformance guest: one check per sensitive-instruction class, one
+ * line per check ("check <name>: PASS|FAIL"), then "Test result: SUCCESS"
+ * or "FAILURE".  The same binary runs on bare QEMU (multiboot) and under
+ * the wedge; the check lines must be identical on both, so they print no
+ * values that differ between the two (those go to "info" lines).
+ * Exit: a byte to the isa-debug-exit port 0xf4 (0 pass, 1 fail).
+ */
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long u64;
+
+#define COM1 0x3f8
+
+volatile u64 timer_ticks;
+volatile u64 spurious_irqs;
+static int failures;
+
+static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline u8 inb(u16 port) { u8 v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+static void uart_putc(char c)
+{
+	for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+		;
+	outb(COM1, (u8)c);
+}
+
+static void puts_(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			uart_putc('\r');
+		uart_putc(*s);
+	}
+}
+
+static void put_hex(u64 v)
+{
+	char buf[19] = "0x";
+	for (int i = 0; i < 16; i++)
+		buf[2 + i] = "0123456789abcdef"[(v >> (60 - 4 * i)) & 15];
+	buf[18] = 0;
+	puts_(buf);
+}
+
+static void check(const char *name, int ok)
+{
+	puts_("check ");
+	puts_(name);
+	puts_(ok ? ": PASS\n" : ": FAIL\n");
+	if (!ok)
+		failures++;
+}
+
+static void info(const char *what, u64 v)
+{
+	puts_("info ");
+	puts_(what);
+	puts_(" ");
+	put_hex(v);
+	puts_("\n");
+}
+
+static __attribute__((noreturn)) void finish(void)
+{
+	puts_(failures ? "Test result: FAILURE\n" : "Test result: SUCCESS\n");
+	outb(0xf4, failures ? 1 : 0);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+void unexpected_exception(u64 vec, u64 *frame)
+{
+	info("unexpected exception", vec);
+	info("  frame[0]", frame[0]);
+	info("  frame[1]", frame[1]);
+	failures++;
+	finish();
+}
+
+/* ---- descriptor tables ---- */
+struct __attribute__((packed)) dtr { u16 limit; u64 base; };
+
+static u64 gdt[8] __attribute__((aligned(16)));
+static u64 idt[512] __attribute__((aligned(16)));   /* 256 x 16-byte gates */
+static u8 tss[104] __attribute__((aligned(16)));
+
+extern void reload_cs(u64 cs);
+extern char irq0_entry[], irq7_entry[];
+#define EXC(n) extern char exc_entry_##n[];
+EXC(0) EXC(1) EXC(2) EXC(3) EXC(4) EXC(5) EXC(6) EXC(7) EXC(8) EXC(9)
+EXC(10) EXC(11) EXC(12) EXC(13) EXC(14) EXC(15) EXC(16) EXC(17) EXC(18) EXC(19)
+
+static void set_gate(unsigned vec, void *handler)
+{
+	u64 a = (u64)handler;
+	idt[2 * vec] = (a & 0xffff) | (0x08ul << 16) | (0x8eul << 40) | ((a >> 16 & 0xffff) << 48);
+	idt[2 * vec + 1] = a >> 32;
+}
+
+static void check_descriptor_tables(void)
+{
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffff;   /* 0x08 code64 */
+	gdt[2] = 0x00cf92000000ffff;   /* 0x10 data */
+	u64 tb = (u64)tss;
+	gdt[3] = (sizeof(tss) - 1) | ((tb & 0xffffff) << 16) | (0x89ul << 40) | ((tb >> 24 & 0xff) << 56);
+	gdt[4] = tb >> 32;             /* 0x18: 64-bit TSS, available */
+
+	struct dtr g = { sizeof(gdt) - 1, (u64)gdt }, g2 = { 0, 0 };
+	__asm__ volatile("lgdt %0" :: "m"(g));
+	__asm__ volatile("sgdt %0" : "=m"(g2));
+	check("gdt: lgdt then sgdt reads back base and limit", g2.base == g.base && g2.limit == g.limit);
+
+	reload_cs(0x08);
+	u16 cs;
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	check("segments: far return loads cs", cs == 0x08);
+
+	u16 sel = 0x10, ds = 0, ss = 0, es = 0;
+	__asm__ volatile("mov %3, %%ds; mov %3, %%es; mov %3, %%ss; mov %%ds, %0; mov %%es, %1; mov %%ss, %2"
+			 : "=&r"(ds), "=&r"(es), "=&r"(ss) : "r"(sel));
+	check("segments: mov to ds/es/ss reads back", ds == 0x10 && es == 0x10 && ss == 0x10);
+
+	u16 tr = 0x18, tr2 = 0;
+	__asm__ volatile("ltr %0" :: "r"(tr));
+	__asm__ volatile("str %0" : "=r"(tr2));
+	check("tr: ltr then str reads back", tr2 == 0x18);
+	check("tr: ltr marks the TSS descriptor busy", ((gdt[3] >> 40) & 0xf) == 0xb);
+
+	for (unsigned v = 0; v < 256; v++)
+		idt[2 * v] = idt[2 * v + 1] = 0;
+	void *exc[20] = { exc_entry_0, exc_entry_1, exc_entry_2, exc_entry_3, exc_entry_4,
+			  exc_entry_5, exc_entry_6, exc_entry_7, exc_entry_8, exc_entry_9,
+			  exc_entry_10, exc_entry_11, exc_entry_12, exc_entry_13, exc_entry_14,
+			  exc_entry_15, exc_entry_16, exc_entry_17, exc_entry_18, exc_entry_19 };
+	for (unsigned v = 0; v < 20; v++)
+		set_gate(v, exc[v]);
+	set_gate(0x20, irq0_entry);
+	set_gate(0x27, irq7_entry);
+	struct dtr i = { sizeof(idt) - 1, (u64)idt }, i2 = { 0, 0 };
+	__asm__ volatile("lidt %0" :: "m"(i));
+	__asm__ volatile("sidt %0" : "=m"(i2));
+	check("idt: lidt then sidt reads back base and limit", i2.base == i.base && i2.limit == i.limit);
+}
+
+/* ---- cpuid and MSRs ---- */
+static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+static u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
+static void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" :: "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
+}
+
+static void check_cpuid_msr(void)
+{
+	u32 a, b, c, d;
+	cpuid(0, &a, &b, &c, &d);
+	int printable = 1;
+	u32 v[3] = { b, d, c };
+	for (int i = 0; i < 12; i++) {
+		u8 ch = (u8)(v[i / 4] >> (8 * (i % 4)));
+		printable &= ch >= 0x20 && ch < 0x7f;
+	}
+	check("cpuid: leaf 0 gives a max leaf >= 1 and a printable vendor", a >= 1 && printable);
+	cpuid(0x80000000, &a, &b, &c, &d);
+	u32 ext = a;
+	cpuid(0x80000001, &a, &b, &c, &d);
+	check("cpuid: extended leaf reports long mode", ext >= 0x80000001 && (d >> 29 & 1));
+	cpuid(1, &a, &b, &c, &d);
+	check("cpuid: leaf 1 reports TSC and MSR", (d >> 4 & 1) && (d >> 5 & 1));
+	cpuid(7, &a, &b, &c, &d);
+	info("cpuid 7 ebx", b);
+
+	u64 efer = rdmsr(0xc0000080);
+	check("msr: EFER has LME and LMA", (efer & 0x500) == 0x500);
+	wrmsr(0xc0000082, 0xffffffff81234560ul);
+	check("msr: LSTAR write then read back", rdmsr(0xc0000082) == 0xffffffff81234560ul);
+	wrmsr(0xc0000081, 0x0023001000000000ul);
+	check("msr: STAR write then read back", rdmsr(0xc0000081) == 0x0023001000000000ul);
+	wrmsr(0xc0000084, 0x47700);
+	check("msr: SFMASK write then read back", rdmsr(0xc0000084) == 0x47700);
+
+	static u64 gs_a = 0xaaaa, gs_b = 0xbbbb;
+	wrmsr(0xc0000101, (u64)&gs_a);
+	wrmsr(0xc0000102, (u64)&gs_b);
+	u64 x, y;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(x));
+	__asm__ volatile("swapgs; movq %%gs:0, %0; swapgs" : "=r"(y));
+	check("swapgs: exchanges GS base and KERNEL_GS_BASE", x == 0xaaaa && y == 0xbbbb);
+	check("msr: GS_BASE reads back after two swapgs", rdmsr(0xc0000101) == (u64)&gs_a);
+}
+
+/* ---- control registers ---- */
+static void check_control_registers(void)
+{
+	u64 cr0, cr3, cr4, v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	check("cr0: PE and PG set", (cr0 & 0x80000001) == 0x80000001);
+	__asm__ volatile("mov %0, %%cr0" :: "r"(cr0));
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	check("cr0: write then read back", v == cr0);
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	__asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memory");
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	check("cr3: write then read back", v == cr3);
+	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	check("cr4: PAE set", cr4 & 0x20);
+	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	check("cr4: write then read back", v == cr4);
+	__asm__ volatile("mov %0, %%cr2" :: "r"(0x1234000ul));
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	check("cr2: write then read back", v == 0x1234000ul);
+}
+
+/* ---- interrupt flag, PIC, PIT, hlt ---- */
+static u64 read_flags(void)
+{
+	u64 f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
+static void pic_init(void)
+{
+	outb(0x20, 0x11); outb(0xa0, 0x11);   /* ICW1: edge, cascade, ICW4 */
+	outb(0x21, 0x20); outb(0xa1, 0x28);   /* ICW2: vector bases */
+	outb(0x21, 0x04); outb(0xa1, 0x02);   /* ICW3: slave on IRQ2 */
+	outb(0x21, 0x01); outb(0xa1, 0x01);   /* ICW4: 8086 mode */
+	outb(0xa1, 0xff);
+	outb(0x21, 0xfe);                     /* only IRQ0 */
+}
+
+static void pit_periodic(u16 count)
+{
+	outb(0x43, 0x34);   /* channel 0, lo/hi, mode 2 */
+	outb(0x40, (u8)count);
+	outb(0x40, (u8)(count >> 8));
+}
+
+static u8 pic_irr(void)
+{
+	outb(0x20, 0x0a);
+	return inb(0x20);
+}
+
+static void check_interrupts(void)
+{
+	__asm__ volatile("cli");
+	check("if: cli clears IF as pushf sees it", !(read_flags() & 0x200));
+	__asm__ volatile("sti");
+	check("if: sti sets IF as pushf sees it", read_flags() & 0x200);
+	__asm__ volatile("cli");
+	u64 f = read_flags() | 0x200;
+	__asm__ volatile("pushq %0; popfq" :: "r"(f) : "cc");
+	int set = read_flags() & 0x200;
+	f &= ~0x200ul;
+	__asm__ volatile("pushq %0; popfq" :: "r"(f) : "cc");
+	check("if: popf sets and clears IF", set && !(read_flags() & 0x200));
+
+	pic_init();
+	timer_ticks = 0;
+	pit_periodic(11932);   /* 100 Hz */
+
+	/* Masked: the tick stays pending in the PIC, the handler does not run. */
+	u64 i;
+	for (i = 0; i < 100000000ul && !(pic_irr() & 1); i++)
+		;
+	check("pic: timer request pending in IRR while IF is clear", pic_irr() & 1);
+	check("if: no interrupt taken while IF is clear", timer_ticks == 0);
+	__asm__ volatile("sti; nop; cli");
+	check("if: pending interrupt taken right after sti", timer_ticks == 1);
+
+	__asm__ volatile("sti");
+	for (i = 0; i < 1000000000ul && timer_ticks < 4; i++)
+		__asm__ volatile("pause");
+	check("pit: periodic timer interrupts reach the IDT handler", timer_ticks >= 4);
+
+	u64 before = timer_ticks;
+	__asm__ volatile("hlt");
+	check("hlt: woken by the timer interrupt", timer_ticks > before);
+	__asm__ volatile("cli");
+	outb(0x21, 0xff);
+	info("spurious irqs", spurious_irqs);
+}
+
+static void check_uart(void)
+{
+	outb(COM1 + 1, 0x00);   /* no UART interrupts */
+	outb(COM1 + 3, 0x80);   /* DLAB */
+	outb(COM1 + 0, 0x01);   /* 115200 */
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x03);   /* 8n1 */
+	outb(COM1 + 2, 0x07);   /* FIFO on, cleared */
+	outb(COM1 + 4, 0x03);   /* DTR, RTS */
+	outb(COM1 + 7, 0x5a);
+	u8 scratch = inb(COM1 + 7);
+	u8 lcr = inb(COM1 + 3);
+	puts_("conformance guest: started\n");
+	check("uart: scratch register and LCR read back", scratch == 0x5a && lcr == 0x03);
+	check("uart: transmitter reports empty", inb(COM1 + 5) & 0x20);
+}
+
+void conformance_main(u64 boot_params)
+{
+	check_uart();
+	info("boot_params", boot_params);
+	check_descriptor_tables();
+	check_cpuid_msr();
+	check_control_registers();
+	check_interrupts();
+	finish();
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * 64-bit entry of the conformance guest, entered like Linux's startup_64:
+ * long mode, paging on with the image identity mapped, interrupts off,
+ * %rsi = boot_params (0 when booted by multiboot).  Built with afterburn-as.
+ */
+	.text
+	.globl startup_64
+startup_64:
+	cli
+	leaq stack_top(%rip), %rsp
+	movq %rsi, %r12
+	/* clear bss */
+	leaq __bss_start(%rip), %rdi
+	leaq __bss_end(%rip), %rcx
+	subq %rdi, %rcx
+	xorl %eax, %eax
+	rep stosb
+	movq %r12, %rdi
+	call conformance_main
+1:	cli
+	hlt
+	jmp 1b
+
+/* Reload CS with a far return (lretq is a sensitive, rewritten site). */
+	.globl reload_cs
+reload_cs:
+	popq %rax                 /* return address */
+	pushq %rdi                /* new CS */
+	pushq %rax
+	lretq
+
+/* Timer interrupt (PIC IRQ0 at vector 0x20): count and EOI. */
+	.globl irq0_entry
+irq0_entry:
+	pushq %rax
+	incq timer_ticks(%rip)
+	movb $0x20, %al
+	outb %al, $0x20
+	popq %rax
+	iretq
+
+/* Spurious IRQ7: no EOI. */
+	.globl irq7_entry
+irq7_entry:
+	incq spurious_irqs(%rip)
+	iretq
+
+/* Unexpected exception: vector in %rdi, frame pointer in %rsi. */
+	.macro exc vec
+	.globl exc_entry_\vec
+exc_entry_\vec:
+	movq $\vec, %rdi
+	movq %rsp, %rsi
+	jmp unexpected_exception
+	.endm
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19
+	exc \v
+	.endr
+
+	.bss
+	.align 16
+	.skip 16384
+stack_top:

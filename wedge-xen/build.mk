@@ -1,0 +1,39 @@
+# The Xen wedge (freestanding 64-bit PV kernel) and its test guests.
+ifeq ($(CONFIG_WEDGE_XEN),y)
+
+# ---- the conformance guest (tests/guests/conformance) ------------------
+# Built twice from the same sources: burnt (afterburn-as, runs on bare QEMU
+# and under the wedge) and plain (no .note.afterburn: the wedge refuses it).
+GUEST_DIR    := $(SRC)/tests/guests/conformance
+GUEST_O      := $(O)/tests/guests/conformance
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+                -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+                -fno-asynchronous-unwind-tables -fcf-protection=none -mcmodel=small
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_DIR)/conformance.lds \
+                 -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments
+GUEST_SRCS   := entry64.S conformance.c
+GUEST_DEPS   := $(GUEST_DIR)/conformance.lds $(GUEST_DIR)/boot32.S \
+                $(addprefix $(GUEST_DIR)/,$(GUEST_SRCS))
+
+# boot32.S never runs under the wedge (like Linux's 32-bit boot code): plain as.
+$(GUEST_O)/boot32.o: $(GUEST_DIR)/boot32.S
+	$(quiet) AS $(patsubst $(SRC)/%,%,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GUEST_O)/conformance-plain.elf: $(GUEST_DEPS) $(GUEST_O)/boot32.o
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)$(HOSTCC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_O)/boot32.o \
+		$(addprefix $(GUEST_DIR)/,$(GUEST_SRCS))
+
+ALL_TARGETS += $(GUEST_O)/conformance-plain.elf
+
+ifeq ($(CONFIG_BURNER),y)
+$(GUEST_O)/conformance.elf: $(GUEST_DEPS) $(GUEST_O)/boot32.o $(AFTERBURN_AS_BINDIR)/as
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)$(HOSTCC) -B$(AFTERBURN_AS_BINDIR)/ $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ \
+		$(GUEST_O)/boot32.o $(addprefix $(GUEST_DIR)/,$(GUEST_SRCS))
+ALL_TARGETS += $(GUEST_O)/conformance.elf
+endif
+
+endif
