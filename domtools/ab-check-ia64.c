@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ab-check-ia64: coverage checker for burnt IA-64 objects and images.
+ *
+ *   ab-check-ia64 [--list] [--rewrite OUT [--vcpu ADDR]] FILE
+ *
+ * Decodes every bundle of every executable section, classifies each slot
+ * with ia64/sensitive.def, and matches the sensitive ones against the
+ * .afterburn records (relocatable objects: through .rela.afterburn).
+ * Reports coverage and bad records (pointing nowhere sensible, wrong slot,
+ * wrong kind, wrong length, site not padded as the burner pads); exits 0
+ * only for 100% coverage and no bad record.  All-zero bundles (`.org`
+ * fill) are not instructions and are skipped.
+ *
+ * --rewrite writes a copy of FILE with every site in its loaded form
+ * (ia64/rewrite.c) for the virtual CPU at ADDR (default 0xa000000000010000),
+ * so that objdump shows what the wedge will run.
+ */
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "afterburn/annotation.h"
+#include "ia64/bundle.h"
+#include "ia64/rewrite.h"
+#include "ia64/sensitive.h"
+
+#ifndef EM_IA_64
+#define EM_IA_64 50
+#endif
+#define R_IA64_PCREL32LSB 0x4d
+
+struct found {
+	size_t shndx;
+	uint64_t off;      /* bundle offset in its section */
+	unsigned slot, kind;
+	int covered;
+};
+
+struct record {
+	size_t shndx;      /* 0: unresolved */
+	uint64_t off;      /* site (bundle) offset in its section */
+	unsigned length, slot, kind;
+};
+
+static const char *prog = "ab-check-ia64";
+
+static void die(const char *what, const char *detail)
+{
+	fprintf(stderr, "%s: error: %s%s%s\n", prog, what, detail ? ": " : "", detail ? detail : "");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL, *rewrite_out = NULL;
+	uint64_t vcpu = 0xa000000000010000ULL;
+	int list = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--list"))
+			list = 1;
+		else if (!strcmp(argv[i], "--rewrite") && i + 1 < argc)
+			rewrite_out = argv[++i];
+		else if (!strcmp(argv[i], "--vcpu") && i + 1 < argc)
+			vcpu = strtoull(argv[++i], NULL, 0);
+		else if (argv[i][0] == '-' || path) {
+			fprintf(stderr, "usage: %s [--list] [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+			return 2;
+		} else
+			path = argv[i];
+	}
+	if (!path) {
+		fprintf(stderr, "usage: %s [--list] [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+		return 2;
+	}
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		die("libelf", elf_errmsg(-1));
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die("cannot open", path);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	GElf_Ehdr eh;
+	if (!e || !gelf_getehdr(e, &eh))
+		die("not an ELF file", path);
+	if (eh.e_machine != EM_IA_64 || gelf_getclass(e) != ELFCLASS64)
+		die("not a 64-bit IA-64 ELF file", path);
+	size_t shnum, shstrndx;
+	elf_getshdrnum(e, &shnum);
+	elf_getshdrstrndx(e, &shstrndx);
+
+	Elf_Scn *ab = NULL, *ab_rela = NULL, *symtab = NULL;
+	size_t ab_index = 0;
+	for (size_t i = 1; i < shnum; i++) {
+		Elf_Scn *s = elf_getscn(e, i);
+		GElf_Shdr sh;
+		gelf_getshdr(s, &sh);
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, AFTERBURN_SECTION)) {
+			ab = s;
+			ab_index = i;
+		}
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = s;
+	}
+	for (size_t i = 1; ab && i < shnum; i++) {
+		Elf_Scn *s = elf_getscn(e, i);
+		GElf_Shdr sh;
+		gelf_getshdr(s, &sh);
+		if (sh.sh_type == SHT_RELA && sh.sh_info == ab_index)
+			ab_rela = s;
+	}
+
+	/* Records. */
+	struct record *recs = NULL;
+	size_t nrecs = 0, bad = 0;
+	if (ab) {
+		GElf_Shdr ash;
+		gelf_getshdr(ab, &ash);
+		Elf_Data *d = elf_getdata(ab, NULL);
+		if (ash.sh_size % AFTERBURN_RECORD_SIZE)
+			die(AFTERBURN_SECTION " size is not a multiple of the record size", NULL);
+		nrecs = ash.sh_size / AFTERBURN_RECORD_SIZE;
+		recs = calloc(nrecs ? nrecs : 1, sizeof(*recs));
+		Elf_Data *rd = ab_rela ? elf_getdata(ab_rela, NULL) : NULL;
+		Elf_Data *sd = symtab ? elf_getdata(symtab, NULL) : NULL;
+		size_t nrela = 0;
+		if (ab_rela) {
+			GElf_Shdr rsh;
+			gelf_getshdr(ab_rela, &rsh);
+			nrela = rsh.sh_size / rsh.sh_entsize;
+		}
+		for (size_t r = 0; r < nrecs; r++) {
+			const uint8_t *p = (const uint8_t *)d->d_buf + r * AFTERBURN_RECORD_SIZE;
+			int32_t offset = (int32_t)(p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24);
+			recs[r].length = p[4];
+			recs[r].slot = p[5];
+			recs[r].kind = (unsigned)(p[6] | p[7] << 8);
+			if (eh.e_type == ET_REL) {
+				for (size_t k = 0; k < nrela; k++) {
+					GElf_Rela rela;
+					gelf_getrela(rd, (int)k, &rela);
+					if (rela.r_offset != r * AFTERBURN_RECORD_SIZE)
+						continue;
+					GElf_Sym sym;
+					if (GELF_R_TYPE(rela.r_info) != R_IA64_PCREL32LSB || !sd ||
+					    !gelf_getsym(sd, (int)GELF_R_SYM(rela.r_info), &sym))
+						break;
+					recs[r].shndx = sym.st_shndx;
+					recs[r].off = sym.st_value + (uint64_t)rela.r_addend + (uint64_t)(int64_t)offset;
+				}
+			} else {
+				uint64_t site = ash.sh_addr + r * AFTERBURN_RECORD_SIZE + (uint64_t)(int64_t)offset;
+				for (size_t i = 1; i < shnum; i++) {
+					GElf_Shdr sh;
+					gelf_getshdr(elf_getscn(e, i), &sh);
+					if ((sh.sh_flags & SHF_ALLOC) && site >= sh.sh_addr &&
+					    site < sh.sh_addr + sh.sh_size) {
+						recs[r].shndx = i;
+						recs[r].off = site - sh.sh_addr;
+					}
+				}
+			}
+		}
+	}
+
+	/* Sensitive slots of every executable section. */
+	struct found *found = NULL;
+	size_t nfound = 0, capfound = 0;
+	unsigned long by_kind[IA64_KIND_MAX] = {0};
+	for (size_t i = 1; i < shnum; i++) {
+		Elf_Scn *s = elf_getscn(e, i);
+		GElf_Shdr sh;
+		gelf_getshdr(s, &sh);
+		if (!(sh.sh_flags & SHF_EXECINSTR) || sh.sh_type != SHT_PROGBITS)
+			continue;
+		Elf_Data *d = elf_getdata(s, NULL);
+		for (uint64_t off = 0; d && off + 16 <= d->d_size; off += 16) {
+			const uint8_t *bp = (const uint8_t *)d->d_buf + off;
+			static const uint8_t zero[16];
+			if (!memcmp(bp, zero, 16))
+				continue;
+			struct ia64_bundle b = ia64_bundle_load(bp);
+			const char *units = ia64_template_units(ia64_bundle_template(b));
+			if (!units)
+				continue;   /* reserved template: not code */
+			for (unsigned slot = 0; slot < 3; slot++) {
+				char unit = units[slot];
+				if (unit == 'L')
+					continue;
+				unsigned kind = ia64_classify(ia64_bundle_slot(b, slot), unit);
+				if (!kind)
+					continue;
+				if (nfound == capfound) {
+					capfound = capfound ? 2 * capfound : 256;
+					found = realloc(found, capfound * sizeof(*found));
+				}
+				found[nfound++] = (struct found){ i, off, unit == 'X' ? 1 : slot, kind, 0 };
+				by_kind[kind]++;
+			}
+		}
+	}
+
+	/* Match. */
+	FILE *copy = NULL;
+	unsigned long forms[4] = {0};
+	if (rewrite_out) {
+		FILE *in = fopen(path, "rb");
+		copy = fopen(rewrite_out, "w+b");
+		if (!in || !copy)
+			die("cannot copy to", rewrite_out);
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, n, copy);
+		fclose(in);
+	}
+	for (size_t r = 0; r < nrecs; r++) {
+		struct record *rc = &recs[r];
+		char why[256] = "";
+		struct found *f = NULL;
+		for (size_t k = 0; k < nfound; k++)
+			if (found[k].shndx == rc->shndx && found[k].off == rc->off && found[k].slot == rc->slot)
+				f = &found[k];
+		Elf_Scn *s = rc->shndx ? elf_getscn(e, rc->shndx) : NULL;
+		GElf_Shdr sh;
+		if (!s || !gelf_getshdr(s, &sh) || !(sh.sh_flags & SHF_EXECINSTR))
+			snprintf(why, sizeof(why), "site is not in an executable section");
+		else if (rc->off % 16)
+			snprintf(why, sizeof(why), "site 0x%llx is not a bundle address", (unsigned long long)rc->off);
+		else if (rc->length != IA64_SITE_BYTES)
+			snprintf(why, sizeof(why), "length %u, expected %u", rc->length, IA64_SITE_BYTES);
+		else if (rc->off + IA64_SITE_BYTES > sh.sh_size)
+			snprintf(why, sizeof(why), "site runs past its section");
+		else if (!f)
+			snprintf(why, sizeof(why), "no sensitive instruction in slot %u", rc->slot);
+		else if (f->kind != rc->kind)
+			snprintf(why, sizeof(why), "slot holds %s, record says kind %u",
+				 ia64_kind_name(f->kind), rc->kind);
+		if (!why[0]) {
+			Elf_Data *d = elf_getdata(s, NULL);
+			uint8_t site[IA64_SITE_BYTES];
+			memcpy(site, (const uint8_t *)d->d_buf + rc->off, sizeof(site));
+			enum ia64_form form = copy ? ia64_rewrite_site(site, rc->slot, rc->kind, vcpu, why, sizeof(why))
+						   : ia64_site_form(site, rc->slot, rc->kind, why, sizeof(why));
+			if (form != IA64_FORM_NONE) {
+				f->covered = 1;
+				forms[form]++;
+				if (copy) {
+					fseek(copy, (long)(sh.sh_offset + rc->off), SEEK_SET);
+					fwrite(site, 1, sizeof(site), copy);
+				}
+				if (list)
+					printf("site %s+0x%llx slot %u %s %s\n",
+					       elf_strptr(e, shstrndx, sh.sh_name),
+					       (unsigned long long)rc->off, rc->slot, ia64_kind_name(rc->kind),
+					       form == IA64_FORM_LOAD ? "load" : form == IA64_FORM_STORE ? "store" : "trap");
+			}
+		}
+		if (why[0]) {
+			bad++;
+			fprintf(stderr, "%s: bad record %zu: %s\n", path, r, why);
+		}
+	}
+	size_t covered = 0;
+	for (size_t k = 0; k < nfound; k++) {
+		if (found[k].covered) {
+			covered++;
+			continue;
+		}
+		GElf_Shdr sh;
+		gelf_getshdr(elf_getscn(e, found[k].shndx), &sh);
+		fprintf(stderr, "%s: not covered: %s+0x%llx slot %u %s\n", path,
+			elf_strptr(e, shstrndx, sh.sh_name), (unsigned long long)found[k].off,
+			found[k].slot, ia64_kind_name(found[k].kind));
+	}
+	if (copy && fclose(copy))
+		die("cannot write", rewrite_out);
+	printf("%s: %zu sensitive, %zu covered (%.1f%%), %zu records, %zu bad records\n", path,
+	       nfound, covered, nfound ? 100.0 * (double)covered / (double)nfound : 100.0, nrecs, bad);
+	printf("loaded forms: %lu load, %lu store, %lu trap\n",
+	       forms[IA64_FORM_LOAD], forms[IA64_FORM_STORE], forms[IA64_FORM_TRAP]);
+	for (unsigned k = 1; k < IA64_KIND_MAX; k++)
+		if (by_kind[k])
+			printf("  %-16s %lu\n", ia64_kind_name(k), by_kind[k]);
+	elf_end(e);
+	close(fd);
+	return (covered == nfound && bad == 0) ? 0 : 1;
+}
