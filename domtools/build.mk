@@ -1,0 +1,43 @@
+# Dom0 tools.  Shared file: append only, keep the others' lines.
+ifeq ($(CONFIG_DOMTOOLS),y)
+
+# libafterburn: bounds-checked ELF + annotation reader (API in
+# domtools/libafterburn/afterburn.h), a static library for ab-check, the
+# domain builder and the fuzzer.
+LIBAFTERBURN := $(O)/domtools/libafterburn.a
+LIBAFTERBURN_OBJS := $(O)/domtools/libafterburn/elf.o $(O)/domtools/libafterburn/records.o
+$(LIBAFTERBURN): $(LIBAFTERBURN_OBJS)
+	$(quiet) AR $(patsubst $(O)/%,%,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+# ab-check: coverage checker (Capstone disassembly, kind names from
+# x86/sensitive.def through x86/burn_classify.c).
+AB_CHECK := $(O)/domtools/ab-check
+$(AB_CHECK): $(O)/domtools/ab-check.o $(O)/x86/burn_classify.o $(LIBAFTERBURN)
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) -o $@ $^ -lcapstone
+
+ALL_TARGETS += $(LIBAFTERBURN) $(AB_CHECK)
+INSTALL_BIN += $(AB_CHECK)
+INSTALL_LIB += $(LIBAFTERBURN)
+INSTALL_INCLUDE += $(SRC)/domtools/libafterburn/afterburn.h
+
+$(eval $(call unit_test,libafterburn,$(O)/tests/burner/test-libafterburn.o $(LIBAFTERBURN),))
+endif
+
+# ab-create: the PV domain builder (Debian's libxenctrl, libxenguest,
+# libxenstore from libxen-dev), and its image validator, shared with the
+# fuzzer (domtools/fuzz/) and the tests.  The wedge is looked up at
+# $(LIBDIR)/wedge-xen unless --wedge or $AFTERBURN_WEDGE says otherwise.
+ifeq ($(CONFIG_DOMTOOLS_AB_CREATE),y)
+AB_CREATE := $(O)/domtools/ab-create
+$(O)/domtools/ab-create.o: CFLAGS += -DAB_WEDGE_DEFAULT='"$(LIBDIR)/wedge-xen"'
+$(AB_CREATE): $(O)/domtools/ab-create.o $(O)/domtools/ab-create-image.o $(LIBAFTERBURN)
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) -o $@ $^ -lxenguest -lxenctrl -lxenstore -lxentoollog
+ALL_TARGETS += $(AB_CREATE)
+INSTALL_BIN += $(AB_CREATE)
+endif

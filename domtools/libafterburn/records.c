@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * libafterburn: the .afterburn records of an object or image, resolved to
+ * (section, offset).  In relocatable objects the PC-relative record
+ * offsets are only known through the relocations: site = S + A.
+ */
+#include <elf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domtools/libafterburn/afterburn.h"
+
+#ifndef R_IA64_PCREL32LSB
+#define R_IA64_PCREL32LSB 0x4d
+#endif
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+
+static bool pc32_reloc(uint16_t machine, uint32_t type)
+{
+	switch (machine) {
+	case EM_X86_64: return type == R_X86_64_PC32;
+	case EM_386:    return type == R_386_PC32;
+	case EM_IA_64:  return type == R_IA64_PCREL32LSB;
+	}
+	return false;
+}
+
+/* Symbol `index` of symtab section `symtab_index`: its section and value. */
+static int reloc_symbol(const struct ab_elf *elf, uint32_t symtab_index, uint64_t index,
+			uint16_t *shndx, uint64_t *value, char *err, size_t errlen)
+{
+	if (symtab_index == 0 || symtab_index >= elf->nsections)
+		return fail(err, errlen, "relocation symbol table %u out of range", symtab_index);
+	const struct ab_section *st = &elf->sections[symtab_index];
+	size_t entsize = elf->elf_class == 64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+	if (st->type != SHT_SYMTAB || st->entsize != entsize)
+		return fail(err, errlen, "relocation symbol table %u is not a symbol table", symtab_index);
+	if (index >= st->size / entsize)
+		return fail(err, errlen, "relocation symbol %llu out of range", (unsigned long long)index);
+	const unsigned char *p = elf->data + st->offset + index * entsize;
+	if (elf->elf_class == 64) {
+		*shndx = (uint16_t)(p[offsetof(Elf64_Sym, st_shndx)] | p[offsetof(Elf64_Sym, st_shndx) + 1] << 8);
+		*value = rd64(p + offsetof(Elf64_Sym, st_value));
+	} else {
+		*shndx = (uint16_t)(p[offsetof(Elf32_Sym, st_shndx)] | p[offsetof(Elf32_Sym, st_shndx) + 1] << 8);
+		*value = rd32(p + offsetof(Elf32_Sym, st_value));
+	}
+	return 0;
+}
+
+/* Resolve the records of one .afterburn section of a relocatable object. */
+static int resolve_rel(const struct ab_elf *elf, size_t secidx, struct ab_site *sites,
+		       size_t n, char *err, size_t errlen)
+{
+	const struct ab_section *sec = &elf->sections[secidx];
+	const unsigned char *data = ab_elf_section_data(elf, sec);
+	bool *done = calloc(n ? n : 1, sizeof(bool));
+	if (!done)
+		return fail(err, errlen, "out of memory");
+	for (size_t r = 1; r < elf->nsections; r++) {
+		const struct ab_section *rs = &elf->sections[r];
+		if ((rs->type != SHT_RELA && rs->type != SHT_REL) || rs->info != secidx)
+			continue;
+		bool rela = rs->type == SHT_RELA;
+		size_t entsize = elf->elf_class == 64 ? (rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel))
+						      : (rela ? sizeof(Elf32_Rela) : sizeof(Elf32_Rel));
+		if (rs->entsize != entsize) {
+			free(done);
+			return fail(err, errlen, "%s: entry size %llu, expected %zu", rs->name,
+				    (unsigned long long)rs->entsize, entsize);
+		}
+		const unsigned char *p = ab_elf_section_data(elf, rs);
+		size_t count = (size_t)(rs->size / entsize);
+		for (size_t k = 0; k < count; k++, p += entsize) {
+			uint64_t off, sym;
+			uint32_t type;
+			int64_t addend;
+			if (elf->elf_class == 64) {
+				off = rd64(p);
+				uint64_t info = rd64(p + 8);
+				sym = info >> 32;
+				type = (uint32_t)info;
+				addend = rela ? (int64_t)rd64(p + 16) : 0;
+			} else {
+				off = rd32(p);
+				uint32_t info = rd32(p + 4);
+				sym = info >> 8;
+				type = info & 0xff;
+				addend = rela ? (int32_t)rd32(p + 8) : 0;
+			}
+			if (off % AFTERBURN_RECORD_SIZE != 0 || off / AFTERBURN_RECORD_SIZE >= n) {
+				free(done);
+				return fail(err, errlen, "%s: relocation at %#llx does not hit a record offset field",
+					    rs->name, (unsigned long long)off);
+			}
+			size_t i = (size_t)(off / AFTERBURN_RECORD_SIZE);
+			if (!pc32_reloc(elf->machine, type)) {
+				free(done);
+				return fail(err, errlen, "%s: record %zu: relocation type %u, expected a PC-relative 32-bit one",
+					    rs->name, i, type);
+			}
+			if (!rela)
+				addend = (int32_t)rd32(data + off);
+			uint16_t shndx = 0;
+			uint64_t value = 0;
+			if (reloc_symbol(elf, rs->link, sym, &shndx, &value, err, errlen)) {
+				free(done);
+				return -1;
+			}
+			if (done[i]) {
+				free(done);
+				return fail(err, errlen, "%s: record %zu relocated twice", rs->name, i);
+			}
+			done[i] = true;
+			if (shndx == SHN_UNDEF || shndx >= elf->nsections) {
+				sites[i].section = 0;   /* reported by the checker */
+				sites[i].offset = sites[i].addr = value + (uint64_t)addend;
+				continue;
+			}
+			sites[i].section = shndx;
+			sites[i].offset = value + (uint64_t)addend;
+			sites[i].addr = elf->sections[shndx].addr + sites[i].offset;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!done[i]) {
+			free(done);
+			return fail(err, errlen, "%s (section %zu): record %zu has no relocation",
+				    sec->name, secidx, i);
+		}
+	free(done);
+	return 0;
+}
+
+int ab_read_sites(const struct ab_elf *elf, struct ab_site **out, size_t *count,
+		  char *err, size_t errlen)
+{
+	*out = NULL;
+	*count = 0;
+	size_t total = 0;
+	for (size_t i = 1; i < elf->nsections; i++) {
+		const struct ab_section *s = &elf->sections[i];
+		if (strcmp(s->name, AFTERBURN_SECTION) || s->type == SHT_NOBITS)
+			continue;
+		if (s->size % AFTERBURN_RECORD_SIZE)
+			return fail(err, errlen, "%s (section %zu): size %llu is not a multiple of %d",
+				    s->name, i, (unsigned long long)s->size, AFTERBURN_RECORD_SIZE);
+		total += (size_t)(s->size / AFTERBURN_RECORD_SIZE);
+	}
+	struct ab_site *sites = calloc(total ? total : 1, sizeof(*sites));
+	if (!sites)
+		return fail(err, errlen, "out of memory");
+	size_t at = 0;
+	for (size_t i = 1; i < elf->nsections; i++) {
+		const struct ab_section *s = &elf->sections[i];
+		if (strcmp(s->name, AFTERBURN_SECTION) || s->type == SHT_NOBITS)
+			continue;
+		size_t n = (size_t)(s->size / AFTERBURN_RECORD_SIZE);
+		const unsigned char *d = ab_elf_section_data(elf, s);
+		for (size_t k = 0; k < n; k++) {
+			const unsigned char *r = d + k * AFTERBURN_RECORD_SIZE;
+			struct ab_site *site = &sites[at + k];
+			site->record = k;
+			site->record_section = i;
+			site->length = r[4];
+			site->insn = r[5];
+			site->kind = (uint16_t)(r[6] | r[7] << 8);
+			if (elf->type != ET_REL) {
+				uint64_t field = s->addr + k * AFTERBURN_RECORD_SIZE;
+				site->addr = field + (uint64_t)(int64_t)(int32_t)rd32(r);
+				if (elf->elf_class == 32)
+					site->addr &= 0xffffffffu;
+				site->section = ab_elf_section_at(elf, site->addr);
+				site->offset = site->section ? site->addr - elf->sections[site->section].addr
+							     : site->addr;
+			}
+		}
+		if (elf->type == ET_REL && resolve_rel(elf, i, sites + at, n, err, errlen)) {
+			free(sites);
+			return -1;
+		}
+		at += n;
+	}
+	*out = sites;
+	*count = total;
+	return 0;
+}
