@@ -2,7 +2,7 @@
 /*
  * ab-check-ia64: coverage checker for burnt IA-64 objects and images.
  *
- *   ab-check-ia64 [--list] [--rewrite OUT [--vcpu ADDR]] FILE
+ *   ab-check-ia64 [--list] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE
  *
  * Decodes every bundle of every executable section, classifies each slot
  * with ia64/sensitive.def, and matches the sensitive ones against the
@@ -10,7 +10,9 @@
  * Reports coverage and bad records (pointing nowhere sensible, wrong slot,
  * wrong kind, wrong length, site not padded as the burner pads); exits 0
  * only for 100% coverage and no bad record.  All-zero bundles (`.org`
- * fill) are not instructions and are skipped.
+ * fill) are not instructions and are skipped; so are the bundles of data
+ * placed in code with data8 & co., which bytes alone cannot tell from
+ * code: name their symbol with --data (it covers max(st_size, 16) bytes).
  *
  * --rewrite writes a copy of FILE with every site in its loaded form
  * (ia64/rewrite.c) for the virtual CPU at ADDR (default 0xa000000000010000),
@@ -60,21 +62,25 @@ int main(int argc, char **argv)
 	const char *path = NULL, *rewrite_out = NULL;
 	uint64_t vcpu = 0xa000000000010000ULL;
 	int list = 0;
+	const char *data_syms[64];
+	int ndata = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--list"))
 			list = 1;
+		else if (!strcmp(argv[i], "--data") && i + 1 < argc && ndata < 64)
+			data_syms[ndata++] = argv[++i];
 		else if (!strcmp(argv[i], "--rewrite") && i + 1 < argc)
 			rewrite_out = argv[++i];
 		else if (!strcmp(argv[i], "--vcpu") && i + 1 < argc)
 			vcpu = strtoull(argv[++i], NULL, 0);
 		else if (argv[i][0] == '-' || path) {
-			fprintf(stderr, "usage: %s [--list] [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+			fprintf(stderr, "usage: %s [--list] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
 			return 2;
 		} else
 			path = argv[i];
 	}
 	if (!path) {
-		fprintf(stderr, "usage: %s [--list] [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+		fprintf(stderr, "usage: %s [--list] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
 		return 2;
 	}
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -167,6 +173,33 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* Data in code, named on the command line. */
+	struct { size_t shndx; uint64_t start, end; } data[64];
+	int data_found = 0;
+	for (int k = 0; k < ndata; k++) {
+		Elf_Data *sd = symtab ? elf_getdata(symtab, NULL) : NULL;
+		GElf_Shdr ssh;
+		int ok = 0;
+		if (sd && gelf_getshdr(symtab, &ssh)) {
+			size_t n = ssh.sh_size / ssh.sh_entsize;
+			for (size_t j = 0; j < n; j++) {
+				GElf_Sym sym;
+				gelf_getsym(sd, (int)j, &sym);
+				const char *nm = elf_strptr(e, ssh.sh_link, sym.st_name);
+				if (nm && !strcmp(nm, data_syms[k])) {
+					data[data_found].shndx = sym.st_shndx;
+					data[data_found].start = sym.st_value & ~15ULL;
+					data[data_found].end = sym.st_value + (sym.st_size > 16 ? sym.st_size : 16);
+					data_found++;
+					ok = 1;
+					break;
+				}
+			}
+		}
+		if (!ok)
+			die("--data names no symbol of the file", data_syms[k]);
+	}
+
 	/* Sensitive slots of every executable section. */
 	struct found *found = NULL;
 	size_t nfound = 0, capfound = 0;
@@ -182,6 +215,12 @@ int main(int argc, char **argv)
 			const uint8_t *bp = (const uint8_t *)d->d_buf + off;
 			static const uint8_t zero[16];
 			if (!memcmp(bp, zero, 16))
+				continue;
+			int is_data = 0;
+			for (int k = 0; k < data_found; k++)
+				if (data[k].shndx == i && off >= data[k].start && off < data[k].end)
+					is_data = 1;
+			if (is_data)
 				continue;
 			struct ia64_bundle b = ia64_bundle_load(bp);
 			const char *units = ia64_template_units(ia64_bundle_template(b));
