@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ab-create: build and start a 64-bit Xen PV domain from a burnt kernel,
+ * with Debian's libxenctrl, libxenguest and libxenstore (no libxl).
+ *
+ * The burnt kernel runs under the wedge: the wedge (a Xen PV kernel) is
+ * the domain's kernel, and the burnt image plus its initrd reach it as the
+ * one PV module, an afterburn boot bundle (domtools/ab-create-bundle.h).
+ * The domain gets the xenstore nodes and console ring that xl expects, so
+ * `xl list`, `xl console`, `xl shutdown` and `xl destroy` work on it.
+ *
+ * Call order (design brief, section 4): xc_domain_create, max_vcpus,
+ * cpuid policy, setmaxmem, xc_dom_allocate, kernel and module, event
+ * channels, boot_xen_init, parse_image, mem_init, boot_mem_init,
+ * build_image, boot_image, gnttab_init, xenstore and introduce, unpause.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xenctrl.h>
+#include <xenguest.h>
+#include <xenstore.h>
+
+#include "afterburn/annotation.h"
+#include "domtools/ab-create-bundle.h"
+#include "domtools/ab-create.h"
+#include "x86/sensitive.h"
+
+#ifndef AB_WEDGE_DEFAULT
+#define AB_WEDGE_DEFAULT "/usr/local/lib/afterburner/wedge-xen"
+#endif
+
+static const char *const kind_names[X86_KIND_MAX] = {
+#define X86_KIND(id, name, pad, flags) [id] = #name,
+#include "x86/sensitive.def"
+#undef X86_KIND
+};
+
+struct options {
+	const char *kernel, *ramdisk, *cmdline, *name, *wedge;
+	unsigned memory_mb, vcpus;
+	int dry_run, paused, verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ab-create [options] BURNT-VMLINUX\n"
+		"Build and start a 64-bit Xen PV domain running a burnt kernel under the wedge.\n"
+		"  -n, --name NAME       domain name (default: the kernel's file name)\n"
+		"  -m, --memory MB       memory in MiB (default 128)\n"
+		"  -r, --ramdisk FILE    initrd for the guest\n"
+		"  -c, --cmdline STRING  guest kernel command line\n"
+		"  -w, --wedge FILE      the wedge (default $AFTERBURN_WEDGE, else " AB_WEDGE_DEFAULT ")\n"
+		"      --vcpus N         (only 1 is supported)\n"
+		"      --vif SPEC        (not supported yet: refused)\n"
+		"  -p, --paused          leave the domain paused\n"
+		"      --dry-run         validate everything and print the layout; no hypervisor needed\n"
+		"  -v, --verbose         libxenguest's domain builder log on stderr\n");
+}
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ab-create: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static unsigned char *read_file(const char *path, size_t *size, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (!f)
+		die("%s %s: %s", what, path, strerror(errno));
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+		die("%s %s: not a regular file", what, path);
+	if ((uint64_t)st.st_size > (1ull << 31))
+		die("%s %s: %lld bytes is more than a domain builder takes", what, path, (long long)st.st_size);
+	unsigned char *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf)
+		die("%s %s: out of memory", what, path);
+	if (fread(buf, 1, st.st_size, f) != (size_t)st.st_size)
+		die("%s %s: short read", what, path);
+	fclose(f);
+	*size = st.st_size;
+	return buf;
+}
+
+static size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+static void put64(ab_u32 *lo, ab_u32 *hi, uint64_t v)
+{
+	*lo = (uint32_t)v;
+	*hi = (uint32_t)(v >> 32);
+}
+
+/* The afterburn boot bundle: image, initrd at the next 4 KiB, trailer. */
+static unsigned char *make_bundle(const unsigned char *kernel, size_t ksize,
+				  const unsigned char *initrd, size_t isize,
+				  uint32_t flags, size_t *bsize, size_t *initrd_offset)
+{
+	struct afterburn_bundle_trailer t;
+	size_t ioff = initrd ? align_up(ksize, AFTERBURN_BUNDLE_ALIGN) : 0;
+	size_t size = align_up(initrd ? ioff + isize : ksize, 8) + sizeof(t);
+	unsigned char *b = calloc(1, size);
+	if (!b)
+		die("out of memory for a %zu-byte boot bundle", size);
+	memcpy(b, kernel, ksize);
+	if (initrd)
+		memcpy(b + ioff, initrd, isize);
+	memset(&t, 0, sizeof(t));
+	memcpy(t.magic, AFTERBURN_BUNDLE_MAGIC, sizeof(t.magic));
+	t.trailer_size = sizeof(t);
+	t.flags = flags;
+	put64(&t.kernel_offset_lo, &t.kernel_offset_hi, 0);
+	put64(&t.kernel_size_lo, &t.kernel_size_hi, ksize);
+	put64(&t.initrd_offset_lo, &t.initrd_offset_hi, ioff);
+	put64(&t.initrd_size_lo, &t.initrd_size_hi, initrd ? isize : 0);
+	memcpy(b + size - sizeof(t), &t, sizeof(t));
+	*bsize = size;
+	*initrd_offset = ioff;
+	return b;
+}
+
+static void print_image(const struct options *o, const struct ab_image *img, size_t ksize)
+{
+	size_t counts[X86_KIND_MAX];
+	printf("guest %s: %zu bytes, entry %#" PRIx64 ", afterburn ABI %u, note flags %#x\n",
+	       o->kernel, ksize, img->entry, img->note.abi_version, img->note.flags);
+	for (size_t i = 0; i < img->nsegments; i++) {
+		const struct ab_image_segment *s = &img->segments[i];
+		printf("  segment %zu: vaddr %#" PRIx64 " paddr %#" PRIx64 " file %#" PRIx64
+		       " mem %#" PRIx64 " %c%c%c\n", i, s->vaddr, s->paddr, s->filesz, s->memsz,
+		       s->flags & 4 ? 'r' : '-', s->flags & 2 ? 'w' : '-', s->flags & 1 ? 'x' : '-');
+	}
+	printf("  guest-physical range %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " KiB)\n",
+	       img->pstart, img->pend, (img->pend - img->pstart) >> 10);
+	printf("  sites: %zu", img->nsites);
+	ab_image_count_kinds(img, counts, X86_KIND_MAX);
+	const char *sep = " (";
+	for (int k = 1; k < X86_KIND_MAX; k++)
+		if (counts[k]) {
+			printf("%s%s %zu", sep, kind_names[k] ? kind_names[k] : "?", counts[k]);
+			sep = ", ";
+		}
+	printf("%s\n", *sep == ',' ? ")" : "");
+}
+
+static void xs_write_or_die(struct xs_handle *xs, xs_transaction_t t, const char *path,
+			    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void xs_write_or_die(struct xs_handle *xs, xs_transaction_t t, const char *path,
+			    const char *fmt, ...)
+{
+	char val[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (!xs_write(xs, t, path, val, strlen(val)))
+		die("xenstore write %s: %s", path, strerror(errno));
+}
+
+/* The nodes libxl would write for a PV domain, enough for xl list/console/
+ * shutdown/destroy and for xenconsoled to attach the console. */
+static void write_xenstore(struct xs_handle *xs, uint32_t domid, const struct options *o,
+			   unsigned long store_mfn, unsigned store_port,
+			   unsigned long console_mfn, unsigned console_port)
+{
+	char dom[64], p[128];
+	struct xs_permissions ro[2] = { { .id = 0, .perms = XS_PERM_NONE },
+					{ .id = domid, .perms = XS_PERM_READ } };
+	struct xs_permissions rw[1] = { { .id = domid, .perms = XS_PERM_NONE } };
+	xs_transaction_t t;
+
+	snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
+	for (;;) {
+		t = xs_transaction_start(xs);
+		if (t == XBT_NULL)
+			die("xenstore transaction: %s", strerror(errno));
+		xs_rm(xs, t, dom);
+		if (!xs_mkdir(xs, t, dom) || !xs_set_permissions(xs, t, dom, ro, 2))
+			die("xenstore mkdir %s: %s", dom, strerror(errno));
+		static const char *const rw_dirs[] = { "device", "control", "data", "drivers",
+						       "feature", "attr", "error", "console" };
+		for (size_t i = 0; i < sizeof(rw_dirs) / sizeof(*rw_dirs); i++) {
+			snprintf(p, sizeof(p), "%s/%s", dom, rw_dirs[i]);
+			if (!xs_mkdir(xs, t, p) ||
+			    !xs_set_permissions(xs, t, p, strcmp(rw_dirs[i], "console") ? rw : ro,
+						strcmp(rw_dirs[i], "console") ? 1 : 2))
+				die("xenstore mkdir %s: %s", p, strerror(errno));
+		}
+		snprintf(p, sizeof(p), "%s/name", dom);
+		xs_write_or_die(xs, t, p, "%s", o->name);
+		snprintf(p, sizeof(p), "%s/domid", dom);
+		xs_write_or_die(xs, t, p, "%u", domid);
+		snprintf(p, sizeof(p), "%s/memory/static-max", dom);
+		xs_write_or_die(xs, t, p, "%u", o->memory_mb * 1024);
+		snprintf(p, sizeof(p), "%s/memory/target", dom);
+		xs_write_or_die(xs, t, p, "%u", o->memory_mb * 1024);
+		snprintf(p, sizeof(p), "%s/cpu/0/availability", dom);
+		xs_write_or_die(xs, t, p, "online");
+		snprintf(p, sizeof(p), "%s/store/port", dom);
+		xs_write_or_die(xs, t, p, "%u", store_port);
+		snprintf(p, sizeof(p), "%s/store/ring-ref", dom);
+		xs_write_or_die(xs, t, p, "%lu", store_mfn);
+		snprintf(p, sizeof(p), "%s/console/port", dom);
+		xs_write_or_die(xs, t, p, "%u", console_port);
+		snprintf(p, sizeof(p), "%s/console/ring-ref", dom);
+		xs_write_or_die(xs, t, p, "%lu", console_mfn);
+		snprintf(p, sizeof(p), "%s/console/type", dom);
+		xs_write_or_die(xs, t, p, "xenconsoled");
+		snprintf(p, sizeof(p), "%s/console/output", dom);
+		xs_write_or_die(xs, t, p, "pty");
+		snprintf(p, sizeof(p), "%s/console/limit", dom);
+		xs_write_or_die(xs, t, p, "%d", 1048576);
+		if (xs_transaction_end(xs, t, false))
+			break;
+		if (errno != EAGAIN)
+			die("xenstore transaction end: %s", strerror(errno));
+	}
+	if (!xs_introduce_domain(xs, domid, store_mfn, store_port))
+		die("xs_introduce_domain(%u): %s", domid, strerror(errno));
+}
+
+static int build(const struct options *o, const unsigned char *wedge, size_t wsize,
+		 const unsigned char *bundle, size_t bsize)
+{
+	xentoollog_logger *log = NULL;
+	if (o->verbose)
+		log = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_DETAIL, 0);
+	xc_interface *xch = xc_interface_open(log, log, 0);
+	if (!xch)
+		die("cannot open the hypervisor interface (is this dom0, with xen-privcmd loaded?): %s",
+		    strerror(errno));
+	struct xs_handle *xs = xs_open(0);
+	if (!xs)
+		die("cannot connect to xenstored: %s", strerror(errno));
+
+	struct xen_domctl_createdomain config = {
+		.ssidref = 0,
+		.flags = 0,                       /* PV */
+		.max_vcpus = o->vcpus,
+		.max_evtchn_port = -1,
+		.max_grant_frames = 32,
+		.max_maptrack_frames = 1024,
+		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+	};
+	uint32_t domid = 0;
+	if (xc_domain_create(xch, &domid, &config))
+		die("xc_domain_create: %s", strerror(errno));
+
+	/* From here on a failure destroys the half-built domain. */
+	const char *step = "xc_domain_max_vcpus";
+	struct xc_dom_image *dom = NULL;
+	if (xc_domain_max_vcpus(xch, domid, o->vcpus))
+		goto fail;
+	step = "xc_cpuid_apply_policy";
+	if (xc_cpuid_apply_policy(xch, domid, false, NULL, 0, false, false, false, NULL, NULL))
+		goto fail;
+	step = "xc_domain_setmaxmem";
+	if (xc_domain_setmaxmem(xch, domid, (uint64_t)o->memory_mb * 1024 + 1024))
+		goto fail;
+
+	step = "xc_dom_allocate";
+	dom = xc_dom_allocate(xch, o->cmdline, NULL);
+	if (!dom)
+		goto fail;
+	step = "xc_dom_kernel_mem (the wedge)";
+	if (xc_dom_kernel_mem(dom, wedge, wsize))
+		goto fail;
+	step = "xc_dom_module_mem (the boot bundle)";
+	if (xc_dom_module_mem(dom, bundle, bsize, NULL))
+		goto fail;
+	dom->max_vcpus = o->vcpus;
+	dom->console_domid = 0;
+	dom->xenstore_domid = 0;
+	step = "xc_evtchn_alloc_unbound";
+	int console_port = xc_evtchn_alloc_unbound(xch, domid, 0);
+	int store_port = xc_evtchn_alloc_unbound(xch, domid, 0);
+	if (console_port < 0 || store_port < 0)
+		goto fail;
+	dom->console_evtchn = console_port;
+	dom->xenstore_evtchn = store_port;
+
+	step = "xc_dom_boot_xen_init";
+	if (xc_dom_boot_xen_init(dom, xch, domid))
+		goto fail;
+	step = "xc_dom_parse_image (the wedge)";
+	if (xc_dom_parse_image(dom))
+		goto fail;
+	step = "xc_dom_mem_init";
+	if (xc_dom_mem_init(dom, o->memory_mb))
+		goto fail;
+	step = "xc_dom_boot_mem_init";
+	if (xc_dom_boot_mem_init(dom))
+		goto fail;
+	step = "xc_dom_build_image";
+	if (xc_dom_build_image(dom))
+		goto fail;
+	step = "xc_dom_boot_image";
+	if (xc_dom_boot_image(dom))
+		goto fail;
+	step = "xc_dom_gnttab_init";
+	if (xc_dom_gnttab_init(dom))
+		goto fail;
+
+	unsigned long console_mfn = xc_dom_p2m(dom, dom->console_pfn);
+	unsigned long store_mfn = xc_dom_p2m(dom, dom->xenstore_pfn);
+	write_xenstore(xs, domid, o, store_mfn, store_port, console_mfn, console_port);
+
+	printf("domain %u (%s): wedge %#" PRIx64 "-%#" PRIx64 ", bundle module %zu bytes, %u MiB\n",
+	       domid, o->name, (uint64_t)dom->kernel_seg.vstart, (uint64_t)dom->kernel_seg.vend,
+	       bsize, o->memory_mb);
+	xc_dom_release(dom);
+	dom = NULL;
+	if (!o->paused && xc_domain_unpause(xch, domid)) {
+		step = "xc_domain_unpause";
+		goto fail;
+	}
+	xs_close(xs);
+	xc_interface_close(xch);
+	if (log)
+		xtl_logger_destroy(log);
+	return 0;
+
+fail:;
+	int e = errno;
+	const xc_error *xe = xc_get_last_error(xch);
+	fprintf(stderr, "ab-create: error: %s failed: %s%s%s\n", step, strerror(e),
+		xe && xe->code ? "; libxenguest: " : "", xe && xe->code ? xe->message : "");
+	if (dom)
+		xc_dom_release(dom);
+	xc_domain_destroy(xch, domid);
+	char path[64];
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_rm(xs, XBT_NULL, path);
+	xs_close(xs);
+	xc_interface_close(xch);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "" };
+	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF };
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "ramdisk", required_argument, NULL, 'r' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "wedge", required_argument, NULL, 'w' },
+		{ "paused", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "vif", required_argument, NULL, OPT_VIF },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "n:m:r:c:w:pvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o.name = optarg; break;
+		case 'm':
+			errno = 0;
+			unsigned long mb = strtoul(optarg, &end, 10);
+			if (errno || *end || mb < 16 || mb > 65536)
+				die("--memory %s: expected MiB between 16 and 65536", optarg);
+			o.memory_mb = mb;
+			break;
+		case 'r': o.ramdisk = optarg; break;
+		case 'c': o.cmdline = optarg; break;
+		case 'w': o.wedge = optarg; break;
+		case 'p': o.paused = 1; break;
+		case 'v': o.verbose = 1; break;
+		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_VCPUS:
+			if (strcmp(optarg, "1"))
+				die("--vcpus %s: the wedge runs one virtual CPU; only 1 is supported", optarg);
+			break;
+		case OPT_VIF:
+			die("--vif %s: network interfaces are not supported by ab-create yet "
+			    "(use xl create with the patched libxenguest for a vif)", optarg);
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	o.kernel = argv[optind];
+	if (!o.wedge)
+		o.wedge = getenv("AFTERBURN_WEDGE");
+	if (!o.wedge || !*o.wedge)
+		o.wedge = AB_WEDGE_DEFAULT;
+	if (!o.name) {
+		const char *slash = strrchr(o.kernel, '/');
+		o.name = slash ? slash + 1 : o.kernel;
+	}
+	if (strlen(o.cmdline) >= 1024)
+		die("--cmdline: %zu bytes, a PV command line holds at most 1023", strlen(o.cmdline));
+
+	/* Validate everything before touching the hypervisor. */
+	size_t ksize, wsize, isize = 0;
+	unsigned char *kernel = read_file(o.kernel, &ksize, "guest kernel");
+	struct ab_image img;
+	char err[256];
+	if (ab_image_load(&img, kernel, ksize, err, sizeof(err)))
+		die("%s: %s", o.kernel, err);
+	unsigned char *wedge = read_file(o.wedge, &wsize, "wedge");
+	struct ab_elf welf;
+	struct ab_note wnote;
+	if (ab_elf_from_memory(&welf, wedge, wsize, err, sizeof(err)))
+		die("wedge %s: %s", o.wedge, err);
+	if (welf.elf_class != 64 || welf.machine != EM_X86_64 || welf.type != ET_EXEC)
+		die("wedge %s: not an x86-64 ELF executable", o.wedge);
+	if (ab_read_note(&welf, &wnote, err, sizeof(err)) == 0 && wnote.present)
+		die("wedge %s: carries an afterburn note: it is a burnt kernel, not the wedge", o.wedge);
+	uint64_t wedge_entry = welf.entry;
+	ab_elf_close(&welf);
+	unsigned char *initrd = o.ramdisk ? read_file(o.ramdisk, &isize, "ramdisk") : NULL;
+
+	/* Rewriting sites ahead needs the x86/ rewriter; until it is linked
+	 * in, the wedge rewrites them (bundle flag clear). */
+	uint32_t bundle_flags = 0;
+	size_t bsize, ioff;
+	unsigned char *bundle = make_bundle(kernel, ksize, initrd, isize, bundle_flags, &bsize, &ioff);
+
+	if (o.dry_run) {
+		print_image(&o, &img, ksize);
+		printf("wedge %s: %zu bytes, entry %#" PRIx64 "\n", o.wedge, wsize, wedge_entry);
+		printf("boot bundle (the PV module): %zu bytes: image at 0 (%zu bytes)", bsize, ksize);
+		if (initrd)
+			printf(", initrd %s at %#zx (%zu bytes)", o.ramdisk, ioff, isize);
+		printf(", trailer at %#zx, flags %#x (%s)\n", bsize - sizeof(struct afterburn_bundle_trailer),
+		       bundle_flags, bundle_flags & AFTERBURN_BUNDLE_F_REWRITTEN ?
+		       "sites rewritten by the builder" : "the wedge rewrites the sites");
+		printf("domain %s: PV x86-64, %u MiB, %u vcpu, command line \"%s\"\n",
+		       o.name, o.memory_mb, o.vcpus, o.cmdline);
+		printf("dry run: nothing created\n");
+		ab_image_free(&img);
+		free(kernel); free(wedge); free(initrd); free(bundle);
+		return 0;
+	}
+	int rc = build(&o, wedge, wsize, bundle, bsize);
+	ab_image_free(&img);
+	free(kernel); free(wedge); free(initrd); free(bundle);
+	return rc;
+}

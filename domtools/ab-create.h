@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ab-create's view of a burnt x86-64 kernel image: what the domain builder
+ * checks before it places anything (ab-create-image.c), on top of
+ * libafterburn's bounds-checked ELF, note and record readers.  No Xen
+ * dependency: also used by the fuzzer and the unit tests.
+ */
+#ifndef AFTERBURN_AB_CREATE_H
+#define AFTERBURN_AB_CREATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domtools/libafterburn/afterburn.h"
+
+/* A kernel has 2-6 PT_LOADs; anything far beyond is malformed. */
+#define AB_IMAGE_MAX_SEGMENTS 32
+/* No guest segment is larger than this (a kernel, not a disk). */
+#define AB_IMAGE_MAX_SEGMENT_SIZE (1ull << 30)
+
+struct ab_image_segment {
+	uint64_t offset, vaddr, paddr, filesz, memsz;
+	uint32_t flags;          /* PF_X | PF_W | PF_R */
+};
+
+struct ab_image {
+	struct ab_elf elf;       /* over the caller's buffer */
+	struct ab_note note;
+	uint64_t entry;
+	size_t nsegments;
+	struct ab_image_segment segments[AB_IMAGE_MAX_SEGMENTS];
+	uint64_t pstart, pend;   /* physical range of the PT_LOADs */
+	size_t nsites;
+	struct ab_site *sites;   /* sorted by address */
+};
+
+/* Validate a burnt x86-64 image held in data[0..size) (not copied: it must
+ * outlive img).  0 when the image is fit to boot under the wedge, else -1
+ * with a one-line reason in err.  ab_image_free in both cases. */
+int ab_image_load(struct ab_image *img, const void *data, size_t size,
+		  char *err, size_t errlen);
+void ab_image_free(struct ab_image *img);
+
+/* Sites per kind, for the layout report: counts[k] for k < nkinds. */
+void ab_image_count_kinds(const struct ab_image *img, size_t *counts, size_t nkinds);
+
+#endif
