@@ -297,7 +297,7 @@ static int classify_mov(struct burner *b, const struct stmt *st, struct site *si
 		int to = is_cr(dst);
 		int n = cr_operand(to ? dst : src);
 		if (n == -2) {
-			error_at(b, "unknown control register `%s' (expected cr.dcr, cr.ifa, ... as in ia64/sensitive.c)",
+			error_at(b, "unknown control register `%s' (expected cr.dcr, cr.ifa, ... as in ia64/burn-kinds.c)",
 				 to ? dst : src);
 			return -1;
 		}
