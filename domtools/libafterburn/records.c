@@ -158,7 +158,8 @@ int ab_read_sites(const struct ab_elf *elf, struct ab_site **out, size_t *count,
 	size_t total = 0;
 	for (size_t i = 1; i < elf->nsections; i++) {
 		const struct ab_section *s = &elf->sections[i];
-		if (strcmp(s->name, AFTERBURN_SECTION) || s->type == SHT_NOBITS)
+		if (strcmp(s->name, AFTERBURN_SECTION) || s->type == SHT_NOBITS ||
+		    s->type == SHT_NULL)   /* no file bytes: not bounds-checked at open */
 			continue;
 		if (s->size % AFTERBURN_RECORD_SIZE)
 			return fail(err, errlen, "%s (section %zu): size %llu is not a multiple of %d",
@@ -171,7 +172,8 @@ int ab_read_sites(const struct ab_elf *elf, struct ab_site **out, size_t *count,
 	size_t at = 0;
 	for (size_t i = 1; i < elf->nsections; i++) {
 		const struct ab_section *s = &elf->sections[i];
-		if (strcmp(s->name, AFTERBURN_SECTION) || s->type == SHT_NOBITS)
+		if (strcmp(s->name, AFTERBURN_SECTION) || s->type == SHT_NOBITS ||
+		    s->type == SHT_NULL)   /* no file bytes: not bounds-checked at open */
 			continue;
 		size_t n = (size_t)(s->size / AFTERBURN_RECORD_SIZE);
 		const unsigned char *d = ab_elf_section_data(elf, s);
