@@ -1,6 +1,33 @@
 # The Xen wedge (freestanding 64-bit PV kernel) and its test guests.
 ifeq ($(CONFIG_WEDGE_XEN),y)
 
+# ---- the wedge: a freestanding 64-bit Xen PV kernel ----------------------
+# Position-independent code (it is linked at WEDGE_VIRT_BASE, outside the
+# range -mcmodel=kernel reaches), no red zone: the guest's stack is shared.
+WEDGE_CFLAGS := -O2 -ffreestanding -fpie -fvisibility=hidden -mno-red-zone \
+                -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -fcf-protection=none -D__XEN_INTERFACE_VERSION__=0x00040e00
+WEDGE_SRCS := head.S main.c console.c lib.c mm.c events.c emulate.c devices.c loader.c
+WEDGE_OBJS := $(patsubst %,$(O)/wedge-xen/%.o,$(basename $(WEDGE_SRCS))) \
+              $(O)/wedge-xen/x86/decode.o $(O)/wedge-xen/x86/rewrite.o
+WEDGE := $(O)/wedge-xen/wedge
+
+$(O)/wedge-xen/%.o: CFLAGS := $(WEDGE_CFLAGS)
+# The shared decoder and rewriter, built freestanding for the wedge.
+$(O)/wedge-xen/x86/%.o: $(SRC)/x86/%.c $(AUTOHEADER)
+	$(quiet) CC $(patsubst $(SRC)/%,%,$<) [wedge]
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(WEDGE_CFLAGS) -c -o $@ $<
+
+$(WEDGE): $(WEDGE_OBJS) $(SRC)/wedge-xen/wedge.lds
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)$(HOSTCC) -nostdlib -static -no-pie -Wl,-T,$(SRC)/wedge-xen/wedge.lds \
+		-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -o $@ $(WEDGE_OBJS)
+
+ALL_TARGETS += $(WEDGE)
+INSTALL_LIB += $(WEDGE)
+INSTALL_DOC += $(SRC)/docs/wedge.md
+
 # ---- the conformance guest (tests/guests/conformance) ------------------
 # Built twice from the same sources: burnt (afterburn-as, runs on bare QEMU
 # and under the wedge) and plain (no .note.afterburn: the wedge refuses it).

@@ -11,11 +11,11 @@
 
 #include "x86/sensitive.h"
 
-typedef unsigned char      x86_u8;
-typedef unsigned short     x86_u16;
-typedef unsigned int       x86_u32;
-typedef unsigned long long x86_u64;
-typedef signed int         x86_s32;
+typedef __UINT8_TYPE__  x86_u8;
+typedef __UINT16_TYPE__ x86_u16;
+typedef __UINT32_TYPE__ x86_u32;
+typedef __UINT64_TYPE__ x86_u64;
+typedef __INT32_TYPE__  x86_s32;
 
 #define X86_PFX_OPSIZE  0x01   /* 66 */
 #define X86_PFX_ADSIZE  0x02   /* 67 */

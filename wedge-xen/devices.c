@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Platform devices: 16550 UART (COM1, on the Xen console), the 8259 PIC
+ * pair, the 8254 PIT (channel 0 driven by Xen's single-shot timer), the
+ * debug-exit port 0xf4 (as QEMU's isa-debug-exit: the guest's way to end
+ * the run) and port 0x80 (POST delay).  Each model panics on what it does
+ * not implement, naming the feature: a silent wrong answer would be worse.
+ */
+#include "wedge-xen/wedge.h"
+#include <xen/sched.h>
+
+#define unimplemented(...) panic("device model: unimplemented: " __VA_ARGS__)
+
+/* ---------------------------------------------------------------- 8259 */
+struct pic {
+	u8 irr, isr, imr, vector_base;
+	u8 init_step;      /* 0: ready; 2..4: expecting ICW2..ICW4 */
+	bool icw4_needed, read_isr;
+};
+static struct pic pics[2];   /* master, slave */
+
+static void pic_write(int n, int port_odd, u8 v)
+{
+	struct pic *p = &pics[n];
+	if (!port_odd) {
+		if (v & 0x10) {            /* ICW1 */
+			if (!(v & 0x01))
+				unimplemented("8259 without ICW4");
+			if (v & 0x02)
+				unimplemented("8259 single mode");
+			if (v & 0x08)
+				unimplemented("8259 level-triggered mode");
+			p->irr = p->isr = 0;
+			p->imr = 0;
+			p->init_step = 2;
+			p->icw4_needed = true;
+			p->read_isr = false;
+		} else if (v & 0x08) {     /* OCW3 */
+			if (v & 0x04)
+				unimplemented("8259 poll mode");
+			if (v & 0x60 && (v & 0x60) != 0x40)
+				unimplemented("8259 special mask mode");
+			if (v & 0x02)
+				p->read_isr = v & 0x01;
+		} else {                   /* OCW2 */
+			unsigned cmd = v >> 5;
+			if (cmd == 1) {            /* non-specific EOI */
+				for (int i = 0; i < 8; i++)
+					if (p->isr & (1u << i)) {
+						p->isr &= (u8)~(1u << i);
+						break;
+					}
+			} else if (cmd == 3) {     /* specific EOI */
+				p->isr &= (u8)~(1u << (v & 7));
+			} else {
+				unimplemented("8259 OCW2 command %u (rotation/priority)", cmd);
+			}
+		}
+		return;
+	}
+	switch (p->init_step) {
+	case 2:
+		p->vector_base = v & 0xf8;
+		p->init_step = 3;
+		return;
+	case 3:
+		p->init_step = p->icw4_needed ? 4 : 0;
+		return;
+	case 4:
+		if (!(v & 0x01))
+			unimplemented("8259 MCS-80 mode");
+		if (v & 0x02)
+			unimplemented("8259 auto-EOI");
+		if (v & 0x10)
+			unimplemented("8259 special fully nested mode");
+		p->init_step = 0;
+		return;
+	}
+	p->imr = v;                        /* OCW1 */
+}
+
+static u8 pic_read(int n, int port_odd)
+{
+	struct pic *p = &pics[n];
+	if (port_odd)
+		return p->imr;
+	pit_sync();
+	return p->read_isr ? p->isr : p->irr;
+}
+
+static void pic_raise(unsigned irq)
+{
+	if (irq >= 8) {
+		pics[1].irr |= (u8)(1u << (irq - 8));
+		pics[0].irr |= 1u << 2;
+	} else {
+		pics[0].irr |= (u8)(1u << irq);
+	}
+}
+
+/* Highest-priority request not masked and not behind a higher one in service. */
+static int pic_best(struct pic *p)
+{
+	for (int i = 0; i < 8; i++) {
+		if (p->isr & (1u << i))
+			return -1;
+		if ((p->irr & ~p->imr) & (1u << i))
+			return i;
+	}
+	return -1;
+}
+
+int pic_pending_vector(void)
+{
+	int m = pic_best(&pics[0]);
+	if (m < 0)
+		return -1;
+	if (m == 2) {
+		int s = pic_best(&pics[1]);
+		if (s < 0)
+			return -1;
+		return pics[1].vector_base + s;
+	}
+	return pics[0].vector_base + m;
+}
+
+void pic_ack(int vector)
+{
+	int m = pic_best(&pics[0]);
+	if (m == 2) {
+		int s = vector - pics[1].vector_base;
+		pics[1].irr &= (u8)~(1u << s);
+		pics[1].isr |= (u8)(1u << s);
+		if (!pics[1].irr)
+			pics[0].irr &= (u8)~(1u << 2);
+	} else {
+		pics[0].irr &= (u8)~(1u << m);
+	}
+	pics[0].isr |= (u8)(1u << m);
+}
+
+/* ---------------------------------------------------------------- 8254 */
+#define PIT_HZ 1193182ull
+struct pit_channel {
+	u8 mode, access, latch_pending, read_hi, write_hi;
+	u16 reload, latched;
+	u8 low_byte;
+	u64 start_ns;      /* when the count was loaded */
+	u64 next_ns;       /* next interrupt (channel 0), 0 when none */
+	bool armed;
+};
+static struct pit_channel pit[3];
+static u8 port61;
+
+static u64 pit_period_ns(struct pit_channel *c)
+{
+	u64 count = c->reload ? c->reload : 65536;
+	return count * 1000000000ull / PIT_HZ;
+}
+
+static u16 pit_current(struct pit_channel *c)
+{
+	u64 count = c->reload ? c->reload : 65536;
+	u64 ticks = (xen_time_ns() - c->start_ns) * PIT_HZ / 1000000000ull;
+	if (c->mode == 0)
+		return ticks >= count ? 0 : (u16)(count - ticks);
+	return (u16)(count - ticks % count);
+}
+
+/* Raise IRQ0 for every period that has passed (coalesced, like an edge
+ * the PIC has not yet acknowledged) and set the next Xen deadline. */
+void pit_sync(void)
+{
+	struct pit_channel *c = &pit[0];
+	if (!c->armed)
+		return;
+	u64 now = xen_time_ns();
+	if (now < c->next_ns)
+		return;
+	pic_raise(0);
+	if (c->mode == 0) {
+		c->armed = false;
+		return;
+	}
+	u64 period = pit_period_ns(c);
+	u64 missed = (now - c->next_ns) / period + 1;
+	c->next_ns += missed * period;
+	timer_set_deadline(c->next_ns);
+}
+
+static void pit_load(int n)
+{
+	struct pit_channel *c = &pit[n];
+	c->start_ns = xen_time_ns();
+	if (n != 0)
+		return;
+	c->next_ns = c->start_ns + pit_period_ns(c);
+	c->armed = true;
+	timer_set_deadline(c->next_ns);
+}
+
+static void pit_write(unsigned port, u8 v)
+{
+	if (port == 0x43) {
+		unsigned ch = v >> 6;
+		if (ch == 3)
+			unimplemented("8254 read-back command");
+		struct pit_channel *c = &pit[ch];
+		if (((v >> 4) & 3) == 0) {     /* counter latch */
+			c->latched = pit_current(c);
+			c->latch_pending = 2;
+			return;
+		}
+		c->access = (v >> 4) & 3;
+		c->mode = (v >> 1) & 7;
+		if (c->mode > 5)
+			c->mode -= 4;
+		if (v & 1)
+			unimplemented("8254 BCD counting");
+		if (c->mode != 0 && c->mode != 2 && c->mode != 3)
+			unimplemented("8254 mode %u", c->mode);
+		c->write_hi = 0;
+		c->read_hi = 0;
+		if (ch == 0)
+			c->armed = false;
+		return;
+	}
+	unsigned ch = port - 0x40;
+	struct pit_channel *c = &pit[ch];
+	switch (c->access) {
+	case 1: c->reload = v; pit_load((int)ch); break;
+	case 2: c->reload = (u16)(v << 8); pit_load((int)ch); break;
+	case 3:
+		if (!c->write_hi) {
+			c->low_byte = v;
+			c->write_hi = 1;
+		} else {
+			c->reload = (u16)(c->low_byte | v << 8);
+			c->write_hi = 0;
+			pit_load((int)ch);
+		}
+		break;
+	default:
+		unimplemented("8254 counter write before a mode was set");
+	}
+}
+
+static u8 pit_read(unsigned port)
+{
+	struct pit_channel *c = &pit[port - 0x40];
+	u16 v;
+	if (c->latch_pending) {
+		v = c->latched;
+		c->latch_pending--;
+		return c->latch_pending ? (u8)v : (u8)(v >> 8);
+	}
+	v = pit_current(c);
+	switch (c->access) {
+	case 1: return (u8)v;
+	case 2: return (u8)(v >> 8);
+	default:
+		c->read_hi ^= 1;
+		return c->read_hi ? (u8)v : (u8)(v >> 8);
+	}
+}
+
+/* ---------------------------------------------------------------- 16550 */
+static struct {
+	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
+	int rx;            /* buffered input byte, -1 when none */
+} uart = { .rx = -1, .dll = 1 };
+
+static void uart_write(unsigned reg, u8 v)
+{
+	bool dlab = uart.lcr & 0x80;
+	switch (reg) {
+	case 0:
+		if (dlab) {
+			uart.dll = v;
+		} else {
+			char c = (char)v;
+			console_write(&c, 1);
+		}
+		break;
+	case 1:
+		if (dlab) {
+			uart.dlm = v;
+		} else {
+			if (v)
+				unimplemented("16550 interrupts (IER %x)", v);
+			uart.ier = v;
+		}
+		break;
+	case 2: uart.fcr = v; break;
+	case 3: uart.lcr = v; break;
+	case 4:
+		if (v & 0x10)
+			unimplemented("16550 loopback mode");
+		uart.mcr = v;
+		break;
+	case 7: uart.scr = v; break;
+	default:
+		unimplemented("16550 write to register %u", reg);
+	}
+}
+
+static u8 uart_read(unsigned reg)
+{
+	bool dlab = uart.lcr & 0x80;
+	if (uart.rx < 0)
+		uart.rx = console_read_byte();
+	switch (reg) {
+	case 0:
+		if (dlab)
+			return uart.dll;
+		if (uart.rx >= 0) {
+			u8 c = (u8)uart.rx;
+			uart.rx = -1;
+			return c;
+		}
+		return 0;
+	case 1: return dlab ? uart.dlm : uart.ier;
+	case 2: return (uart.fcr & 1) ? 0xc1 : 0x01;   /* no interrupt pending */
+	case 3: return uart.lcr;
+	case 4: return uart.mcr;
+	case 5: return 0x60 | (uart.rx >= 0 ? 0x01 : 0);   /* THRE, TEMT, DR */
+	case 6: return 0xb0;   /* DCD, DSR, CTS */
+	case 7: return uart.scr;
+	}
+	return 0xff;
+}
+
+/* ---------------------------------------------------------------- ports */
+void devices_init(void)
+{
+	pics[0].imr = pics[1].imr = 0xff;
+	pics[0].vector_base = 0x08;
+	pics[1].vector_base = 0x70;
+}
+
+u32 io_in(u16 port, unsigned size)
+{
+	if (size != 1)
+		unimplemented("%u-byte in from port %x", size, port);
+	if (port >= 0x3f8 && port <= 0x3ff)
+		return uart_read(port - 0x3f8);
+	if (port == 0x20 || port == 0x21)
+		return pic_read(0, port & 1);
+	if (port == 0xa0 || port == 0xa1)
+		return pic_read(1, port & 1);
+	if (port >= 0x40 && port <= 0x42)
+		return pit_read(port);
+	if (port == 0x61) {
+		/* bit 5: channel 2 output, bit 4: refresh toggle */
+		port61 ^= 0x10;
+		u8 out2 = (pit[2].mode == 0 && pit[2].start_ns && pit_current(&pit[2]) == 0) ? 0x20 : 0;
+		return (port61 & 0x1f) | out2;
+	}
+	unimplemented("in from port %x", port);
+}
+
+void io_out(u16 port, unsigned size, u32 value)
+{
+	u8 v = (u8)value;
+	if (size != 1)
+		unimplemented("%u-byte out to port %x", size, port);
+	if (port >= 0x3f8 && port <= 0x3ff)
+		return uart_write(port - 0x3f8, v);
+	if (port == 0x20 || port == 0x21)
+		return pic_write(0, port & 1, v);
+	if (port == 0xa0 || port == 0xa1)
+		return pic_write(1, port & 1, v);
+	if (port >= 0x40 && port <= 0x43)
+		return pit_write(port, v);
+	if (port == 0x61) {
+		port61 = v & 0x0f;
+		return;
+	}
+	if (port == 0x80)
+		return;
+	if (port == 0xf4) {
+		printk("\nwedge: guest wrote %x to the debug-exit port: shutting down\n", v);
+		counters_print();
+		wedge_shutdown(SHUTDOWN_poweroff);
+	}
+	unimplemented("out %x to port %x", v, port);
+}

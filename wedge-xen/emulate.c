@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The virtual CPU: emulation of the sensitive instructions at rewritten
+ * sites.  A site's call lands in wedge_emul_entry (head.S), which saves the
+ * guest registers and calls wedge_emulate(); the site is found by its
+ * return address in the site table built at rewrite time, which also holds
+ * the decoded original instruction.
+ */
+#include "wedge-xen/wedge.h"
+#include "wedge-xen/hypercall.h"
+#include <xen/sched.h>
+
+struct vcpu vcpu;
+struct guest_regs g_regs;
+u64 counters[CNT_MAX];
+u64 sites_rewritten[X86_KIND_MAX];
+u64 emulations[X86_KIND_MAX];
+
+/* ---------------------------------------------------------------- sites */
+struct site {
+	u64 ret;           /* return address the site's call pushes */
+	u64 addr;          /* site start */
+	u8 length;
+	struct x86_insn insn;
+};
+#define MAX_SITES 8192
+static struct site sites[MAX_SITES];
+static unsigned nr_sites;
+
+void site_table_add(u64 ret, u64 addr, unsigned length, const struct x86_insn *insn)
+{
+	if (nr_sites == MAX_SITES)
+		panic("more than %u rewritten call sites", MAX_SITES);
+	sites[nr_sites++] = (struct site){ .ret = ret, .addr = addr, .length = (u8)length, .insn = *insn };
+}
+
+unsigned site_table_count(void) { return nr_sites; }
+
+void site_table_sort(void)
+{
+	/* Shell sort: no allocation, fine for some thousand entries. */
+	for (unsigned gap = nr_sites / 2; gap; gap /= 2)
+		for (unsigned i = gap; i < nr_sites; i++) {
+			struct site t = sites[i];
+			unsigned j = i;
+			for (; j >= gap && sites[j - gap].ret > t.ret; j -= gap)
+				sites[j] = sites[j - gap];
+			sites[j] = t;
+		}
+	for (unsigned i = 1; i < nr_sites; i++)
+		if (sites[i].ret == sites[i - 1].ret)
+			panic("two sites return to %lx", sites[i].ret);
+}
+
+static struct site *site_lookup(u64 ret)
+{
+	unsigned lo = 0, hi = nr_sites;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (sites[mid].ret == ret)
+			return &sites[mid];
+		if (sites[mid].ret < ret)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- slots */
+extern char wedge_emul_entry[], wedge_sti_check[], wedge_pushf[], wedge_popf[];
+static u64 slots[512] __attribute__((aligned(4096)));
+
+void vcpu_init(void)
+{
+	slots[0] = (u64)wedge_sti_check;
+	for (unsigned k = 1; k < X86_KIND_MAX; k++)
+		slots[k] = (u64)wedge_emul_entry;
+	slots[X86_KIND_PUSHF] = (u64)wedge_pushf;
+	slots[X86_KIND_POPF] = (u64)wedge_popf;
+	mm_map_page(WEDGE_SLOT_VA, mm_mfn_of_wedge_va((u64)slots), 0);
+
+	/* What a 64-bit boot loader hands over (Linux boot protocol). */
+	vcpu.cr0 = 0x80050033;      /* PG AM WP NE ET MP PE */
+	vcpu.cr4 = 0x20;            /* PAE */
+	vcpu.efer = 0x501;          /* LMA LME SCE */
+	vcpu.pat = 0x0007040600070406ul;
+	vcpu.seg[SEG_CS] = 0x10;
+	vcpu.seg[SEG_DS] = vcpu.seg[SEG_ES] = vcpu.seg[SEG_SS] = 0x18;
+}
+
+/* ---------------------------------------------------------------- cpuid */
+void xen_cpuid(u32 leaf, u32 sub, u32 out[4]);
+
+/* Hide what the wedge cannot virtualize cheaply (design.md section 5). */
+u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	u32 r[4];
+	xen_cpuid(leaf, sub, r);
+	if (leaf == 1) {
+		r[2] &= ~((1u << 5) |    /* VMX */
+			  (1u << 17) |   /* PCID */
+			  (1u << 21) |   /* x2APIC */
+			  (1u << 3) |    /* MONITOR */
+			  (1u << 27));   /* OSXSAVE: follows the virtual CR4 */
+		if (vcpu.cr4 & (1u << 18))
+			r[2] |= 1u << 27;
+		r[3] &= ~(1u << 9);     /* APIC: no local APIC model yet */
+	} else if (leaf == 7 && sub == 0) {
+		r[1] &= ~((1u << 0) |    /* FSGSBASE */
+			  (1u << 7) |    /* SMEP */
+			  (1u << 10) |   /* INVPCID */
+			  (1u << 20));   /* SMAP */
+		r[2] &= ~((1u << 2) |    /* UMIP */
+			  (1u << 22));   /* RDPID */
+	} else if (leaf == 0xd && sub == 1) {
+		r[0] &= ~(1u << 3);     /* XSAVES */
+	} else if (leaf == 0x80000001) {
+		r[3] &= ~(1u << 27);    /* RDTSCP */
+	}
+	*a = r[0]; *b = r[1]; *c = r[2]; *d = r[3];
+	return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+static u64 *gpr(unsigned n) { return &g_regs.gpr[n]; }
+
+/* Write a register operand with x86-64 semantics for its size. */
+static void set_reg(unsigned r, unsigned size, u64 v)
+{
+	u64 *p = gpr(r);
+	switch (size) {
+	case 1: *p = (*p & ~0xfful) | (v & 0xff); break;
+	case 2: *p = (*p & ~0xfffful) | (v & 0xffff); break;
+	case 4: *p = (u32)v; break;
+	default: *p = v;
+	}
+}
+
+static u64 ea(const struct site *s)
+{
+	u64 a = x86_effective_address(&s->insn, g_regs.gpr, s->addr + s->insn.len);
+	if (s->insn.prefixes & X86_PFX_SEG) {
+		if (s->insn.seg == 0x64)
+			a += vcpu.fs_base;
+		else if (s->insn.seg == 0x65)
+			a += vcpu.gs_base;
+	}
+	return a;
+}
+
+/* r/m16 operand: register or memory. */
+static u16 read_rm16(const struct site *s)
+{
+	return s->insn.mod == 3 ? (u16)*gpr(s->insn.rm) : *(volatile u16 *)ea(s);
+}
+
+static void write_rm16(const struct site *s, u16 v)
+{
+	if (s->insn.mod == 3)
+		set_reg(s->insn.rm, s->insn.opsize, v);
+	else
+		*(volatile u16 *)ea(s) = v;
+}
+
+static void push64(u64 v)
+{
+	g_regs.gpr[X86_RSP] -= 8;
+	*(volatile u64 *)g_regs.gpr[X86_RSP] = v;
+}
+
+static u64 pop64(void)
+{
+	u64 v = *(volatile u64 *)g_regs.gpr[X86_RSP];
+	g_regs.gpr[X86_RSP] += 8;
+	return v;
+}
+
+static void set_gs_base(u64 v)
+{
+	vcpu.gs_base = v;
+	long rc = HYPERVISOR_set_segment_base(SEGBASE_GS_KERNEL, v);
+	if (rc)
+		panic("set_segment_base(GS_KERNEL, %lx) failed: %ld", v, rc);
+}
+
+static void flush_tlb(void)
+{
+	struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+	HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+}
+
+/* ---------------------------------------------------------------- MSRs */
+static bool rdmsr(u32 msr, u64 *v)
+{
+	switch (msr) {
+	case 0xc0000080: *v = vcpu.efer; return true;
+	case 0xc0000081: *v = vcpu.star; return true;
+	case 0xc0000082: *v = vcpu.lstar; return true;
+	case 0xc0000083: *v = vcpu.cstar; return true;
+	case 0xc0000084: *v = vcpu.sfmask; return true;
+	case 0xc0000100: *v = vcpu.fs_base; return true;
+	case 0xc0000101: *v = vcpu.gs_base; return true;
+	case 0xc0000102: *v = vcpu.kernel_gs_base; return true;
+	case 0x0000001b: *v = 0xfee00000ul | (1u << 8); return true;   /* BSP, APIC disabled */
+	case 0x00000277: *v = vcpu.pat; return true;
+	case 0x000001a0: *v = vcpu.misc_enable; return true;
+	case 0x00000010: {
+		u32 lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		*v = (u64)hi << 32 | lo;
+		return true;
+	}
+	}
+	return false;
+}
+
+static bool wrmsr(u32 msr, u64 v)
+{
+	switch (msr) {
+	case 0xc0000080:
+		if ((v & 0x500) != 0x500 && (v & 0x100) != 0x100)
+			panic("guest clears EFER.LME (%lx): leaving long mode is not supported", v);
+		vcpu.efer = v | 0x400;
+		return true;
+	case 0xc0000081: vcpu.star = v; return true;
+	case 0xc0000082: vcpu.lstar = v; return true;
+	case 0xc0000083: vcpu.cstar = v; return true;
+	case 0xc0000084: vcpu.sfmask = v; return true;
+	case 0xc0000100:
+		vcpu.fs_base = v;
+		if (HYPERVISOR_set_segment_base(SEGBASE_FS, v))
+			panic("set_segment_base(FS, %lx) failed", v);
+		return true;
+	case 0xc0000101: set_gs_base(v); return true;
+	case 0xc0000102: vcpu.kernel_gs_base = v; return true;
+	case 0x00000277: vcpu.pat = v; return true;
+	case 0x000001a0: vcpu.misc_enable = v; return true;
+	case 0x0000001b:
+		if ((v & 0xfffff000ul) != 0xfee00000ul || (v & (1u << 11)))
+			panic("guest enables or moves the local APIC (APIC_BASE %lx): no APIC model", v);
+		return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- control registers */
+static u64 read_cr(unsigned n)
+{
+	switch (n) {
+	case 0: return vcpu.cr0;
+	case 2: return vcpu.cr2;
+	case 3: return vcpu.cr3;
+	case 4: return vcpu.cr4;
+	case 8: return vcpu.cr8;
+	}
+	panic("mov from cr%u", n);
+}
+
+static void write_cr(unsigned n, u64 v)
+{
+	switch (n) {
+	case 0:
+		if ((v & 0x80000001) != 0x80000001)
+			panic("guest clears CR0.PG/PE (%lx): leaving paged long mode is not supported", v);
+		if ((v ^ vcpu.cr0) & 0x8)
+			HYPERVISOR_fpu_taskswitch(!!(v & 0x8));
+		vcpu.cr0 = v;
+		return;
+	case 2: vcpu.cr2 = v; return;
+	case 3:
+		/* No shadow paging yet: the guest keeps the wedge's identity map;
+		 * the value is kept for read-back and the TLB flushed as native. */
+		vcpu.cr3 = v;
+		flush_tlb();
+		return;
+	case 4:
+		if (v & ((1u << 13) | (1u << 20) | (1u << 21) | (1u << 17) | (1u << 16)))
+			panic("guest sets a hidden CR4 feature (VMXE/SMEP/SMAP/PCIDE/FSGSBASE): %lx", v);
+		vcpu.cr4 = v;
+		return;
+	case 8: vcpu.cr8 = v; return;
+	}
+	panic("mov to cr%u", n);
+}
+
+/* ---------------------------------------------------------------- descriptor tables */
+static void load_dtr(u64 addr, u16 *limit, u64 *base)
+{
+	*limit = *(volatile u16 *)addr;
+	*base = *(volatile u64 *)(addr + 2);
+}
+
+static void store_dtr(u64 addr, u16 limit, u64 base)
+{
+	*(volatile u16 *)addr = limit;
+	*(volatile u64 *)(addr + 2) = base;
+}
+
+static void ltr(u16 sel)
+{
+	if (!(sel & ~7u) || (sel | 7u) > vcpu.gdtr_limit)
+		panic("ltr %x: selector outside the GDT (limit %x)", sel, vcpu.gdtr_limit);
+	volatile u64 *d = (volatile u64 *)(vcpu.gdtr_base + (sel & ~7u));
+	unsigned type = (*d >> 40) & 0xf;
+	if (type != 0x9)
+		panic("ltr %x: descriptor type %x is not an available 64-bit TSS", sel, type);
+	*d |= 2ul << 40;   /* busy, as the CPU marks it */
+	vcpu.tr = sel;
+}
+
+static unsigned seg_index(unsigned reg)
+{
+	if (reg > 5)
+		panic("segment register %u", reg);
+	return reg;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+static void emulate_hlt(u64 resume_rip)
+{
+	g_regs.rip = resume_rip;
+	if (g_vif_mask) {
+		printk("\nwedge: guest halted with interrupts disabled: shutting down\n");
+		counters_print();
+		wedge_shutdown(SHUTDOWN_poweroff);
+	}
+	for (;;) {
+		events_process();
+		if (pic_pending_vector() >= 0)
+			return;   /* deliver_pending_interrupts() delivers it */
+		wait_for_event();
+	}
+}
+
+void wedge_emulate(void)
+{
+	struct site *s = site_lookup(g_regs.rip);
+	if (!s)
+		panic("emulation call from %lx, which is no rewritten site", g_regs.rip);
+	const struct x86_insn *in = &s->insn;
+	u64 next = s->addr + s->length;
+	emulations[in->kind]++;
+	g_regs.rip = next;
+
+	switch (in->kind) {
+	case X86_KIND_STI:
+		g_vif_mask = 0;
+		break;
+	case X86_KIND_CLI:
+		g_vif_mask = 1;
+		break;
+	case X86_KIND_PUSHF:
+		push64((g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF));
+		break;
+	case X86_KIND_POPF: {
+		u64 f = pop64();
+		g_vif_mask = !(f & X86_EFLAGS_IF);
+		g_regs.rflags = (f & 0x3f7fd5ul) | X86_EFLAGS_IF | 2;
+		break;
+	}
+	case X86_KIND_HLT:
+		emulate_hlt(next);
+		break;
+	case X86_KIND_CPUID: {
+		u32 a, b, c, d;
+		guest_cpuid_filter((u32)*gpr(X86_RAX), (u32)*gpr(X86_RCX), &a, &b, &c, &d);
+		*gpr(X86_RAX) = a; *gpr(X86_RBX) = b; *gpr(X86_RCX) = c; *gpr(X86_RDX) = d;
+		break;
+	}
+	case X86_KIND_RDMSR: {
+		u64 v;
+		u32 msr = (u32)*gpr(X86_RCX);
+		if (!rdmsr(msr, &v)) {
+			printk("wedge: rdmsr of unimplemented MSR %x at %lx: #GP\n", msr, s->addr);
+			g_regs.rip = s->addr;
+			deliver_vector(13, true, 0);
+			return;
+		}
+		*gpr(X86_RAX) = (u32)v;
+		*gpr(X86_RDX) = v >> 32;
+		break;
+	}
+	case X86_KIND_WRMSR: {
+		u32 msr = (u32)*gpr(X86_RCX);
+		u64 v = (u32)*gpr(X86_RAX) | *gpr(X86_RDX) << 32;
+		if (!wrmsr(msr, v)) {
+			printk("wedge: wrmsr of unimplemented MSR %x at %lx: #GP\n", msr, s->addr);
+			g_regs.rip = s->addr;
+			deliver_vector(13, true, 0);
+			return;
+		}
+		break;
+	}
+	case X86_KIND_SWAPGS: {
+		u64 t = vcpu.kernel_gs_base;
+		vcpu.kernel_gs_base = vcpu.gs_base;
+		set_gs_base(t);
+		break;
+	}
+	case X86_KIND_MOV_FROM_CR:
+		*gpr(in->rm) = read_cr(in->reg);
+		break;
+	case X86_KIND_MOV_TO_CR:
+		write_cr(in->reg, *gpr(in->rm));
+		break;
+	case X86_KIND_LGDT:
+		load_dtr(ea(s), &vcpu.gdtr_limit, &vcpu.gdtr_base);
+		break;
+	case X86_KIND_LIDT:
+		load_dtr(ea(s), &vcpu.idtr_limit, &vcpu.idtr_base);
+		break;
+	case X86_KIND_SGDT:
+		store_dtr(ea(s), vcpu.gdtr_limit, vcpu.gdtr_base);
+		break;
+	case X86_KIND_SIDT:
+		store_dtr(ea(s), vcpu.idtr_limit, vcpu.idtr_base);
+		break;
+	case X86_KIND_LTR:
+		ltr(read_rm16(s));
+		break;
+	case X86_KIND_STR:
+		write_rm16(s, vcpu.tr);
+		break;
+	case X86_KIND_LLDT:
+		vcpu.ldtr = read_rm16(s);
+		if (vcpu.ldtr & ~3u)
+			panic("lldt %x: LDTs are not supported yet", vcpu.ldtr);
+		break;
+	case X86_KIND_SLDT:
+		write_rm16(s, vcpu.ldtr);
+		break;
+	case X86_KIND_MOV_TO_SEG: {
+		unsigned sr = seg_index(in->reg & 7);
+		if (sr == SEG_CS)
+			panic("mov to %%cs");
+		vcpu.seg[sr] = read_rm16(s);
+		break;
+	}
+	case X86_KIND_MOV_FROM_SEG: {
+		u16 v = vcpu.seg[seg_index(in->reg & 7)];
+		if (in->mod == 3)
+			set_reg(in->rm, in->opsize == 2 ? 2 : in->opsize, v);
+		else
+			*(volatile u16 *)ea(s) = v;
+		break;
+	}
+	case X86_KIND_PUSH_SEG:
+		push64(vcpu.seg[in->opcode == 0xa0 ? SEG_FS : SEG_GS]);
+		break;
+	case X86_KIND_POP_SEG:
+		vcpu.seg[in->opcode == 0xa1 ? SEG_FS : SEG_GS] = (u16)pop64();
+		break;
+	case X86_KIND_IRET: {
+		if (in->opsize != 8)
+			panic("iret with operand size %u at %lx", in->opsize, s->addr);
+		u64 rip = pop64(), cs = pop64(), fl = pop64(), rsp = pop64(), ss = pop64();
+		if ((cs & 3) != (vcpu.seg[SEG_CS] & 3))
+			panic("iretq to privilege level %lu: user mode is not supported yet", cs & 3);
+		g_regs.rip = rip;
+		vcpu.seg[SEG_CS] = (u16)cs;
+		vcpu.seg[SEG_SS] = (u16)ss;
+		g_vif_mask = !(fl & X86_EFLAGS_IF);
+		g_regs.rflags = (fl & 0x3f7fd5ul) | X86_EFLAGS_IF | 2;
+		g_regs.gpr[X86_RSP] = rsp;
+		break;
+	}
+	case X86_KIND_LRET: {
+		u64 rip, cs;
+		if (in->opsize == 8) {
+			rip = pop64();
+			cs = pop64();
+		} else if (in->opsize == 4) {
+			u64 v = pop64();
+			rip = (u32)v;
+			cs = (u16)(v >> 32);
+		} else {
+			panic("16-bit lret at %lx", s->addr);
+		}
+		g_regs.gpr[X86_RSP] += in->imm;
+		g_regs.rip = rip;
+		vcpu.seg[SEG_CS] = (u16)cs;
+		break;
+	}
+	case X86_KIND_IN: {
+		u16 port = in->imm_size ? (u16)in->imm : (u16)*gpr(X86_RDX);
+		set_reg(X86_RAX, in->opsize, io_in(port, in->opsize));
+		break;
+	}
+	case X86_KIND_OUT: {
+		u16 port = in->imm_size ? (u16)in->imm : (u16)*gpr(X86_RDX);
+		io_out(port, in->opsize, (u32)*gpr(X86_RAX));
+		break;
+	}
+	case X86_KIND_WBINVD:
+	case X86_KIND_INVD:
+		break;
+	case X86_KIND_INVLPG: {
+		struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = ea(s) };
+		HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+		break;
+	}
+	case X86_KIND_CLTS:
+		vcpu.cr0 &= ~8ul;
+		HYPERVISOR_fpu_taskswitch(0);
+		break;
+	default:
+		panic("no emulation for %s (kind %u) at %lx", x86_kind_name(in->kind), in->kind, s->addr);
+	}
+	deliver_pending_interrupts();
+}
+
+void counters_print(void)
+{
+	printk("wedge: counters: sites rewritten / emulations by kind\n");
+	for (unsigned k = 1; k < X86_KIND_MAX; k++)
+		if (sites_rewritten[k] || emulations[k])
+			printk("wedge:   %-14s %6lu sites %10lu emulations\n", x86_kind_name(k),
+			       sites_rewritten[k], emulations[k]);
+	printk("wedge: counters: hypercalls %lu, upcalls %lu, timer events %lu, irqs delivered %lu, exceptions %lu\n",
+	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
+	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS]);
+}

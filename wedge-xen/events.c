@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Events, time and interrupt delivery.  Xen's event upcall and the
+ * emulation exits come here (masked, on the wedge stack); device-side work
+ * (PIT ticks, UART input) runs first, then whatever the virtual PIC has
+ * for a guest with IF set is delivered through the guest's IDT with the
+ * frame native hardware builds.
+ */
+#include "wedge-xen/wedge.h"
+#include "wedge-xen/hypercall.h"
+#include <xen/event_channel.h>
+#include <xen/callback.h>
+#include <xen/sched.h>
+#include <xen/vcpu.h>
+
+evtchn_port_t timer_port, console_port;
+u8 g_vif_mask, g_next_mask = 1;
+
+extern char wedge_event_callback[], wedge_failsafe_callback[];
+#define EXC_DECL(n) extern char wedge_exc_##n[];
+EXC_DECL(0) EXC_DECL(1) EXC_DECL(2) EXC_DECL(3) EXC_DECL(4) EXC_DECL(5) EXC_DECL(6)
+EXC_DECL(7) EXC_DECL(8) EXC_DECL(9) EXC_DECL(10) EXC_DECL(11) EXC_DECL(12) EXC_DECL(13)
+EXC_DECL(14) EXC_DECL(15) EXC_DECL(16) EXC_DECL(17) EXC_DECL(18) EXC_DECL(19)
+extern u64 g_exc_vector, g_exc_error, g_exc_has_error;
+extern char __wedge_start[], __wedge_end[];
+
+static void unmask_port(evtchn_port_t port)
+{
+	struct evtchn_unmask u = { .port = port };
+	__atomic_and_fetch(&shared->evtchn_mask[port / 64], ~(1ul << (port % 64)), __ATOMIC_SEQ_CST);
+	HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &u);
+}
+
+void events_init(void)
+{
+	static trap_info_t traps[] = {
+#define T(n, dpl) { n, (dpl) | 4, FLAT_KERNEL_CS, (unsigned long)wedge_exc_##n }
+		T(0, 0), T(1, 0), T(2, 0), T(3, 3), T(4, 3), T(5, 0), T(6, 0), T(7, 0),
+		T(8, 0), T(9, 0), T(10, 0), T(11, 0), T(12, 0), T(13, 0), T(14, 0),
+		T(15, 0), T(16, 0), T(17, 0), T(18, 0), T(19, 0),
+		{ 0, 0, 0, 0 },
+#undef T
+	};
+	long rc = HYPERVISOR_set_trap_table(traps);
+	if (rc)
+		panic("set_trap_table failed: %ld", rc);
+	struct callback_register ev = { .type = CALLBACKTYPE_event,
+					.address = (unsigned long)wedge_event_callback };
+	struct callback_register fs = { .type = CALLBACKTYPE_failsafe,
+					.address = (unsigned long)wedge_failsafe_callback };
+	if ((rc = HYPERVISOR_callback_op(CALLBACKOP_register, &ev)) ||
+	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &fs)))
+		panic("callback registration failed: %ld", rc);
+
+	/* Xen's default 100 Hz periodic timer is not wanted: the PIT model sets
+	 * single-shot deadlines. */
+	HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, 0, NULL);
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
+	if ((rc = HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv)))
+		panic("bind VIRQ_TIMER failed: %ld", rc);
+	timer_port = bv.port;
+	unmask_port(timer_port);
+	if (!(start_info->flags & SIF_INITDOMAIN)) {
+		console_port = start_info->console.domU.evtchn;
+		unmask_port(console_port);
+	}
+	printk("wedge: events: timer port %u, console port %u\n", timer_port, console_port);
+}
+
+u64 xen_time_ns(void)
+{
+	struct vcpu_time_info *t = &VCPU0->time;
+	u32 version;
+	u64 ns;
+	do {
+		version = t->version;
+		__asm__ volatile("" ::: "memory");
+		u32 lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		u64 delta = ((u64)hi << 32 | lo) - t->tsc_timestamp;
+		if (t->tsc_shift >= 0)
+			delta <<= t->tsc_shift;
+		else
+			delta >>= -t->tsc_shift;
+		ns = t->system_time + (u64)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+		__asm__ volatile("" ::: "memory");
+	} while ((version & 1) || version != t->version);
+	return ns;
+}
+
+void timer_set_deadline(u64 ns)
+{
+	HYPERVISOR_set_timer_op(ns);
+}
+
+/* Consume pending event channels (masked) and run their device side. */
+void events_process(void)
+{
+	VCPU0->evtchn_upcall_pending = 0;
+	unsigned long sel = __atomic_exchange_n(&VCPU0->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	while (sel) {
+		unsigned w = (unsigned)__builtin_ctzl(sel);
+		sel &= sel - 1;
+		unsigned long bits = shared->evtchn_pending[w] & ~shared->evtchn_mask[w];
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzl(bits);
+			bits &= bits - 1;
+			evtchn_port_t port = w * 64 + b;
+			__atomic_and_fetch(&shared->evtchn_pending[w], ~(1ul << b), __ATOMIC_SEQ_CST);
+			if (port == timer_port)
+				counters[CNT_TIMER_EVENTS]++;
+			/* console input needs no action: the UART model reads the ring */
+		}
+	}
+	pit_sync();
+}
+
+/* Block (still masked) until the timer or the console fires. */
+void wait_for_event(void)
+{
+	evtchn_port_t ports[2] = { timer_port, console_port };
+	struct sched_poll poll = { .nr_ports = console_port ? 2 : 1, .timeout = 0 };
+	set_xen_guest_handle(poll.ports, ports);
+	HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+}
+
+static u64 read_guest_u64(u64 va) { return *(volatile u64 *)va; }
+
+/* Push the native 64-bit interrupt frame and enter the guest's handler. */
+void deliver_vector(unsigned vec, bool has_error, u64 error)
+{
+	if (vec * 16 + 15 > vcpu.idtr_limit || !vcpu.idtr_base)
+		panic("vector %u: no IDT entry (IDT base %lx limit %x)", vec, vcpu.idtr_base, vcpu.idtr_limit);
+	u64 lo = read_guest_u64(vcpu.idtr_base + vec * 16);
+	u64 hi = read_guest_u64(vcpu.idtr_base + vec * 16 + 8);
+	unsigned type = (lo >> 40) & 0xf;
+	if (!(lo >> 47 & 1) || (type != 0xe && type != 0xf))
+		panic("vector %u: IDT gate not present or not an interrupt/trap gate (%lx)", vec, lo);
+	u64 handler = (lo & 0xffff) | ((lo >> 48) << 16) | (hi << 32);
+	unsigned ist = (lo >> 32) & 7;
+	u64 rsp = g_regs.gpr[X86_RSP];
+	if (ist) {
+		/* The TSS the guest loaded with ltr: IST n at offset 0x24 + 8(n-1). */
+		u64 d = vcpu.gdtr_base + (vcpu.tr & ~7u);
+		u64 dlo = read_guest_u64(d), dhi = read_guest_u64(d + 8);
+		u64 tss = ((dlo >> 16) & 0xffffff) | ((dlo >> 56) << 24) | (dhi << 32);
+		rsp = read_guest_u64(tss + 0x24 + 8 * (ist - 1));
+	}
+	rsp &= ~15ul;
+	u64 flags = (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF);
+	u64 *f = (u64 *)rsp;
+	*--f = vcpu.seg[SEG_SS];
+	*--f = g_regs.gpr[X86_RSP];
+	*--f = flags;
+	*--f = vcpu.seg[SEG_CS];
+	*--f = g_regs.rip;
+	if (has_error)
+		*--f = error;
+	g_regs.gpr[X86_RSP] = (u64)f;
+	g_regs.rip = handler;
+	g_regs.rflags &= ~(0x100ul | 0x4000ul | 0x10000ul);   /* TF, NT, RF */
+	if (type == 0xe)
+		g_vif_mask = 1;
+	g_next_mask = g_vif_mask;
+}
+
+/*
+ * Exit path of every entry: g_vif_mask is the guest's IF state (1: clear).
+ * Delivers one deliverable PIC interrupt when IF is set; when one waits
+ * behind a clear IF, sets upcall_pending so the guest's sti/popf notices.
+ */
+void deliver_pending_interrupts(void)
+{
+	g_next_mask = g_vif_mask;
+	if (VCPU0->evtchn_upcall_pending)
+		events_process();
+	int vec = pic_pending_vector();
+	if (vec < 0)
+		return;
+	if (g_vif_mask) {
+		VCPU0->evtchn_upcall_pending = 1;
+		return;
+	}
+	pic_ack(vec);
+	counters[CNT_IRQS_DELIVERED]++;
+	deliver_vector((unsigned)vec, false, 0);
+}
+
+/* Xen event upcall: the interrupted context had IF set (or it is a stub
+ * context, which is treated the same way). */
+void wedge_event_upcall(void)
+{
+	counters[CNT_UPCALLS]++;
+	g_vif_mask = (g_regs.rflags & X86_EFLAGS_IF) ? 0 : 1;
+	g_regs.rflags |= X86_EFLAGS_IF;
+	events_process();
+	deliver_pending_interrupts();
+}
+
+/* The resume tail found an event pending right after unmasking. */
+void wedge_pending_on_resume(void)
+{
+	g_vif_mask = 0;
+	events_process();
+	deliver_pending_interrupts();
+}
+
+void wedge_failsafe(void)
+{
+	panic("failsafe callback: Xen could not load a guest segment register");
+}
+
+void wedge_exception(void)
+{
+	counters[CNT_EXCEPTIONS]++;
+	u64 rip = g_regs.rip;
+	g_vif_mask = (g_regs.rflags & X86_EFLAGS_IF) ? 0 : 1;
+	g_regs.rflags |= X86_EFLAGS_IF;
+	if (rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
+		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
+		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
+	if (g_exc_vector == 14)
+		vcpu.cr2 = VCPU0->arch.cr2;
+	if (!vcpu.idtr_base)
+		panic("guest exception %lu (error %lx) at %lx before it loaded an IDT, cr2 %lx",
+		      g_exc_vector, g_exc_error, rip, (u64)VCPU0->arch.cr2);
+	printk("wedge: reflecting exception %lu (error %lx) at %lx into the guest\n",
+	       g_exc_vector, g_exc_error, rip);
+	deliver_vector((unsigned)g_exc_vector, g_exc_has_error, g_exc_error);
+}

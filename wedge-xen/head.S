@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The wedge's entry points: Xen ELF notes, the boot entry, the hypercall
+ * page, and the stubs between the guest and the wedge's C code.
+ *
+ * Invariants (docs/wedge.md, "Entering and leaving the wedge"):
+ *  - the wedge's C code runs on the wedge stack with events masked;
+ *  - code that runs unmasked (the guest, the fast stubs, the entry prologue
+ *    before it masks, the resume tail after it unmasks) keeps its state in
+ *    registers and on its own stack only, so an event upcall can save it
+ *    whole into g_regs and resume it later like any guest context;
+ *  - g_regs is only meaningful while masked, from an entry to the resume.
+ */
+#include "wedge-xen/layout.h"
+
+#define MASK    WEDGE_UPCALL_MASK
+#define PENDING WEDGE_UPCALL_PENDING
+
+	.macro ELFNOTE type, desc:vararg
+	.pushsection .note.Xen, "a", @note
+	.balign 4
+	.long 2f - 1f, 4f - 3f, \type
+1:	.asciz "Xen"
+2:	.balign 4
+3:	\desc
+4:	.balign 4
+	.popsection
+	.endm
+
+	ELFNOTE 6,  .asciz "afterburner-wedge"        /* GUEST_OS */
+	ELFNOTE 7,  .asciz "1"                        /* GUEST_VERSION */
+	ELFNOTE 5,  .asciz "xen-3.0"                  /* XEN_VERSION */
+	ELFNOTE 8,  .asciz "generic"                  /* LOADER */
+	ELFNOTE 3,  .quad WEDGE_VIRT_BASE             /* VIRT_BASE */
+	ELFNOTE 4,  .quad 0                           /* PADDR_OFFSET */
+	ELFNOTE 1,  .quad _start                      /* ENTRY */
+	ELFNOTE 2,  .quad hypercall_page              /* HYPERCALL_PAGE */
+	ELFNOTE 10, .asciz "!writable_page_tables"    /* FEATURES */
+	ELFNOTE 17, .long (1 << 11)                   /* SUPPORTED_FEATURES: dom0 */
+
+	.text
+	.globl _start
+_start:
+	cld
+	movq %rsi, %rdi              /* start_info */
+	movq %rsp, %rsi              /* Xen's boot stack: the bootstrap region's end */
+	leaq wedge_stack_top(%rip), %rsp
+	call wedge_main
+	ud2
+
+	.macro SAVE_MOST             /* all but rax, rcx, r11, rsp */
+	movq %rdx, g_regs+GR_RDX(%rip)
+	movq %rbx, g_regs+GR_RBX(%rip)
+	movq %rbp, g_regs+GR_RBP(%rip)
+	movq %rsi, g_regs+GR_RSI(%rip)
+	movq %rdi, g_regs+GR_RDI(%rip)
+	movq %r8,  g_regs+GR_R8(%rip)
+	movq %r9,  g_regs+GR_R9(%rip)
+	movq %r10, g_regs+GR_R10(%rip)
+	movq %r12, g_regs+GR_R12(%rip)
+	movq %r13, g_regs+GR_R13(%rip)
+	movq %r14, g_regs+GR_R14(%rip)
+	movq %r15, g_regs+GR_R15(%rip)
+	.endm
+
+/*
+ * Generic emulation entry, reached by `call *slot` from a rewritten site:
+ * [return address] on the guest stack, mask = the guest's virtual IF.
+ */
+	.globl wedge_emul_entry
+wedge_emul_entry:
+	pushfq
+	pushq %rax
+	movzbl MASK, %eax
+	movb $1, MASK                /* masked from here on */
+	movb %al, g_vif_mask(%rip)
+	popq g_regs+GR_RAX(%rip)
+	popq g_regs+GR_RFLAGS(%rip)
+	popq g_regs+GR_RIP(%rip)     /* the site's return address */
+	movq %rcx, g_regs+GR_RCX(%rip)
+	movq %r11, g_regs+GR_R11(%rip)
+	movq %rsp, g_regs+GR_RSP(%rip)
+	SAVE_MOST
+	leaq wedge_stack_top(%rip), %rsp
+	call wedge_emulate
+	jmp wedge_resume
+
+/*
+ * Resume g_regs with the upcall mask g_next_mask.  After the unmask the
+ * tail depends on registers and the guest stack only (see the invariants).
+ */
+	.globl wedge_resume
+wedge_resume:
+	movq g_regs+GR_RSP(%rip), %rsp
+	pushq g_regs+GR_RIP(%rip)
+	pushq g_regs+GR_RFLAGS(%rip)
+	pushq g_regs+GR_RAX(%rip)
+	movq g_regs+GR_RCX(%rip), %rcx
+	movq g_regs+GR_RDX(%rip), %rdx
+	movq g_regs+GR_RBX(%rip), %rbx
+	movq g_regs+GR_RBP(%rip), %rbp
+	movq g_regs+GR_RSI(%rip), %rsi
+	movq g_regs+GR_RDI(%rip), %rdi
+	movq g_regs+GR_R8(%rip), %r8
+	movq g_regs+GR_R9(%rip), %r9
+	movq g_regs+GR_R10(%rip), %r10
+	movq g_regs+GR_R11(%rip), %r11
+	movq g_regs+GR_R12(%rip), %r12
+	movq g_regs+GR_R13(%rip), %r13
+	movq g_regs+GR_R14(%rip), %r14
+	movq g_regs+GR_R15(%rip), %r15
+	movzbl g_next_mask(%rip), %eax
+	movb %al, MASK
+	testb %al, %al
+	jnz 1f
+	cmpb $0, PENDING             /* pending-event check after unmasking */
+	jne 2f
+1:	popq %rax
+	popfq
+	ret
+2:	movb $1, MASK
+	leaq wedge_stack_top(%rip), %rsp
+	call wedge_pending_on_resume
+	jmp wedge_resume
+
+/*
+ * Fast stubs (unmasked, state on the stack only).
+ */
+	/* STI: the site already cleared the mask inline; [R]. */
+	.globl wedge_sti_check
+wedge_sti_check:
+	pushfq
+	cmpb $0, PENDING
+	jne 1f
+	popfq
+	ret
+1:	popfq
+	jmp wedge_emul_entry         /* emulates the STI site: delivers what is pending */
+
+	/* PUSHF: [R] -> push the flags with IF = !mask. */
+	.globl wedge_pushf
+wedge_pushf:
+	pushfq                       /* [F][R] */
+	pushq (%rsp)                 /* [F][F][R] */
+	pushq 16(%rsp)               /* [R][F][F][R] */
+	pushq %rax                   /* [A][R][F][F][R] */
+	movq 24(%rsp), %rax
+	orq $0x200, %rax
+	testb $1, MASK
+	jz 1f
+	andq $~0x200, %rax
+1:	movq %rax, 32(%rsp)          /* [A][R][F][F][F'] */
+	movq 8(%rsp), %rax
+	movq %rax, 24(%rsp)          /* [A][R][F][R][F'] */
+	movq (%rsp), %rax
+	leaq 16(%rsp), %rsp          /* [F][R][F'] */
+	popfq
+	ret
+
+	/* POPF: [R][V] -> flags = V, mask = !V.IF; unmasking with an event
+	 * pending goes the slow way. */
+	.globl wedge_popf
+wedge_popf:
+	pushq %rax                   /* [A][R][V] */
+	testl $0x200, 16(%rsp)
+	jz 2f
+	movb $0, MASK
+	cmpb $0, PENDING
+	jne 3f
+	jmp 4f
+2:	movb $1, MASK
+4:	movq 8(%rsp), %rax
+	xchgq %rax, 16(%rsp)         /* [A][R][R], rax = V */
+	movq %rax, 8(%rsp)           /* [A][V][R] */
+	popq %rax
+	popfq
+	ret
+3:	movb $1, MASK                /* back to the state at the call: [R][V], IF as before */
+	popq %rax
+	jmp wedge_emul_entry
+
+/*
+ * Xen event upcall: [rcx][r11][rip][cs][rflags][rsp][ss], events masked.
+ */
+	.globl wedge_event_callback
+wedge_event_callback:
+	movq %rax, g_regs+GR_RAX(%rip)
+	popq g_regs+GR_RCX(%rip)
+	popq g_regs+GR_R11(%rip)
+	popq g_regs+GR_RIP(%rip)
+	popq %rax                    /* cs */
+	popq g_regs+GR_RFLAGS(%rip)
+	popq g_regs+GR_RSP(%rip)
+	popq %rax                    /* ss */
+	SAVE_MOST
+	leaq wedge_stack_top(%rip), %rsp
+	call wedge_event_upcall
+	jmp wedge_resume
+
+	.globl wedge_failsafe_callback
+wedge_failsafe_callback:
+	leaq wedge_stack_top(%rip), %rsp
+	call wedge_failsafe
+	ud2
+
+/*
+ * Exceptions (trap table, events masked on entry):
+ * [rcx][r11]([error])[rip][cs][rflags][rsp][ss].
+ */
+	.macro EXC vec, err
+	.globl wedge_exc_\vec
+wedge_exc_\vec:
+	movq %rax, g_regs+GR_RAX(%rip)
+	movq $\vec, %rax
+	.if \err
+	jmp exc_common_err
+	.else
+	jmp exc_common_noerr
+	.endif
+	.endm
+	EXC 0,0; EXC 1,0; EXC 2,0; EXC 3,0; EXC 4,0; EXC 5,0; EXC 6,0; EXC 7,0
+	EXC 8,1; EXC 9,0; EXC 10,1; EXC 11,1; EXC 12,1; EXC 13,1; EXC 14,1
+	EXC 15,0; EXC 16,0; EXC 17,1; EXC 18,0; EXC 19,0
+
+exc_common_err:
+	movq %rax, g_exc_vector(%rip)
+	popq g_regs+GR_RCX(%rip)
+	popq g_regs+GR_R11(%rip)
+	popq g_exc_error(%rip)
+	movq $1, g_exc_has_error(%rip)
+	jmp 1f
+exc_common_noerr:
+	movq %rax, g_exc_vector(%rip)
+	popq g_regs+GR_RCX(%rip)
+	popq g_regs+GR_R11(%rip)
+	movq $0, g_exc_has_error(%rip)
+1:	popq g_regs+GR_RIP(%rip)
+	popq %rax                    /* cs */
+	popq g_regs+GR_RFLAGS(%rip)
+	popq g_regs+GR_RSP(%rip)
+	popq %rax                    /* ss */
+	SAVE_MOST
+	leaq wedge_stack_top(%rip), %rsp
+	call wedge_exception
+	jmp wedge_resume
+
+/* Forced-emulation cpuid: Xen answers with the domain's CPUID policy. */
+	.globl xen_cpuid
+xen_cpuid:                   /* (leaf, subleaf, u32 out[4]) */
+	pushq %rbx
+	movl %edi, %eax
+	movl %esi, %ecx
+	movq %rdx, %r8
+	ud2
+	.ascii "xen"
+	cpuid
+	movl %eax, 0(%r8)
+	movl %ebx, 4(%r8)
+	movl %ecx, 8(%r8)
+	movl %edx, 12(%r8)
+	popq %rbx
+	ret
+
+	.balign 4096
+	.globl hypercall_page
+hypercall_page:
+	.skip 4096
+
+	.bss
+	.balign 16
+	.globl wedge_stack
+wedge_stack:
+	.skip WEDGE_STACK_SIZE
+	.globl wedge_stack_top
+wedge_stack_top:
+	.balign 8
+	.globl g_exc_vector, g_exc_error, g_exc_has_error
+g_exc_vector:	.quad 0
+g_exc_error:	.quad 0
+g_exc_has_error: .quad 0

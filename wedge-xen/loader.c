@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Loading the burnt guest: check its .note.afterburn, place its PT_LOAD
+ * segments at their physical addresses in guest-physical memory, rewrite
+ * every annotated site, write a Linux zero page, and enter it at
+ * startup_64 (or e_entry) as a 64-bit boot loader would.
+ * A guest that fails a check is refused: one clear console line, then a
+ * clean power-off.
+ */
+#include "wedge-xen/wedge.h"
+#include "x86/rewrite.h"
+#include "include/afterburn/annotation.h"
+#include <elf.h>
+#include <xen/sched.h>
+
+#define BOOT_PARAMS_PA 0x7000ul
+#define CMDLINE_PA     0x8000ul
+
+static __attribute__((noreturn, format(printf, 1, 2))) void refuse(const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printk("wedge: refusing the guest: %s\n", buf);
+	printk("wedge: shutting the domain down\n");
+	wedge_shutdown(SHUTDOWN_poweroff);
+}
+
+struct image {
+	const u8 *data;
+	u64 size;
+	const Elf64_Ehdr *eh;
+	const Elf64_Shdr *sh;
+	const Elf64_Phdr *ph;
+};
+
+static const char *section_name(const struct image *im, const Elf64_Shdr *s)
+{
+	const Elf64_Shdr *strs = &im->sh[im->eh->e_shstrndx];
+	if (strs->sh_offset + s->sh_name >= im->size)
+		return "";
+	return (const char *)im->data + strs->sh_offset + s->sh_name;
+}
+
+static const Elf64_Shdr *find_section(const struct image *im, const char *name)
+{
+	for (unsigned i = 0; i < im->eh->e_shnum; i++)
+		if (!strcmp(section_name(im, &im->sh[i]), name))
+			return &im->sh[i];
+	return NULL;
+}
+
+static void check_elf(struct image *im)
+{
+	if (im->size < sizeof(Elf64_Ehdr) || memcmp(im->data, ELFMAG, SELFMAG))
+		refuse("the ramdisk module is not an ELF file (%lu bytes)", im->size);
+	im->eh = (const Elf64_Ehdr *)im->data;
+	if (im->eh->e_ident[EI_CLASS] != ELFCLASS64 || im->eh->e_machine != EM_X86_64)
+		refuse("the guest is not an x86-64 ELF64 image");
+	if (im->eh->e_phoff + (u64)im->eh->e_phnum * sizeof(Elf64_Phdr) > im->size ||
+	    im->eh->e_shoff + (u64)im->eh->e_shnum * sizeof(Elf64_Shdr) > im->size ||
+	    im->eh->e_shstrndx >= im->eh->e_shnum)
+		refuse("the guest ELF headers point outside the file");
+	im->ph = (const Elf64_Phdr *)(im->data + im->eh->e_phoff);
+	im->sh = (const Elf64_Shdr *)(im->data + im->eh->e_shoff);
+	for (unsigned i = 0; i < im->eh->e_shnum; i++)
+		if (im->sh[i].sh_type != SHT_NOBITS &&
+		    im->sh[i].sh_offset + im->sh[i].sh_size > im->size)
+			refuse("section %u of the guest lies outside the file", i);
+}
+
+/* The Afterburn ABI note, from any SHT_NOTE section. */
+static void check_note(const struct image *im)
+{
+	const struct afterburn_note_desc *desc = NULL;
+	for (unsigned i = 0; i < im->eh->e_shnum && !desc; i++) {
+		const Elf64_Shdr *s = &im->sh[i];
+		if (s->sh_type != SHT_NOTE)
+			continue;
+		u64 off = 0;
+		while (off + sizeof(Elf64_Nhdr) <= s->sh_size) {
+			const Elf64_Nhdr *n = (const Elf64_Nhdr *)(im->data + s->sh_offset + off);
+			u64 name_off = off + sizeof(*n);
+			u64 desc_off = name_off + ((n->n_namesz + 3) & ~3u);
+			u64 next = desc_off + ((n->n_descsz + 3) & ~3u);
+			if (next > s->sh_size)
+				break;
+			if (n->n_type == AFTERBURN_NOTE_ABI && n->n_namesz == sizeof(AFTERBURN_NOTE_NAME) &&
+			    !memcmp(im->data + s->sh_offset + name_off, AFTERBURN_NOTE_NAME,
+				    sizeof(AFTERBURN_NOTE_NAME))) {
+				if (n->n_descsz < sizeof(*desc))
+					refuse("the .note.afterburn descriptor is %u bytes, expected %zu",
+					       n->n_descsz, sizeof(*desc));
+				desc = (const struct afterburn_note_desc *)(im->data + s->sh_offset + desc_off);
+				break;
+			}
+			off = next;
+		}
+	}
+	if (!desc)
+		refuse("no .note.afterburn (was it built with afterburn-as?)");
+	if (desc->abi_version != AFTERBURN_ABI_VERSION)
+		refuse("unknown afterburn ABI version %u (this wedge understands version %u)",
+		       desc->abi_version, AFTERBURN_ABI_VERSION);
+	if (desc->arch != AFTERBURN_ARCH_X86_64)
+		refuse("afterburn note is for architecture %u, not x86-64 (%u)", desc->arch,
+		       AFTERBURN_ARCH_X86_64);
+	if (desc->record_size != AFTERBURN_RECORD_SIZE)
+		refuse("afterburn record size %u, expected %u", desc->record_size, AFTERBURN_RECORD_SIZE);
+	if (desc->flags & ~AFTERBURN_NOTE_F_KNOWN)
+		refuse("unknown afterburn note flags %x", desc->flags);
+	printk("wedge: guest afterburn ABI version %u, x86-64, flags %x\n", desc->abi_version, desc->flags);
+}
+
+/* Guest-physical address of guest virtual `va` if it lies in a PT_LOAD
+ * file image with `len` bytes; 0 (no segment at 0 here) otherwise. */
+static u64 va_to_pa(const struct image *im, u64 va, u64 len, bool exec)
+{
+	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &im->ph[i];
+		if (p->p_type != PT_LOAD || (exec && !(p->p_flags & PF_X)))
+			continue;
+		if (va >= p->p_vaddr && va + len <= p->p_vaddr + p->p_filesz)
+			return va - p->p_vaddr + p->p_paddr;
+	}
+	return 0;
+}
+
+static void load_segments(const struct image *im)
+{
+	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &im->ph[i];
+		if (p->p_type != PT_LOAD)
+			continue;
+		if (p->p_offset + p->p_filesz > im->size || p->p_filesz > p->p_memsz)
+			refuse("PT_LOAD %u lies outside the file", i);
+		if (p->p_vaddr != p->p_paddr)
+			refuse("PT_LOAD %u: virtual %lx != physical %lx: only identity-linked guests "
+			       "are supported yet (no shadow paging)", i, p->p_vaddr, p->p_paddr);
+		if (p->p_paddr < 0x100000 || p->p_paddr + p->p_memsz > guest_mem_bytes)
+			refuse("PT_LOAD %u at %lx-%lx does not fit guest memory 1 MiB-%lu MiB", i,
+			       p->p_paddr, p->p_paddr + p->p_memsz, guest_mem_bytes >> 20);
+		memcpy((void *)p->p_paddr, im->data + p->p_offset, p->p_filesz);
+		memset((void *)(p->p_paddr + p->p_filesz), 0, p->p_memsz - p->p_filesz);
+		printk("wedge: loaded segment %lx-%lx\n", p->p_paddr, p->p_paddr + p->p_memsz);
+	}
+}
+
+static void rewrite_sites(const struct image *im)
+{
+	const Elf64_Shdr *ab = find_section(im, AFTERBURN_SECTION);
+	if (!ab) {
+		printk("wedge: the guest has no .afterburn section: nothing to rewrite\n");
+		return;
+	}
+	if (ab->sh_size % AFTERBURN_RECORD_SIZE || ab->sh_type == SHT_NOBITS)
+		refuse("corrupt .afterburn: %lu bytes is not a whole number of %u-byte records",
+		       ab->sh_size, AFTERBURN_RECORD_SIZE);
+	struct x86_rewrite_targets t;
+	t.upcall_mask = WEDGE_UPCALL_MASK;
+	t.sti_check_slot = WEDGE_SLOT_STI_CHECK;
+	for (unsigned k = 0; k < X86_KIND_MAX; k++)
+		t.slot[k] = WEDGE_SLOT_KIND(k);
+	const struct afterburn_record *r = (const void *)(im->data + ab->sh_offset);
+	u64 n = ab->sh_size / AFTERBURN_RECORD_SIZE, kept = 0;
+	for (u64 i = 0; i < n; i++) {
+		u64 field_va = ab->sh_addr + i * AFTERBURN_RECORD_SIZE;
+		u64 site_va = field_va + (s64)r[i].offset;
+		u64 pa = va_to_pa(im, site_va, r[i].length, true);
+		if (!pa)
+			refuse("corrupt .afterburn: record %lu points at %lx, outside the executable segments",
+			       i, site_va);
+		struct x86_insn insn;
+		unsigned ret_off;
+		enum x86_rewrite_status st = x86_rewrite_site((u8 *)pa, r[i].length, r[i].insn,
+							      r[i].kind, &t, &insn, &ret_off);
+		if (st == X86_REWRITE_KEPT) {
+			kept++;
+			continue;
+		}
+		if (st != X86_REWRITE_OK)
+			refuse("corrupt .afterburn: record %lu (kind %u %s, %u of %u bytes at %lx): %s",
+			       i, r[i].kind, x86_kind_name(r[i].kind), r[i].insn, r[i].length, site_va,
+			       x86_rewrite_strerror(st));
+		sites_rewritten[r[i].kind]++;
+		if (ret_off)
+			site_table_add(site_va + ret_off, site_va, r[i].length, &insn);
+	}
+	site_table_sort();
+	printk("wedge: rewrote %lu sites (%u calls into the wedge, %lu left as they are)\n",
+	       n - kept, site_table_count(), kept);
+}
+
+static u64 find_symbol(const struct image *im, const char *name)
+{
+	for (unsigned i = 0; i < im->eh->e_shnum; i++) {
+		const Elf64_Shdr *s = &im->sh[i];
+		if (s->sh_type != SHT_SYMTAB || s->sh_link >= im->eh->e_shnum)
+			continue;
+		const Elf64_Shdr *strs = &im->sh[s->sh_link];
+		const Elf64_Sym *sym = (const Elf64_Sym *)(im->data + s->sh_offset);
+		for (u64 j = 0; j < s->sh_size / sizeof(*sym); j++)
+			if (sym[j].st_name < strs->sh_size &&
+			    !strcmp((const char *)im->data + strs->sh_offset + sym[j].st_name, name))
+				return sym[j].st_value;
+	}
+	return 0;
+}
+
+/* A Linux zero page: e820 map, command line, boot protocol header. */
+static void write_boot_params(const char *cmdline)
+{
+	u8 *bp = (u8 *)BOOT_PARAMS_PA;
+	memset(bp, 0, PAGE_SIZE);
+	size_t n = strlen(cmdline);
+	if (n > 2047)
+		n = 2047;
+	memcpy((void *)CMDLINE_PA, cmdline, n);
+	((char *)CMDLINE_PA)[n] = 0;
+	struct e820 { u64 addr, size; u32 type; } __attribute__((packed)) *e = (void *)(bp + 0x2d0);
+	e[0] = (struct e820){ 0, 0x9f000, 1 };
+	e[1] = (struct e820){ 0x9f000, 0x100000 - 0x9f000, 2 };
+	e[2] = (struct e820){ 0x100000, guest_mem_bytes - 0x100000, 1 };
+	bp[0x1e8] = 3;                              /* e820_entries */
+	*(u16 *)(bp + 0x1fe) = 0xaa55;              /* boot_flag */
+	memcpy(bp + 0x202, "HdrS", 4);              /* header */
+	*(u16 *)(bp + 0x206) = 0x020f;              /* version */
+	bp[0x210] = 0xff;                           /* type_of_loader: undefined */
+	bp[0x211] = 0x01;                           /* loadflags: LOADED_HIGH */
+	*(u32 *)(bp + 0x228) = (u32)CMDLINE_PA;     /* cmd_line_ptr */
+	*(u32 *)(bp + 0x238) = 2047;                /* cmdline_size */
+}
+
+void load_guest(const u8 *data, u64 size, const char *cmdline)
+{
+	struct image im = { .data = data, .size = size };
+	check_elf(&im);
+	check_note(&im);
+	load_segments(&im);
+	rewrite_sites(&im);
+	write_boot_params(cmdline);
+	u64 entry = find_symbol(&im, "startup_64");
+	const char *how = "startup_64";
+	if (!entry) {
+		entry = im.eh->e_entry;
+		how = "e_entry";
+	}
+	if (!va_to_pa(&im, entry, 1, true))
+		refuse("the guest entry %lx is not in an executable segment", entry);
+	printk("wedge: entering the guest at %s %lx, boot_params %lx, command line \"%s\"\n",
+	       how, entry, BOOT_PARAMS_PA, cmdline);
+	memset(&g_regs, 0, sizeof(g_regs));
+	g_regs.rip = entry;
+	g_regs.gpr[X86_RSI] = BOOT_PARAMS_PA;
+	g_regs.gpr[X86_RSP] = BOOT_PARAMS_PA;   /* a usable stack until it sets its own */
+	g_regs.rflags = 0x202;
+	g_next_mask = 1;                         /* interrupts disabled */
+}

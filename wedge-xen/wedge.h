@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The wedge's shared declarations. */
+#ifndef WEDGE_H
+#define WEDGE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <xen/xen.h>
+#include <xen/event_channel.h>
+#include "wedge-xen/layout.h"
+#include "x86/decode.h"
+#include "generated/autoconf.h"
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+
+#define PAGE_SIZE 4096ul
+#define X86_EFLAGS_IF 0x200ul
+
+/* Guest register file, saved by the entry stubs (head.S). */
+struct guest_regs {
+	u64 gpr[16];      /* enum x86_gpr order */
+	u64 rip;
+	u64 rflags;       /* real flags (IF is always set under Xen PV) */
+};
+extern struct guest_regs g_regs;
+extern u8 g_vif_mask;     /* upcall mask the guest had on entry (1: IF clear) */
+extern u8 g_next_mask;    /* upcall mask to resume the guest with */
+
+/* The virtual CPU state that has no home in Xen. */
+struct vcpu {
+	u64 cr0, cr2, cr3, cr4, cr8;
+	u64 efer, star, lstar, cstar, sfmask, fs_base, gs_base, kernel_gs_base, pat, misc_enable;
+	u16 gdtr_limit, idtr_limit;
+	u64 gdtr_base, idtr_base;
+	u16 tr, ldtr;
+	u16 seg[6];        /* es cs ss ds fs gs (selectors the guest loaded) */
+};
+extern struct vcpu vcpu;
+#define SEG_ES 0
+#define SEG_CS 1
+#define SEG_SS 2
+#define SEG_DS 3
+#define SEG_FS 4
+#define SEG_GS 5
+
+extern start_info_t *start_info;
+extern shared_info_t *shared;     /* mapped at WEDGE_HOT_VA */
+#define VCPU0 (&shared->vcpu_info[0])
+
+/* lib.c */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+
+/* console.c */
+void console_init(void);
+void console_write(const char *s, size_t n);
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int console_read_byte(void);      /* -1 when nothing is pending */
+void console_flush(void);
+#define panic(...) wedge_panic(__FILE__, __LINE__, __VA_ARGS__)
+void wedge_panic(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+#define ASSERT(c) do { if (!(c)) panic("assertion failed: %s", #c); } while (0)
+void wedge_shutdown(unsigned reason) __attribute__((noreturn));
+
+/* mm.c */
+void mm_init(u64 initial_rsp);
+void mm_map_page(u64 va, u64 mfn, u64 flags);
+u64 mm_mfn_of_wedge_va(u64 va);
+u64 mm_guest_map(u64 max_bytes);   /* identity map guest-physical memory; returns its size */
+extern u64 guest_mem_bytes;
+
+/* loader.c */
+void load_guest(const u8 *image, u64 size, const char *cmdline);
+
+/* emulate.c */
+void vcpu_init(void);
+u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
+void site_table_add(u64 ret_addr, u64 site, unsigned length, const struct x86_insn *insn);
+void site_table_sort(void);
+unsigned site_table_count(void);
+
+/* events.c */
+void events_init(void);
+u64 xen_time_ns(void);
+void timer_set_deadline(u64 ns);
+void events_process(void);            /* masked: run the device side of pending events */
+void wait_for_event(void);            /* masked: block until an event channel fires */
+void deliver_pending_interrupts(void);/* after an emulation or upcall */
+void deliver_vector(unsigned vec, bool has_error, u64 error);
+extern evtchn_port_t timer_port, console_port;
+
+/* devices.c */
+void devices_init(void);
+u32 io_in(u16 port, unsigned size);
+void io_out(u16 port, unsigned size, u32 value);
+void pit_sync(void);
+int pic_pending_vector(void);   /* -1 when none is deliverable */
+void pic_ack(int vector);
+
+/* counters */
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_MAX };
+extern u64 counters[CNT_MAX];
+extern u64 sites_rewritten[X86_KIND_MAX];
+extern u64 emulations[X86_KIND_MAX];
+void counters_print(void);
+
+#endif
