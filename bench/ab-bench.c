@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -51,7 +52,7 @@ static struct options {
 	const char *config;	/* configuration name recorded in the output */
 	const char *out;	/* output file, NULL for stdout */
 	bool markers;		/* wrap the JSON in marker lines */
-	bool xen_markers;	/* bracket each benchmark with a traced hypercall */
+	bool xen_markers;	/* bracket each benchmark with traced marker faults */
 	char **only;		/* benchmark names to run, NULL-terminated; NULL: all */
 } opt = { .reps = 5, .target_ms = 50, .file_bytes = 4L << 20 };
 
@@ -498,42 +499,56 @@ static void read_counters(struct counters *c)
 /* ------------------------------------------------------------ Xen markers */
 
 /*
- * Under Xen, -x brackets the timed repetitions of each benchmark with a
- * marker hypercall issued through /dev/xen/privcmd: sched_op with a command
- * number no Xen knows (it fails with -ENOSYS, harmlessly).  sched_op is one
- * of the few hypercalls whose trace record (TRC_PV_HYPERCALL_V2) carries an
- * argument, its command.  bench/ab-xtcount, reading xentrace's stream in
- * dom0, counts the hypercalls and traps between a benchmark's two markers.
- * The layout is Linux's uapi <xen/privcmd.h>, spelled out so the build needs
- * no Xen headers.
+ * Under Xen, -x brackets the timed repetitions of each benchmark with marker
+ * page faults: a read of XEN_MARKER_AREA + (index << 4 | phase), a page this
+ * process reserved PROT_NONE.  Xen bounces every page fault of a PV guest to
+ * its kernel and traces it with the faulting address (TRC_PV_PAGE_FAULT), so
+ * bench/ab-xtcount, reading xentrace's stream in dom0, finds the markers and
+ * counts the hypercalls and traps in between.  User space has no cheaper
+ * traced event: hypercalls through /dev/xen/privcmd are refused in a domU.
+ * The kernel answers with SIGSEGV, which the handler turns into a return.
+ * Window XEN_MARKER_EMPTY, opened and closed at once, measures what the
+ * markers themselves cost (signal delivery), so the report can subtract it.
  */
-struct privcmd_hypercall {
-	uint64_t op;
-	uint64_t arg[5];
-};
-#define IOCTL_PRIVCMD_HYPERCALL _IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
-#define HYPERVISOR_sched_op 29
-#define XEN_MARKER_BASE 0x0ab00000u	/* | bench index << 4 | phase */
+#define XEN_MARKER_AREA 0x0ab00000UL	/* | bench index << 4 | phase */
 #define XEN_MARKER_BEGIN 1u
 #define XEN_MARKER_END 2u
+#define XEN_MARKER_EMPTY 0xffu	/* the index of the empty window */
 
-static int privcmd_fd = -1;
+static bool markers_ready;
+static sigjmp_buf marker_jmp;
 
-static void open_privcmd(void)
+static void marker_fault(int sig)
 {
-	privcmd_fd = open("/dev/xen/privcmd", O_RDWR | O_CLOEXEC);
-	if (privcmd_fd < 0)
-		privcmd_fd = open("/proc/xen/privcmd", O_RDWR | O_CLOEXEC);
-	if (privcmd_fd < 0)
-		fprintf(stderr, "ab-bench: -x: no /dev/xen/privcmd (%s): no Xen markers, so no hypercall counts\n",
-			strerror(errno));
+	(void)sig;
+	siglongjmp(marker_jmp, 1);
 }
 
 static void xen_marker(unsigned code)
 {
-	struct privcmd_hypercall call = { .op = HYPERVISOR_sched_op, .arg = { code, 0 } };
-	if (privcmd_fd >= 0)
-		ioctl(privcmd_fd, IOCTL_PRIVCMD_HYPERCALL, &call);	/* fails by design */
+	struct sigaction sa = { .sa_handler = marker_fault }, old;
+	if (!markers_ready)
+		return;
+	sigaction(SIGSEGV, &sa, &old);
+	if (!sigsetjmp(marker_jmp, 1))
+		(void)*(volatile char *)(XEN_MARKER_AREA + code);
+	sigaction(SIGSEGV, &old, NULL);
+}
+
+static void setup_markers(void)
+{
+	void *p = mmap((void *)XEN_MARKER_AREA, 4096, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)XEN_MARKER_AREA) {
+		fprintf(stderr, "ab-bench: -x: cannot reserve the marker page at %#lx (%s): no markers\n",
+			XEN_MARKER_AREA, p == MAP_FAILED ? strerror(errno) : "placed elsewhere");
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+		return;
+	}
+	markers_ready = true;
+	xen_marker(XEN_MARKER_EMPTY << 4 | XEN_MARKER_BEGIN);
+	xen_marker(XEN_MARKER_EMPTY << 4 | XEN_MARKER_END);
 }
 
 /* ------------------------------------------------------------ driver */
@@ -582,7 +597,7 @@ static bool selected(const char *name)
 
 static void run_one(FILE *out, const struct bench *b, bool *first)
 {
-	unsigned marker = XEN_MARKER_BASE | (unsigned)(b - benches) << 4;
+	unsigned marker = (unsigned)(b - benches) << 4;
 	double value[MAX_REPS], sorted[MAX_REPS];
 	struct counters before, after;
 	long ops;
@@ -627,8 +642,8 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	fputs(",\"spread_pct\":", out);
 	json_num(out, median != 0 ? (hi - lo) / median * 100 : 0);
 	fprintf(out, ",\"ops_per_rep\":%ld,", ops);
-	if (privcmd_fd >= 0)
-		fprintf(out, "\"xen_marker\":%u,", marker);
+	if (markers_ready)
+		fprintf(out, "\"xen_marker\":%lu,", XEN_MARKER_AREA | marker);
 	fputs("\"reps\":[", out);
 	for (int r = 0; r < opt.reps; r++) {
 		if (r)
@@ -681,7 +696,7 @@ static void usage(int status)
 		"  -c CONFIG   configuration name to record in the output\n"
 		"  -o FILE     write the JSON there instead of stdout\n"
 		"  -m          put marker lines around the JSON (to cut it out of a console log)\n"
-		"  -x          under Xen: bracket each benchmark with a marker hypercall for xentrace\n"
+		"  -x          under Xen: bracket each benchmark with marker page faults for xentrace\n"
 		"              (bench/ab-xtcount turns the trace into hypercall and trap counts)\n"
 		"  -l          list the benchmarks and exit\n",
 		MAX_REPS);
@@ -736,7 +751,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (opt.xen_markers)
-		open_privcmd();
+		setup_markers();
 	atexit(stop_child);
 
 	FILE *out = stdout;
@@ -753,9 +768,12 @@ int main(int argc, char **argv)
 	json_str(out, u.release);
 	fputs(",\"machine\":", out);
 	json_str(out, u.machine);
-	fprintf(out, ",\"cpus\":%ld,\"reps\":%d,\"target_ms\":%g,\"file_mb\":%ld,\"xen_markers\":%s,\"results\":[\n",
+	fprintf(out, ",\"cpus\":%ld,\"reps\":%d,\"target_ms\":%g,\"file_mb\":%ld,\"xen_markers\":%s,",
 		sysconf(_SC_NPROCESSORS_ONLN), opt.reps, opt.target_ms, opt.file_bytes >> 20,
-		privcmd_fd >= 0 ? "true" : "false");
+		markers_ready ? "true" : "false");
+	if (markers_ready)
+		fprintf(out, "\"xen_marker_empty\":%lu,", XEN_MARKER_AREA | XEN_MARKER_EMPTY << 4);
+	fputs("\"results\":[\n", out);
 	bool first = true;
 	for (size_t i = 0; i < N_BENCHES; i++)
 		if (selected(benches[i].name))

@@ -5,13 +5,16 @@
  *
  * Reads xentrace's binary output on stdin (per-CPU windows, each opened by a
  * TRC_TRACE_CPU_CHANGE record, of variable-length trace records) and counts
- * Xen's PV events between the marker hypercalls `ab-bench -x` issues around
- * each benchmark's timed repetitions: sched_op(0x0ab00000 | index << 4 |
- * phase), phase 1 opening and 2 closing the window of benchmark `index`
- * (Xen records sched_op's command in the trace, not most hypercalls' args).
- * Writes one JSON document: the windows with their counts.  Events are
- * counted whatever domain caused them: the measured domain is the only busy
- * one while a window is open (dom0 sleeps while a domU runs the suite).
+ * Xen's PV events between the marker page faults `ab-bench -x` takes around
+ * each benchmark's timed repetitions: reads of 0x0ab00000 | index << 4 |
+ * phase, phase 1 opening and 2 closing the window of benchmark `index`.  Xen
+ * traces each page fault it bounces to a PV guest with the faulting address.
+ * Writes one JSON document: the windows with their counts.  With the
+ * scheduler's switch records in the trace (class TRC_SCHED, verbose), an
+ * event counts only when the domain that took the opening marker is the one
+ * running on the event's CPU: dom0's own activity (the harness polling the
+ * domU's console) stays out of a domU's counts.  Without them, everything
+ * in the window counts.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,8 +42,9 @@
 #define TRC_PV_HYPERCALL_V2 (TRC_PV_ENTRY + 13)
 #define TRC_PV_HYPERCALL_SUBCALL (TRC_PV_SUBCALL + 14)
 #define HYPERCALL_V2_OP_MASK 0x000fffffu
+#define TRC_SCHED_SWITCH 0x0002800au	/* prev dom, prev vcpu, next dom, next vcpu */
+#define MAX_CPUS 256
 
-#define HYPERVISOR_sched_op 29
 #define MARKER_MASK 0xfff00000u
 #define MARKER_BASE 0x0ab00000u
 #define MAX_HYPERCALL 64
@@ -66,6 +70,8 @@ struct window {
 	unsigned marker;	/* index << 4, without the phase */
 	bool closed;
 	int cpu;		/* the CPU the opening marker came from */
+	long domain;		/* the domain running there then; -1: unknown */
+	uint64_t other_domains;	/* events of other domains, not counted */
 	uint64_t hypercalls, by_op[MAX_HYPERCALL], other_op;
 	uint64_t subcalls;	/* entries of multicalls */
 	uint64_t traps, page_faults, privops, ptwr, math_restore, other_pv;
@@ -74,7 +80,14 @@ struct window {
 static struct window windows[MAX_WINDOWS];
 static int n_windows;
 static struct window *open_window;
-static uint64_t records, lost, cpu_changes;
+static uint64_t records, lost, cpu_changes, switches;
+static long running[MAX_CPUS];	/* domain on each CPU; -1: not known yet */
+
+static long running_on(int cpu)
+{
+	return cpu >= 0 && cpu < MAX_CPUS ? running[cpu] : -1;
+}
+static uint64_t total_by_op[MAX_HYPERCALL + 1];	/* the whole trace, for diagnosis */
 
 static void count_hypercall(struct window *w, uint32_t op)
 {
@@ -101,6 +114,7 @@ static void marker(uint32_t arg, int cpu)
 		memset(open_window, 0, sizeof(*open_window));
 		open_window->marker = id;
 		open_window->cpu = cpu;
+		open_window->domain = running_on(cpu);
 	} else if (phase == 2 && open_window && open_window->marker == id) {
 		open_window->closed = true;
 		open_window = NULL;
@@ -113,17 +127,26 @@ static void account(uint32_t event, const uint32_t *extra, unsigned n_extra, int
 {
 	struct window *w = open_window;
 	uint32_t base = event & ~TRC_64_FLAG;
-	if (base == TRC_PV_HYPERCALL_V2 && n_extra >= 2) {
-		uint32_t op = extra[0] & HYPERCALL_V2_OP_MASK;
-		/* A0 present (32- or 64-bit): its low word follows the op word. */
-		if (op == HYPERVISOR_sched_op && (extra[0] >> 20 & 3) &&
-		    (extra[1] & MARKER_MASK) == MARKER_BASE) {
-			marker(extra[1], cpu);
+	if (base == TRC_PV_HYPERCALL_V2 && n_extra >= 1)
+		total_by_op[(extra[0] & HYPERCALL_V2_OP_MASK) < MAX_HYPERCALL ?
+			    extra[0] & HYPERCALL_V2_OP_MASK : MAX_HYPERCALL]++;
+	if (base == TRC_PV_PAGE_FAULT) {
+		/* 64-bit guest: rip, address (two words each), error code;
+		 * 32-bit guest: one word each. */
+		unsigned addr = event & TRC_64_FLAG ? 2 : 1;
+		bool high_clear = !(event & TRC_64_FLAG) || (n_extra > 3 && extra[3] == 0);
+		if (n_extra > addr && high_clear && (extra[addr] & MARKER_MASK) == MARKER_BASE) {
+			marker(extra[addr], cpu);
 			return;
 		}
 	}
 	if (!w)
 		return;
+	if ((base & 0x0fff0000u) == (TRC_PV_ENTRY & 0x0fff0000u) && w->domain >= 0 &&
+	    running_on(cpu) != w->domain) {
+		w->other_domains++;
+		return;
+	}
 	switch (base) {
 	case TRC_PV_HYPERCALL_V2:
 		count_hypercall(w, n_extra ? extra[0] & HYPERCALL_V2_OP_MASK : MAX_HYPERCALL);
@@ -156,6 +179,8 @@ int main(int argc, char **argv)
 	uint32_t hdr, extra[8], tsc[2];
 	int cpu = -1;
 	(void)argv;
+	for (int i = 0; i < MAX_CPUS; i++)
+		running[i] = -1;
 	if (argc != 1) {
 		fprintf(stderr, "usage: xentrace -D -e 0x0020f000 | ab-xtcount > counts.json\n");
 		return 2;
@@ -169,7 +194,11 @@ int main(int argc, char **argv)
 		if (n_extra && fread(extra, sizeof(uint32_t), n_extra, stdin) != n_extra)
 			break;
 		records++;
-		if (event == TRC_TRACE_CPU_CHANGE && n_extra >= 1) {
+		if (event == TRC_SCHED_SWITCH && n_extra >= 3) {
+			if (cpu >= 0 && cpu < MAX_CPUS)
+				running[cpu] = (long)extra[2];
+			switches++;
+		} else if (event == TRC_TRACE_CPU_CHANGE && n_extra >= 1) {
 			cpu = (int)extra[0];
 			cpu_changes++;
 		} else if (event == TRC_LOST_RECORDS) {
@@ -183,13 +212,16 @@ int main(int argc, char **argv)
 	if (cpu_changes == 0 && records)
 		fprintf(stderr, "ab-xtcount: no CPU-change record: is this xentrace output?\n");
 
-	printf("{\"tool\":\"ab-xtcount\",\"format\":1,\"records\":%llu,\"lost_records\":%llu,\"windows\":[",
-	       (unsigned long long)records, (unsigned long long)lost);
+	printf("{\"tool\":\"ab-xtcount\",\"format\":1,\"records\":%llu,\"lost_records\":%llu,"
+	       "\"sched_switches\":%llu,\"windows\":[",
+	       (unsigned long long)records, (unsigned long long)lost, (unsigned long long)switches);
 	for (int i = 0; i < n_windows; i++) {
 		struct window *w = &windows[i];
 		bool first = true;
-		printf("%s\n{\"xen_marker\":%u,\"complete\":%s,\"cpu\":%d,\"counts\":{", i ? "," : "",
-		       MARKER_BASE | w->marker, w->closed ? "true" : "false", w->cpu);
+		printf("%s\n{\"xen_marker\":%u,\"complete\":%s,\"cpu\":%d,\"domain\":%ld,"
+		       "\"other_domain_events\":%llu,\"counts\":{", i ? "," : "",
+		       MARKER_BASE | w->marker, w->closed ? "true" : "false", w->cpu, w->domain,
+		       (unsigned long long)w->other_domains);
 		put_count("hypercalls", w->hypercalls, &first);
 		put_count("multicall_entries", w->subcalls, &first);
 		put_count("xen_traps", w->traps + w->page_faults + w->privops + w->ptwr +
@@ -215,6 +247,20 @@ int main(int argc, char **argv)
 			put_count("other", w->other_op, &first);
 		printf("}}");
 	}
-	printf("\n]}\n");
+	printf("\n],\"trace_by_hypercall\":{");
+	bool first = true;
+	for (int op = 0; op <= MAX_HYPERCALL; op++) {
+		char name[32];
+		if (!total_by_op[op])
+			continue;
+		if (op < MAX_HYPERCALL && hypercall_names[op])
+			snprintf(name, sizeof(name), "%s", hypercall_names[op]);
+		else if (op < MAX_HYPERCALL)
+			snprintf(name, sizeof(name), "op%d", op);
+		else
+			snprintf(name, sizeof(name), "other");
+		put_count(name, total_by_op[op], &first);
+	}
+	printf("}}\n");
 	return ferror(stdout) ? 1 : 0;
 }

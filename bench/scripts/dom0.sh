@@ -5,9 +5,12 @@
 #                              and the counts between marker lines
 #   dom0.sh trace-start ID     start xentrace | ab-xtcount in the background
 #   dom0.sh trace-stop ID      stop it and print the counts
+#   dom0.sh show-log NAME      print domain NAME's console log (a second copy
+#                              of what the harness relays line by line)
 # xentrace records Xen's PV events (class TRC_PV: hypercalls, traps, page
-# faults, emulations); ab-xtcount counts them between the marker hypercalls
-# of `ab-bench -x`.  Tracing is off during timing passes: it slows Xen down.
+# faults, emulations) and the scheduler's switches (TRC_SCHED, verbose: which
+# domain runs where), mask 0x0022b000; ab-xtcount counts the measured
+# domain's events between the marker page faults of `ab-bench -x`.  Tracing is off during timing passes: it slows Xen down.
 set -u
 bin=/ab/bin
 state=/tmp/ab-bench
@@ -28,7 +31,7 @@ trace_start() {
 	mkfifo "$state/fifo"
 	"$bin/ab-xtcount" <"$state/fifo" >"$state/$1.xt.json" 2>"$state/xtcount.err" &
 	echo $! >"$state/xtcount.pid"
-	xentrace -D -S 1024 -e 0x0020f000 "$state/fifo" 2>"$state/xentrace.err" &
+	xentrace -D -S 1024 -e 0x0022b000 "$state/fifo" 2>"$state/xentrace.err" &
 	echo $! >"$state/xentrace.pid"
 	sleep 2	# tracing is on once xentrace has mapped the buffers
 	if ! kill -0 "$(cat "$state/xentrace.pid")" 2>/dev/null; then
@@ -75,8 +78,15 @@ trace-stop)
 	restore_console
 	exit $rc
 	;;
+show-log)
+	quiet_console
+	echo "=== domain console begin $2 ==="
+	cat "/var/log/xen/console/guest-$2.log"
+	echo "=== domain console end ==="
+	restore_console
+	;;
 *)
-	echo "usage: dom0.sh suite ID REPS MS | trace-start ID | trace-stop ID" >&2
+	echo "usage: dom0.sh suite ID REPS MS | trace-start ID | trace-stop ID | show-log NAME" >&2
 	exit 2
 	;;
 esac

@@ -5,8 +5,8 @@
 #   ab.bench.reps=N      repetitions (timing pass)
 #   ab.bench.ms=MS       length of one repetition (timing pass)
 #   ab.bench.pass=time   the timed suite (default)
-#   ab.bench.pass=count  a short run bracketed with Xen marker hypercalls for
-#                        xentrace in dom0 (needs xen-privcmd: /lib/xen-privcmd.ko)
+#   ab.bench.pass=count  a short run bracketed with marker page faults for
+#                        xentrace in dom0 (ab-bench -x)
 # Ends with "AB-BENCH-DONE ID PASS", the marker bench/run waits for.
 id=guest reps=11 ms=200 pass=time
 for word in $(cat /proc/cmdline); do
@@ -21,7 +21,6 @@ dmesg -n 1 2>/dev/null	# keep kernel messages out of the JSON on the console
 mkdir -p /tmp
 case $pass in
 count)
-	[ -e /dev/xen/privcmd ] || insmod /lib/xen-privcmd.ko || echo "bench: insmod xen-privcmd failed"
 	/bin/ab-bench -m -x -c "$id:count" -n 1 -t 20 -s 1 -d /tmp
 	;;
 *)
