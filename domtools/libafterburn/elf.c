@@ -40,7 +40,8 @@ static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p
 static const char *strtab_string(const struct ab_elf *elf, const struct ab_section *strtab,
 				 uint64_t off)
 {
-	if (!strtab || strtab->type == SHT_NOBITS || off >= strtab->size)
+	if (!strtab || strtab->type == SHT_NOBITS || strtab->type == SHT_NULL ||  /* not bounds-checked at open */
+	    off >= strtab->size)
 		return NULL;
 	const char *s = (const char *)elf->data + strtab->offset + off;
 	if (!memchr(s, 0, (size_t)(strtab->size - off)))
