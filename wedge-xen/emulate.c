@@ -21,17 +21,20 @@ struct site {
 	u64 ret;           /* return address the site's call pushes */
 	u64 addr;          /* site start */
 	u8 length;
+	u8 pair_len;
 	struct x86_insn insn;
 };
 #define MAX_SITES 8192
 static struct site sites[MAX_SITES];
 static unsigned nr_sites;
 
-void site_table_add(u64 ret, u64 addr, unsigned length, const struct x86_insn *insn)
+void site_table_add(u64 ret, u64 addr, unsigned length, const struct x86_insn *insn,
+		    unsigned pair_len)
 {
 	if (nr_sites == MAX_SITES)
 		panic("more than %u rewritten call sites", MAX_SITES);
-	sites[nr_sites++] = (struct site){ .ret = ret, .addr = addr, .length = (u8)length, .insn = *insn };
+	sites[nr_sites++] = (struct site){ .ret = ret, .addr = addr, .length = (u8)length,
+					   .pair_len = (u8)pair_len, .insn = *insn };
 }
 
 unsigned site_table_count(void) { return nr_sites; }
@@ -87,6 +90,8 @@ void vcpu_init(void)
 	vcpu.pat = 0x0007040600070406ul;
 	vcpu.seg[SEG_CS] = 0x10;
 	vcpu.seg[SEG_DS] = vcpu.seg[SEG_ES] = vcpu.seg[SEG_SS] = 0x18;
+	vcpu.dr[6] = 0xffff0ff0;
+	vcpu.dr[7] = 0x400;
 }
 
 /* ---------------------------------------------------------------- cpuid */
@@ -346,6 +351,30 @@ void wedge_emulate(void)
 	switch (in->kind) {
 	case X86_KIND_STI:
 		g_vif_mask = 0;
+		if (s->pair_len)   /* sti; hlt: the shadow covers the hlt */
+			emulate_hlt(next + s->pair_len);
+		break;
+	case X86_KIND_INT:
+		/* Kernel-mode software interrupt: through the IDT, IF as the gate says. */
+		deliver_vector((unsigned)in->imm, false, 0);
+		return;
+	case X86_KIND_MOV_FROM_DR:
+		if ((in->reg & 7) == 4 || (in->reg & 7) == 5 || in->reg > 7)
+			panic("mov from dr%u", in->reg);
+		*gpr(in->rm) = vcpu.dr[in->reg];
+		break;
+	case X86_KIND_MOV_TO_DR:
+		if ((in->reg & 7) == 4 || (in->reg & 7) == 5 || in->reg > 7)
+			panic("mov to dr%u", in->reg);
+		if (in->reg == 7 && (*gpr(in->rm) & 0xff))
+			panic("guest enables hardware breakpoints (dr7 %lx): not emulated yet", *gpr(in->rm));
+		vcpu.dr[in->reg] = *gpr(in->rm);
+		break;
+	case X86_KIND_SMSW:
+		if (in->mod == 3)
+			set_reg(in->rm, in->opsize, vcpu.cr0 & (in->opsize == 2 ? 0xffff : ~0ul));
+		else
+			*(volatile u16 *)ea(s) = (u16)vcpu.cr0;
 		break;
 	case X86_KIND_CLI:
 		g_vif_mask = 1;

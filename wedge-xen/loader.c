@@ -185,8 +185,18 @@ static void rewrite_sites(const struct image *im)
 			       i, r[i].kind, x86_kind_name(r[i].kind), r[i].insn, r[i].length, site_va,
 			       x86_rewrite_strerror(st));
 		sites_rewritten[r[i].kind]++;
+		unsigned pair_len = 0;
+		if (r[i].kind == X86_KIND_STI && i + 1 < n && r[i + 1].kind == X86_KIND_HLT &&
+		    field_va + 8 + (s64)r[i + 1].offset == site_va + r[i].length) {
+			/* sti; hlt as one emulated step: a call form instead of the
+			 * inline unmask (the hlt site is checked and rewritten next) */
+			pair_len = r[i + 1].length;
+			ret_off = x86_rewrite_call((u8 *)pa, r[i].length, WEDGE_SLOT_KIND(X86_KIND_STI));
+			if (!ret_off)
+				refuse("corrupt .afterburn: record %lu: sti site too short for a call", i);
+		}
 		if (ret_off)
-			site_table_add(site_va + ret_off, site_va, r[i].length, &insn);
+			site_table_add(site_va + ret_off, site_va, r[i].length, &insn, pair_len);
 	}
 	site_table_sort();
 	printk("wedge: rewrote %lu sites (%u calls into the wedge, %lu left as they are)\n",

@@ -40,6 +40,7 @@ struct vcpu {
 	u64 gdtr_base, idtr_base;
 	u16 tr, ldtr;
 	u16 seg[6];        /* es cs ss ds fs gs (selectors the guest loaded) */
+	u64 dr[8];
 };
 extern struct vcpu vcpu;
 #define SEG_ES 0
@@ -86,7 +87,10 @@ void load_guest(const u8 *image, u64 size, const char *cmdline);
 /* emulate.c */
 void vcpu_init(void);
 u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
-void site_table_add(u64 ret_addr, u64 site, unsigned length, const struct x86_insn *insn);
+/* pair_len: for an STI emulated together with the HLT site right after it,
+ * that site's length (0 otherwise). */
+void site_table_add(u64 ret_addr, u64 site, unsigned length, const struct x86_insn *insn,
+		    unsigned pair_len);
 void site_table_sort(void);
 unsigned site_table_count(void);
 

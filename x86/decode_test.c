@@ -184,6 +184,21 @@ static void test_rewrite_refusals(void **state)
 	assert_int_equal(tsc[0], 0x0f);
 }
 
+static void test_rewrite_call_form(void **state)
+{
+	(void)state;
+	x86_u8 site[16];
+	memset(site, 0xfb, sizeof(site));
+	assert_int_equal(x86_rewrite_call(site, 16, 0xffffffffffe01010ull), 7);
+	static const x86_u8 want[7] = { 0xff, 0x14, 0x25, 0x10, 0x10, 0xe0, 0xff };
+	assert_memory_equal(site, want, 7);
+	struct x86_insn in;
+	assert_int_equal(x86_decode(site + 7, 9, &in), 0);
+	assert_int_equal(in.kind, X86_KIND_NONE);
+	assert_int_equal(x86_rewrite_call(site, 6, 0xffffffffffe01010ull), 0);
+	assert_int_equal(x86_rewrite_call(site, 16, 0x100000000ull), 0);
+}
+
 static void test_nops_decode(void **state)
 {
 	(void)state;
@@ -210,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_cli_inline),
 		cmocka_unit_test(test_rewrite_sti_and_call),
 		cmocka_unit_test(test_rewrite_refusals),
+		cmocka_unit_test(test_rewrite_call_form),
 		cmocka_unit_test(test_nops_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,3 +119,12 @@ enum x86_rewrite_status x86_rewrite_site(x86_u8 *site, unsigned length,
 		site[i] = buf[i];
 	return X86_REWRITE_OK;
 }
+
+unsigned x86_rewrite_call(x86_u8 *site, unsigned length, x86_u64 slot)
+{
+	if (length < 7 || !abs32_ok(slot))
+		return 0;
+	x86_u8 *p = emit_call_abs(site, slot);
+	x86_fill_nops(p, length - 7);
+	return 7;
+}

@@ -49,6 +49,15 @@ enum x86_rewrite_status x86_rewrite_site(x86_u8 *site, unsigned length,
 					 struct x86_insn *insn,
 					 unsigned *ret_offset);
 
+/*
+ * Overwrite a site (already checked by x86_rewrite_site) with the plain
+ * call form `call *slot` + NOPs; returns the return-address offset, 0 when
+ * the site is too short or the slot unreachable.  The wedge uses it for an
+ * STI directly followed by a HLT site, emulated as one step (sti's
+ * interrupt shadow covers the hlt).
+ */
+unsigned x86_rewrite_call(x86_u8 *site, unsigned length, x86_u64 slot);
+
 /* Fill n bytes with the recommended multi-byte NOPs. */
 void x86_fill_nops(x86_u8 *p, unsigned n);
 

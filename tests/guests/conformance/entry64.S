@@ -46,6 +46,36 @@ irq7_entry:
 	incq spurious_irqs(%rip)
 	iretq
 
+/* Expected exceptions and software interrupts: count them and keep the
+ * frame's CS and RFLAGS for the checks. */
+	.globl ud_entry
+ud_entry:                     /* #UD from ud2: resume after the 2 bytes */
+	incq ud_count(%rip)
+	pushq %rax
+	movq 16(%rsp), %rax
+	movq %rax, trap_frame_cs(%rip)
+	movq 24(%rsp), %rax
+	movq %rax, trap_frame_flags(%rip)
+	popq %rax
+	addq $2, (%rsp)
+	iretq
+
+	.globl bp_entry
+bp_entry:                     /* #BP from int3: a trap, rip is already past it */
+	incq bp_count(%rip)
+	iretq
+
+	.globl soft_int_entry
+soft_int_entry:               /* int $0x30 */
+	incq soft_int_count(%rip)
+	pushq %rax
+	movq 16(%rsp), %rax
+	movq %rax, trap_frame_cs(%rip)
+	movq 24(%rsp), %rax
+	movq %rax, trap_frame_flags(%rip)
+	popq %rax
+	iretq
+
 /* Unexpected exception: vector in %rdi, frame pointer in %rsi. */
 	.macro exc vec
 	.globl exc_entry_\vec
