@@ -2,7 +2,7 @@
 /*
  * ab-check-ia64: coverage checker for burnt IA-64 objects and images.
  *
- *   ab-check-ia64 [--list] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE
+ *   ab-check-ia64 [--list] [--found] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE
  *
  * Decodes every bundle of every executable section, classifies each slot
  * with ia64/sensitive.def, and matches the sensitive ones against the
@@ -14,6 +14,8 @@
  * placed in code with data8 & co., which bytes alone cannot tell from
  * code: name their symbol with --data (it covers max(st_size, 16) bytes).
  *
+ * --list prints each record's site and loaded form, --found every
+ * sensitive slot the decoder sees (for comparison with objdump).
  * --rewrite writes a copy of FILE with every site in its loaded form
  * (ia64/rewrite.c) for the virtual CPU at ADDR (default 0xa000000000010000),
  * so that objdump shows what the wedge will run.
@@ -61,12 +63,14 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL, *rewrite_out = NULL;
 	uint64_t vcpu = 0xa000000000010000ULL;
-	int list = 0;
+	int list = 0, show_found = 0;
 	const char *data_syms[64];
 	int ndata = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--list"))
 			list = 1;
+		else if (!strcmp(argv[i], "--found"))
+			show_found = 1;
 		else if (!strcmp(argv[i], "--data") && i + 1 < argc && ndata < 64)
 			data_syms[ndata++] = argv[++i];
 		else if (!strcmp(argv[i], "--rewrite") && i + 1 < argc)
@@ -74,13 +78,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--vcpu") && i + 1 < argc)
 			vcpu = strtoull(argv[++i], NULL, 0);
 		else if (argv[i][0] == '-' || path) {
-			fprintf(stderr, "usage: %s [--list] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+			fprintf(stderr, "usage: %s [--list] [--found] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
 			return 2;
 		} else
 			path = argv[i];
 	}
 	if (!path) {
-		fprintf(stderr, "usage: %s [--list] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+		fprintf(stderr, "usage: %s [--list] [--found] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
 		return 2;
 	}
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -238,6 +242,9 @@ int main(int argc, char **argv)
 					found = realloc(found, capfound * sizeof(*found));
 				}
 				found[nfound++] = (struct found){ i, off, unit == 'X' ? 1 : slot, kind, 0 };
+				if (show_found)
+					printf("found %s+0x%llx slot %u %s\n", elf_strptr(e, shstrndx, sh.sh_name),
+					       (unsigned long long)off, unit == 'X' ? 1 : slot, ia64_kind_name(kind));
 				by_kind[kind]++;
 			}
 		}
