@@ -17,6 +17,7 @@
  * Environment: AFTERBURN_REAL_AS (the real assembler), AFTERBURN_SAVE_DIR
  * (keep each original input there, for benchmarks), AFTERBURN_OFF=1.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -254,9 +255,117 @@ static void save_input(const char *dir, const char *text, size_t len)
 	fclose(f);
 }
 
+/*
+ * Inline `.include "file"` lines (the only statement on their line), so
+ * the included text is burnt too: `# 1 "path"` + text + a marker back to
+ * the including file's next line.  The search order is gas's: the name as
+ * given, then each -I directory.  Files not found are left to gas.
+ */
+static void buf_add(char **b, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*b = realloc(*b, *cap);
+		if (!*b) {
+			perror("afterburn-as");
+			exit(2);
+		}
+	}
+	memcpy(*b + *len, s, n);
+	*len += n;
+	(*b)[*len] = 0;
+}
+
+static char *expand_includes(const char *text, size_t n, const char *name,
+			     const struct args *incdirs, int depth, size_t *out_len)
+{
+	char *out = NULL;
+	size_t len = 0, cap = 0;
+	char file[PATH_MAX];
+	snprintf(file, sizeof(file), "%s", name);
+	long line = 1;
+	const char *p = text, *end = text + n;
+	buf_add(&out, &len, &cap, "", 0);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		const char *q = p;
+		while (q < le && (*q == ' ' || *q == '\t'))
+			q++;
+		bool done = false;
+		if (q == p && q < le && *q == '#') {
+			/* line marker: track the logical position */
+			const char *r = q + 1;
+			while (r < le && *r == ' ')
+				r++;
+			if (r < le && *r >= '0' && *r <= '9') {
+				long nline = strtol(r, (char **)&r, 10);
+				while (r < le && *r == ' ')
+					r++;
+				if (r < le && *r == '"') {
+					const char *e = memchr(r + 1, '"', (size_t)(le - r - 1));
+					if (e && (size_t)(e - r - 1) < sizeof(file)) {
+						memcpy(file, r + 1, (size_t)(e - r - 1));
+						file[e - r - 1] = 0;
+					}
+				}
+				line = nline - 1;
+			}
+		} else if (depth < 16 && le - q > 9 && !strncasecmp(q, ".include", 8) &&
+			   (q[8] == ' ' || q[8] == '\t')) {
+			const char *r = q + 8;
+			while (r < le && (*r == ' ' || *r == '\t'))
+				r++;
+			const char *e = r < le && *r == '"' ? memchr(r + 1, '"', (size_t)(le - r - 1)) : NULL;
+			const char *t = e ? e + 1 : NULL;
+			while (t && t < le && (*t == ' ' || *t == '\t' || *t == '\r'))
+				t++;
+			if (e && (t == le || *t == '#') && (size_t)(e - r - 1) < 1024) {
+				char inc[1024], path[PATH_MAX + 1100];
+				memcpy(inc, r + 1, (size_t)(e - r - 1));
+				inc[e - r - 1] = 0;
+				FILE *f = fopen(inc, "r");
+				snprintf(path, sizeof(path), "%s", inc);
+				for (size_t i = 0; !f && inc[0] != '/' && i < incdirs->n; i++) {
+					snprintf(path, sizeof(path), "%s/%s", incdirs->v[i], inc);
+					f = fopen(path, "r");
+				}
+				if (f) {
+					size_t in_len, exp_len;
+					char *in = slurp(f, &in_len);
+					fclose(f);
+					if (in) {
+						char *exp = expand_includes(in, in_len, path, incdirs,
+									    depth + 1, &exp_len);
+						char mark[PATH_MAX + 1200];
+						int m = snprintf(mark, sizeof(mark), "# 1 \"%s\"\n", path);
+						buf_add(&out, &len, &cap, mark, (size_t)m);
+						buf_add(&out, &len, &cap, exp, exp_len);
+						if (exp_len && exp[exp_len - 1] != '\n')
+							buf_add(&out, &len, &cap, "\n", 1);
+						m = snprintf(mark, sizeof(mark), "# %ld \"%s\"", line + 1, file);
+						buf_add(&out, &len, &cap, mark, (size_t)m);
+						free(exp);
+						free(in);
+						done = true;
+					}
+				}
+			}
+		}
+		if (!done)
+			buf_add(&out, &len, &cap, p, (size_t)(le - p));
+		if (nl)
+			buf_add(&out, &len, &cap, "\n", 1);
+		line++;
+		p = nl ? nl + 1 : end;
+	}
+	*out_len = len;
+	return out;
+}
+
 int main(int argc, char **argv)
 {
-	struct args raw = { 0 }, pass = { 0 }, files = { 0 };
+	struct args raw = { 0 }, pass = { 0 }, files = { 0 }, incdirs = { 0 };
 	bool ia64 = strstr(base_name(argv[0]), "ia64") != NULL;
 	bool off = getenv("AFTERBURN_OFF") && strcmp(getenv("AFTERBURN_OFF"), "0");
 	bool print_stats = false, info_only = false, stdin_named = false;
@@ -331,6 +440,10 @@ int main(int argc, char **argv)
 			cfg.intel_syntax = false;
 		else if (!strcmp(a, "-mnaked-reg") || !strcmp(a, "--mnaked-reg"))
 			cfg.naked_regs = true;
+		if (!strncmp(a, "-I", 2) && a[2])
+			args_push(&incdirs, a + 2);
+		else if (!strcmp(a, "-I") && i + 1 < raw.n)
+			args_push(&incdirs, raw.v[i + 1]);
 		if (takes_separate_arg(a) && i + 1 < raw.n) {
 			args_push(&pass, raw.v[++i]);
 			if (!strcmp(a, "-msyntax") || !strcmp(a, "--msyntax"))
@@ -382,6 +495,13 @@ int main(int argc, char **argv)
 		}
 		if (getenv("AFTERBURN_SAVE_DIR") && *getenv("AFTERBURN_SAVE_DIR"))
 			save_input(getenv("AFTERBURN_SAVE_DIR"), s, n);
+		if (memmem(s, n, ".include", 8) || memmem(s, n, ".INCLUDE", 8)) {
+			size_t en;
+			char *e = expand_includes(s, n, name, &incdirs, 0, &en);
+			free(s);
+			s = e;
+			n = en;
+		}
 		size_t need = len + n + strlen(name) + 32;
 		if (need > cap) {
 			cap = need * 2;
