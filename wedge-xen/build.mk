@@ -15,7 +15,7 @@ WEDGE := $(O)/wedge-xen/wedge
 $(O)/wedge-xen/%.o: CFLAGS := $(WEDGE_CFLAGS)
 # The shared decoder and rewriter, built freestanding for the wedge.
 $(O)/wedge-xen/x86/%.o: $(SRC)/x86/%.c $(AUTOHEADER)
-	$(quiet) CC $(patsubst $(SRC)/%,%,$<) [wedge]
+	$(quiet) CC "$(patsubst $(SRC)/%,%,$<) (wedge)"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(WEDGE_CFLAGS) -c -o $@ $<
 

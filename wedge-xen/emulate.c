@@ -338,11 +338,49 @@ static void emulate_hlt(u64 resume_rip)
 	}
 }
 
+static void emulate_site(const struct site *s);
+
 void wedge_emulate(void)
 {
 	struct site *s = site_lookup(g_regs.rip);
 	if (!s)
 		panic("emulation call from %lx, which is no rewritten site", g_regs.rip);
+	emulate_site(s);
+}
+
+#ifdef CONFIG_WEDGE_SAFETY_NET
+/* Unannotated sensitive instructions seen, by address: the coverage gap to
+ * annotate in the next build. */
+static struct { u64 addr; u64 count; u16 kind; } net_hits[64];
+static unsigned nr_net_hits;
+
+bool safety_net(unsigned vector)
+{
+	if (vector != 13 && vector != 6)
+		return false;
+	struct site tmp = { .addr = g_regs.rip };
+	if (x86_decode((const u8 *)g_regs.rip, 15, &tmp.insn) != 0 ||
+	    tmp.insn.kind == X86_KIND_NONE || (x86_kind_flags(tmp.insn.kind) & X86_K_COUNT))
+		return false;
+	tmp.length = tmp.insn.len;
+	unsigned i;
+	for (i = 0; i < nr_net_hits && net_hits[i].addr != tmp.addr; i++)
+		;
+	if (i == nr_net_hits && i < sizeof(net_hits) / sizeof(net_hits[0])) {
+		net_hits[nr_net_hits++] = (typeof(net_hits[0])){ tmp.addr, 0, tmp.insn.kind };
+		printk("wedge: safety net: unannotated %s at %lx (trap %u): emulated; annotate it\n",
+		       x86_kind_name(tmp.insn.kind), tmp.addr, vector);
+	}
+	if (i < nr_net_hits)
+		net_hits[i].count++;
+	counters[CNT_SAFETY_NET]++;
+	emulate_site(&tmp);
+	return true;
+}
+#endif
+
+static void emulate_site(const struct site *s)
+{
 	const struct x86_insn *in = &s->insn;
 	u64 next = s->addr + s->length;
 	emulations[in->kind]++;
@@ -546,7 +584,13 @@ void counters_print(void)
 		if (sites_rewritten[k] || emulations[k])
 			printk("wedge:   %-14s %6lu sites %10lu emulations\n", x86_kind_name(k),
 			       sites_rewritten[k], emulations[k]);
-	printk("wedge: counters: hypercalls %lu, upcalls %lu, timer events %lu, irqs delivered %lu, exceptions %lu\n",
+	printk("wedge: counters: hypercalls %lu, upcalls %lu, timer events %lu, irqs delivered %lu, "
+	       "exceptions %lu, safety-net emulations %lu\n",
 	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
-	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS]);
+	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS], counters[CNT_SAFETY_NET]);
+#ifdef CONFIG_WEDGE_SAFETY_NET
+	for (unsigned i = 0; i < nr_net_hits; i++)
+		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),
+		       net_hits[i].addr, net_hits[i].count);
+#endif
 }

@@ -219,6 +219,10 @@ void wedge_exception(void)
 	if (rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
 		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
 		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
+#ifdef CONFIG_WEDGE_SAFETY_NET
+	if (safety_net((unsigned)g_exc_vector))
+		return;
+#endif
 	if (g_exc_vector == 14)
 		vcpu.cr2 = VCPU0->arch.cr2;
 	if (!vcpu.idtr_base)

@@ -113,10 +113,11 @@ int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];
 void counters_print(void);
+bool safety_net(unsigned vector);   /* emulate an unannotated sensitive instruction */
 
 #endif

@@ -85,6 +85,13 @@ void unexpected_exception(u64 vec, u64 *frame)
 	finish();
 }
 
+static u64 read_flags(void)
+{
+	u64 f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return f;
+}
+
 /* ---- descriptor tables ---- */
 struct __attribute__((packed)) dtr { u16 limit; u64 base; };
 
@@ -167,6 +174,18 @@ static void check_traps(void)
 	__asm__ volatile("sti; int $0x30; cli" ::: "memory");
 	check("int: software interrupt reaches its IDT handler", soft_int_count == 1);
 	check("int: frame has the loaded CS and IF set", trap_frame_cs == 0x08 && (trap_frame_flags & 0x200));
+}
+
+/* ---- instructions the burner cannot see: the wedge's safety net ---- */
+static void check_unannotated(void)
+{
+	u8 imr;
+	/* `in $0x21, %al` spelled as bytes: not in the burner's .byte table. */
+	__asm__ volatile(".byte 0xe4, 0x21" : "=a"(imr) :: "memory");
+	check("safety net: unannotated in (as .byte) reads the PIC mask", imr == 0xff);
+	__asm__ volatile("sti");
+	__asm__ volatile(".byte 0xfa" ::: "memory");   /* cli, as data-looking bytes */
+	check("safety net: unannotated cli (as .byte) clears IF", !(read_flags() & 0x200));
 }
 
 /* ---- cpuid and MSRs ---- */
@@ -253,12 +272,6 @@ static void check_control_registers(void)
 }
 
 /* ---- interrupt flag, PIC, PIT, hlt ---- */
-static u64 read_flags(void)
-{
-	u64 f;
-	__asm__ volatile("pushfq; popq %0" : "=r"(f));
-	return f;
-}
 
 static void pic_init(void)
 {
@@ -351,6 +364,7 @@ void conformance_main(u64 boot_params)
 	check_descriptor_tables();
 	pic_init();            /* before any sti: the firmware's PIC maps IRQ0 to vector 8 */
 	check_traps();
+	check_unannotated();
 	check_cpuid_msr();
 	check_control_registers();
 	check_interrupts();
