@@ -128,8 +128,44 @@ static u64 va_to_pa(const struct image *im, u64 va, u64 len, bool exec)
 	return 0;
 }
 
-static void load_segments(const struct image *im)
+/* Bytes of the ELF file proper: headers, sections, segments. Whatever the
+ * module holds beyond it is the guest's initrd (`cat vmlinux initrd`). */
+static u64 elf_file_end(const struct image *im)
 {
+	u64 end = im->eh->e_ehsize;
+#define UPTO(x) do { if ((x) > end) end = (x); } while (0)
+	UPTO(im->eh->e_phoff + (u64)im->eh->e_phnum * im->eh->e_phentsize);
+	UPTO(im->eh->e_shoff + (u64)im->eh->e_shnum * im->eh->e_shentsize);
+	for (unsigned i = 0; i < im->eh->e_shnum; i++)
+		if (im->sh[i].sh_type != SHT_NOBITS)
+			UPTO(im->sh[i].sh_offset + im->sh[i].sh_size);
+	for (unsigned i = 0; i < im->eh->e_phnum; i++)
+		UPTO(im->ph[i].p_offset + im->ph[i].p_filesz);
+#undef UPTO
+	return end;
+}
+
+static u64 initrd_pa, initrd_size;
+
+/* The initrd goes to the top of guest memory, page aligned. */
+static void place_initrd(const struct image *im, u64 kernel_end)
+{
+	u64 end = elf_file_end(im);
+	if (end >= im->size)
+		return;
+	initrd_size = im->size - end;
+	initrd_pa = (guest_mem_bytes - initrd_size) & ~(PAGE_SIZE - 1);
+	if (initrd_pa < kernel_end || initrd_pa + initrd_size > 0x80000000ul)
+		refuse("the initrd (%lu bytes after the ELF image) does not fit guest memory above "
+		       "the kernel", initrd_size);
+	memcpy((void *)initrd_pa, im->data + end, initrd_size);
+	printk("wedge: initrd: %lu bytes (module bytes after the ELF image) at %lx\n",
+	       initrd_size, initrd_pa);
+}
+
+static u64 load_segments(const struct image *im)
+{
+	u64 end = 0;
 	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
 		const Elf64_Phdr *p = &im->ph[i];
 		if (p->p_type != PT_LOAD)
@@ -145,7 +181,10 @@ static void load_segments(const struct image *im)
 		memcpy((void *)p->p_paddr, im->data + p->p_offset, p->p_filesz);
 		memset((void *)(p->p_paddr + p->p_filesz), 0, p->p_memsz - p->p_filesz);
 		printk("wedge: loaded segment %lx-%lx\n", p->p_paddr, p->p_paddr + p->p_memsz);
+		if (p->p_paddr + p->p_memsz > end)
+			end = p->p_paddr + p->p_memsz;
 	}
+	return end;
 }
 
 static void rewrite_sites(const struct image *im)
@@ -241,6 +280,9 @@ static void write_boot_params(const char *cmdline)
 	bp[0x211] = 0x01;                           /* loadflags: LOADED_HIGH */
 	*(u32 *)(bp + 0x228) = (u32)CMDLINE_PA;     /* cmd_line_ptr */
 	*(u32 *)(bp + 0x238) = 2047;                /* cmdline_size */
+	*(u32 *)(bp + 0x218) = (u32)initrd_pa;      /* ramdisk_image */
+	*(u32 *)(bp + 0x21c) = (u32)initrd_size;    /* ramdisk_size */
+	*(u32 *)(bp + 0x22c) = 0x7fffffff;          /* initrd_addr_max */
 }
 
 void load_guest(const u8 *data, u64 size, const char *cmdline)
@@ -248,7 +290,8 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 	struct image im = { .data = data, .size = size };
 	check_elf(&im);
 	check_note(&im);
-	load_segments(&im);
+	u64 kernel_end = load_segments(&im);
+	place_initrd(&im, kernel_end);
 	rewrite_sites(&im);
 	write_boot_params(cmdline);
 	u64 entry = find_symbol(&im, "startup_64");

@@ -361,6 +361,26 @@ void conformance_main(u64 boot_params)
 {
 	check_uart();
 	info("boot_params", boot_params);
+	if (boot_params) {
+		/* Entered like Linux's startup_64: show what the loader handed over. */
+		const u8 *bp = (const u8 *)boot_params;
+		u32 rd = *(const u32 *)(bp + 0x218), rd_size = *(const u32 *)(bp + 0x21c);
+		const char *cmdline = (const char *)(u64)*(const u32 *)(bp + 0x228);
+		puts_("info command line \"");
+		puts_(cmdline ? cmdline : "");
+		puts_("\"\n");
+		info("initrd size", rd_size);
+		if (rd_size) {
+			char line[64];
+			u32 n = 0;
+			for (; n < rd_size && n < sizeof(line) - 1 && ((const char *)(u64)rd)[n] != '\n'; n++)
+				line[n] = ((const char *)(u64)rd)[n];
+			line[n] = 0;
+			puts_("info initrd first line \"");
+			puts_(line);
+			puts_("\"\n");
+		}
+	}
 	check_descriptor_tables();
 	pic_init();            /* before any sti: the firmware's PIC maps IRQ0 to vector 8 */
 	check_traps();
