@@ -265,10 +265,41 @@ static u8 pit_read(unsigned port)
 }
 
 /* ---------------------------------------------------------------- 16550 */
+/* Transmission is instantaneous (the byte goes to the console ring), so
+ * THR is always empty again right after a write: with ETBEI every write
+ * ends in a THR-empty interrupt, as it would on hardware once the byte left.
+ * Line-status and modem-status interrupts never have a cause here. */
 static struct {
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
 	int rx;            /* buffered input byte, -1 when none */
+	bool thre_pending; /* THR-empty interrupt not yet acknowledged */
+	bool line;         /* IRQ4 line level (edge to the PIC on rising) */
 } uart = { .rx = -1, .dll = 1 };
+
+static u8 uart_iir(void)
+{
+	if ((uart.ier & 0x01) && uart.rx >= 0)
+		return 0x04;
+	if ((uart.ier & 0x02) && uart.thre_pending)
+		return 0x02;
+	return 0x01;
+}
+
+static void uart_update_irq(void)
+{
+	bool line = uart_iir() != 0x01 && (uart.mcr & 0x08);   /* OUT2 gates IRQ4 on a PC */
+	if (line && !uart.line)
+		pic_raise(4);
+	uart.line = line;
+}
+
+/* Console input arrived (event) or may have: fetch a byte into RBR. */
+void uart_poll_rx(void)
+{
+	if (uart.rx < 0)
+		uart.rx = console_read_byte();
+	uart_update_irq();
+}
 
 static void uart_write(unsigned reg, u8 v)
 {
@@ -280,15 +311,18 @@ static void uart_write(unsigned reg, u8 v)
 		} else {
 			char c = (char)v;
 			console_write(&c, 1);
+			uart.thre_pending = false;
+			uart_update_irq();          /* the line drops ... */
+			uart.thre_pending = true;   /* ... and rises: THR empty again */
 		}
 		break;
 	case 1:
 		if (dlab) {
 			uart.dlm = v;
 		} else {
-			if (v)
-				unimplemented("16550 interrupts (IER %x)", v);
-			uart.ier = v;
+			if ((v & 0x02) && !(uart.ier & 0x02))
+				uart.thre_pending = true;
+			uart.ier = v & 0x0f;
 		}
 		break;
 	case 2: uart.fcr = v; break;
@@ -302,32 +336,41 @@ static void uart_write(unsigned reg, u8 v)
 	default:
 		unimplemented("16550 write to register %u", reg);
 	}
+	uart_update_irq();
 }
 
 static u8 uart_read(unsigned reg)
 {
 	bool dlab = uart.lcr & 0x80;
+	u8 v = 0xff;
 	if (uart.rx < 0)
 		uart.rx = console_read_byte();
 	switch (reg) {
 	case 0:
-		if (dlab)
-			return uart.dll;
-		if (uart.rx >= 0) {
-			u8 c = (u8)uart.rx;
-			uart.rx = -1;
-			return c;
+		if (dlab) {
+			v = uart.dll;
+		} else if (uart.rx >= 0) {
+			v = (u8)uart.rx;
+			uart.rx = console_read_byte();
+		} else {
+			v = 0;
 		}
-		return 0;
-	case 1: return dlab ? uart.dlm : uart.ier;
-	case 2: return (uart.fcr & 1) ? 0xc1 : 0x01;   /* no interrupt pending */
-	case 3: return uart.lcr;
-	case 4: return uart.mcr;
-	case 5: return 0x60 | (uart.rx >= 0 ? 0x01 : 0);   /* THRE, TEMT, DR */
-	case 6: return 0xb0;   /* DCD, DSR, CTS */
-	case 7: return uart.scr;
+		break;
+	case 1: v = dlab ? uart.dlm : uart.ier; break;
+	case 2:
+		v = uart_iir();
+		if (v == 0x02)
+			uart.thre_pending = false;   /* reading IIR acknowledges THR empty */
+		v |= (uart.fcr & 1) ? 0xc0 : 0;
+		break;
+	case 3: v = uart.lcr; break;
+	case 4: v = uart.mcr; break;
+	case 5: v = 0x60 | (uart.rx >= 0 ? 0x01 : 0); break;   /* THRE, TEMT, DR */
+	case 6: v = 0xb0; break;   /* DCD, DSR, CTS */
+	case 7: v = uart.scr; break;
 	}
-	return 0xff;
+	uart_update_irq();
+	return v;
 }
 
 /* ---------------------------------------------------------------- ports */

@@ -109,10 +109,10 @@ void events_process(void)
 			__atomic_and_fetch(&shared->evtchn_pending[w], ~(1ul << b), __ATOMIC_SEQ_CST);
 			if (port == timer_port)
 				counters[CNT_TIMER_EVENTS]++;
-			/* console input needs no action: the UART model reads the ring */
 		}
 	}
 	pit_sync();
+	uart_poll_rx();
 }
 
 /* Block (still masked) until the timer or the console fires. */

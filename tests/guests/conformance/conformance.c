@@ -15,7 +15,8 @@ typedef unsigned long u64;
 #define COM1 0x3f8
 
 volatile u64 timer_ticks;
-volatile u64 spurious_irqs;
+volatile u64 spurious_irqs, uart_irqs;
+volatile u8 uart_last_iir;
 volatile u64 ud_count, bp_count, soft_int_count, trap_frame_cs, trap_frame_flags;
 static int failures;
 static int on_xen;
@@ -100,7 +101,7 @@ static u64 idt[512] __attribute__((aligned(16)));   /* 256 x 16-byte gates */
 static u8 tss[104] __attribute__((aligned(16)));
 
 extern void reload_cs(u64 cs);
-extern char irq0_entry[], irq7_entry[], ud_entry[], bp_entry[], soft_int_entry[];
+extern char irq0_entry[], irq4_entry[], irq7_entry[], ud_entry[], bp_entry[], soft_int_entry[];
 #define EXC(n) extern char exc_entry_##n[];
 EXC(0) EXC(1) EXC(2) EXC(3) EXC(4) EXC(5) EXC(6) EXC(7) EXC(8) EXC(9)
 EXC(10) EXC(11) EXC(12) EXC(13) EXC(14) EXC(15) EXC(16) EXC(17) EXC(18) EXC(19)
@@ -154,6 +155,7 @@ static void check_descriptor_tables(void)
 	set_gate(6, ud_entry);
 	set_gate(0x30, soft_int_entry);
 	set_gate(0x20, irq0_entry);
+	set_gate(0x24, irq4_entry);
 	set_gate(0x27, irq7_entry);
 	struct dtr i = { sizeof(idt) - 1, (u64)idt }, i2 = { 0, 0 };
 	__asm__ volatile("lidt %0" :: "m"(i));
@@ -338,6 +340,19 @@ static void check_interrupts(void)
 	__asm__ volatile("cli");
 	outb(0x21, 0xff);
 	info("spurious irqs", spurious_irqs);
+
+	/* UART: enabling the THR-empty interrupt with THR empty raises IRQ4. */
+	outb(COM1 + 4, 0x0b);   /* DTR, RTS, OUT2 (gates the IRQ line) */
+	outb(COM1 + 1, 0x02);   /* ETBEI */
+	outb(0x21, 0xef);       /* only IRQ4 */
+	__asm__ volatile("sti");
+	for (i = 0; i < 100000000ul && uart_irqs == 0; i++)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	outb(COM1 + 1, 0x00);
+	outb(0x21, 0xff);
+	check("uart: THR-empty interrupt reaches the IDT through IRQ4", uart_irqs >= 1);
+	check("uart: IIR names THR empty as the cause", (uart_last_iir & 0x0f) == 0x02);
 }
 
 static void check_uart(void)

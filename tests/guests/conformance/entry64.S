@@ -40,6 +40,21 @@ irq0_entry:
 	popq %rax
 	iretq
 
+/* UART IRQ4 at vector 0x24: reading IIR acknowledges THR empty. */
+	.globl irq4_entry
+irq4_entry:
+	pushq %rax
+	pushq %rdx
+	incq uart_irqs(%rip)
+	movw $0x3fa, %dx
+	inb %dx, %al
+	movb %al, uart_last_iir(%rip)
+	movb $0x20, %al
+	outb %al, $0x20
+	popq %rdx
+	popq %rax
+	iretq
+
 /* Spurious IRQ7: no EOI. */
 	.globl irq7_entry
 irq7_entry:
