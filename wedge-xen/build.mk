@@ -25,6 +25,14 @@ $(WEDGE): $(WEDGE_OBJS) $(SRC)/wedge-xen/wedge.lds
 		-Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -o $@ $(WEDGE_OBJS)
 
 ALL_TARGETS += $(WEDGE)
+
+# Device models on the host, under cmocka (fake clock, timer and console).
+WEDGE_HOST_O := $(O)/tests/wedge-xen
+$(WEDGE_HOST_O)/%.o: $(SRC)/wedge-xen/%.c $(AUTOHEADER)
+	$(quiet) CC "$(patsubst $(SRC)/%,%,$<) (host)"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(CFLAGS) -D__XEN_INTERFACE_VERSION__=0x00040e00 -c -o $@ $<
+$(eval $(call unit_test,wedge-devices,$(WEDGE_HOST_O)/devices_test.o $(WEDGE_HOST_O)/devices.o,))
 INSTALL_LIB += $(WEDGE)
 INSTALL_DOC += $(SRC)/docs/wedge.md
 

@@ -88,7 +88,7 @@ static u8 pic_read(int n, int port_odd)
 	return p->read_isr ? p->isr : p->irr;
 }
 
-static void pic_raise(unsigned irq)
+void pic_raise(unsigned irq)
 {
 	if (irq >= 8) {
 		pics[1].irr |= (u8)(1u << (irq - 8));

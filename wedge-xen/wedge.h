@@ -110,6 +110,7 @@ u32 io_in(u16 port, unsigned size);
 void io_out(u16 port, unsigned size, u32 value);
 void pit_sync(void);
 void uart_poll_rx(void);
+void pic_raise(unsigned irq);
 int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * cmocka tests of the wedge's device models (devices.c built for the host),
+ * with a fake clock, a fake Xen timer and a fake console.  The end-to-end
+ * behaviour is in tests/wedge/conformance.test; these pin down the corners
+ * the conformance guest does not reach (cascade, coalescing, latches,
+ * RX interrupts, what panics).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "wedge-xen/wedge.h"
+
+/* ---- the wedge around the models, faked ---- */
+static u64 now_ns, deadline_ns;
+static char out[256];
+static size_t out_len;
+static const char *input = "";
+
+u64 xen_time_ns(void) { return now_ns; }
+void timer_set_deadline(u64 ns) { deadline_ns = ns; }
+void console_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && out_len < sizeof(out) - 1; i++)
+		out[out_len++] = s[i];
+}
+int console_read_byte(void) { return *input ? (u8)*input++ : -1; }
+void printk(const char *fmt, ...) { (void)fmt; }
+void counters_print(void) {}
+void wedge_shutdown(unsigned reason) { (void)reason; mock_assert(0, "shutdown", __FILE__, __LINE__); __builtin_unreachable(); }
+void wedge_panic(const char *file, int line, const char *fmt, ...)
+{
+	(void)fmt;
+	mock_assert(0, "panic", file, line);
+	__builtin_unreachable();
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	now_ns = 1000000000ull;
+	deadline_ns = 0;
+	out_len = 0;
+	input = "";
+	devices_init();
+	/* the conformance guest's initialisation: bases 0x20/0x28, all masked */
+	io_out(0x20, 1, 0x11); io_out(0xa0, 1, 0x11);
+	io_out(0x21, 1, 0x20); io_out(0xa1, 1, 0x28);
+	io_out(0x21, 1, 0x04); io_out(0xa1, 1, 0x02);
+	io_out(0x21, 1, 0x01); io_out(0xa1, 1, 0x01);
+	io_out(0x21, 1, 0xff); io_out(0xa1, 1, 0xff);
+	/* drain what earlier tests left in service */
+	for (int i = 0; i < 8; i++) {
+		io_out(0x20, 1, 0x20);
+		io_out(0xa0, 1, 0x20);
+	}
+	io_out(0x43, 1, 0x30);   /* channel 0 stopped (mode 0, no count yet) */
+	io_out(0x3f8 + 1, 1, 0);
+	io_out(0x3f8 + 4, 1, 0);
+	while (pic_pending_vector() >= 0)
+		pic_ack(pic_pending_vector());
+	for (int i = 0; i < 8; i++)
+		io_out(0x20, 1, 0x20);
+	return 0;
+}
+
+static void test_pic_priority_and_eoi(void **state)
+{
+	(void)state;
+	io_out(0x21, 1, 0xfb & 0xee);   /* IRQ0, IRQ4 and the cascade unmasked */
+	assert_int_equal(pic_pending_vector(), -1);
+	pic_raise(4);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), 0x20);   /* IRQ0 first */
+	pic_ack(0x20);
+	assert_int_equal(pic_pending_vector(), -1);     /* IRQ4 waits behind IRQ0 in service */
+	io_out(0x20, 1, 0x0b);
+	assert_int_equal(io_in(0x20, 1), 0x01);         /* ISR */
+	io_out(0x20, 1, 0x20);                          /* non-specific EOI */
+	assert_int_equal(pic_pending_vector(), 0x24);
+	pic_ack(0x24);
+	io_out(0x20, 1, 0x64);                          /* specific EOI for IRQ4 */
+	io_out(0x20, 1, 0x0b);
+	assert_int_equal(io_in(0x20, 1), 0x00);
+	/* a masked request stays in IRR */
+	io_out(0x21, 1, 0xff);
+	pic_raise(0);
+	io_out(0x20, 1, 0x0a);
+	assert_int_equal(io_in(0x20, 1) & 1, 1);
+	assert_int_equal(pic_pending_vector(), -1);
+}
+
+static void test_pic_cascade(void **state)
+{
+	(void)state;
+	io_out(0x21, 1, 0xfb);          /* only the cascade on the master */
+	io_out(0xa1, 1, 0xfe);          /* IRQ8 on the slave */
+	pic_raise(8);
+	assert_int_equal(pic_pending_vector(), 0x28);
+	pic_ack(0x28);
+	assert_int_equal(pic_pending_vector(), -1);
+	io_out(0xa0, 1, 0x20);
+	io_out(0x20, 1, 0x20);
+	pic_raise(9);                   /* masked on the slave */
+	assert_int_equal(pic_pending_vector(), -1);
+}
+
+static void test_pit_periodic_coalesces(void **state)
+{
+	(void)state;
+	io_out(0x21, 1, 0xfe);
+	io_out(0x43, 1, 0x34);          /* channel 0, lo/hi, mode 2 */
+	io_out(0x40, 1, 11932 & 0xff);
+	io_out(0x40, 1, 11932 >> 8);    /* 100 Hz: 10000210 ns */
+	u64 period = 11932ull * 1000000000ull / 1193182ull;
+	assert_int_equal(deadline_ns, now_ns + period);
+	now_ns += period - 1;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), -1);
+	now_ns += 1;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), 0x20);
+	u64 start = now_ns - period;
+	assert_int_equal(deadline_ns, start + 2 * period);
+	/* three periods missed: one edge, the deadline moves past now */
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
+	now_ns = start + 5 * period + 5;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), 0x20);
+	assert_int_equal(deadline_ns, start + 6 * period);
+}
+
+static void test_pit_latch(void **state)
+{
+	(void)state;
+	io_out(0x43, 1, 0x34);
+	io_out(0x40, 1, 0x00);
+	io_out(0x40, 1, 0x10);          /* count 4096 */
+	now_ns += 2048ull * 1000000000ull / 1193182ull + 1000;   /* about half way */
+	io_out(0x43, 1, 0x00);          /* latch channel 0 */
+	now_ns += 1000000;              /* later reads still see the latch */
+	unsigned lo = io_in(0x40, 1), hi = io_in(0x40, 1);
+	unsigned v = lo | hi << 8;
+	assert_in_range(v, 2040, 2049);
+}
+
+static void test_uart_output_and_interrupts(void **state)
+{
+	(void)state;
+	io_out(0x21, 1, 0xef);          /* IRQ4 */
+	io_out(0x3f8, 1, 'h');
+	io_out(0x3f8, 1, 'i');
+	assert_int_equal(out_len, 2);
+	assert_memory_equal(out, "hi", 2);
+	io_out(0x3f8 + 1, 1, 0x02);     /* ETBEI, but OUT2 off: no IRQ */
+	assert_int_equal(pic_pending_vector(), -1);
+	assert_int_equal(io_in(0x3f8 + 2, 1) & 0x0f, 0x02);   /* IIR still says THRE */
+	io_out(0x3f8 + 1, 1, 0x00);
+	io_out(0x3f8 + 4, 1, 0x08);     /* OUT2 */
+	io_out(0x3f8 + 1, 1, 0x02);
+	assert_int_equal(pic_pending_vector(), 0x24);
+	pic_ack(0x24);
+	assert_int_equal(io_in(0x3f8 + 2, 1) & 0x0f, 0x02);   /* acknowledges */
+	assert_int_equal(io_in(0x3f8 + 2, 1) & 0x0f, 0x01);
+	io_out(0x20, 1, 0x20);
+	io_out(0x3f8, 1, '!');          /* each byte sent: a new THRE edge */
+	assert_int_equal(pic_pending_vector(), 0x24);
+	pic_ack(0x24);
+	io_out(0x20, 1, 0x20);
+	io_in(0x3f8 + 2, 1);
+	/* input: DR in LSR, RX interrupt with priority over THRE */
+	io_out(0x3f8 + 1, 1, 0x01);
+	input = "ok";
+	uart_poll_rx();
+	assert_int_equal(io_in(0x3f8 + 5, 1) & 0x01, 1);
+	assert_int_equal(pic_pending_vector(), 0x24);
+	assert_int_equal(io_in(0x3f8 + 2, 1) & 0x0f, 0x04);
+	assert_int_equal(io_in(0x3f8, 1), 'o');
+	assert_int_equal(io_in(0x3f8, 1), 'k');
+	assert_int_equal(io_in(0x3f8 + 5, 1) & 0x01, 0);
+	/* divisor latch */
+	io_out(0x3f8 + 3, 1, 0x83);
+	io_out(0x3f8, 1, 0x0c);
+	assert_int_equal(io_in(0x3f8, 1), 0x0c);
+	io_out(0x3f8 + 3, 1, 0x03);
+	assert_int_equal(out_len, 3);
+}
+
+static void test_unimplemented_features_panic(void **state)
+{
+	(void)state;
+	io_out(0x20, 1, 0x11);
+	io_out(0x21, 1, 0x20);
+	io_out(0x21, 1, 0x04);
+	expect_assert_failure(io_out(0x21, 1, 0x03));   /* ICW4 with auto-EOI */
+	expect_assert_failure(io_out(0x43, 1, 0x35));   /* BCD counting */
+	expect_assert_failure(io_out(0x43, 1, 0x38));   /* mode 4 */
+	expect_assert_failure(io_in(0x3f8 + 4, 2));     /* 16-bit access */
+	expect_assert_failure(io_out(0x3f8 + 4, 1, 0x10)); /* loopback */
+	expect_assert_failure(io_in(0x1234, 1));        /* no device */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_pic_priority_and_eoi, setup),
+		cmocka_unit_test_setup(test_pic_cascade, setup),
+		cmocka_unit_test_setup(test_pit_periodic_coalesces, setup),
+		cmocka_unit_test_setup(test_pit_latch, setup),
+		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
+		cmocka_unit_test_setup(test_unimplemented_features_panic, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
