@@ -18,6 +18,7 @@ INSTALL_LIB += $(SRC)/ia64/emul.S
 INSTALL_DOC += $(SRC)/docs/ia64.md
 
 $(eval $(call unit_test,ia64-bundle,$(O)/tests/ia64/test-bundle.o $(IA64_LIB_OBJS),))
+$(eval $(call unit_test,ia64-loaded,$(O)/tests/ia64/test-loaded.o $(IA64_LIB_OBJS),))
 $(eval $(call unit_test,ia64-burn,$(O)/tests/ia64/test-burn.o $(IA64_BURN_OBJS),))
 
 # The IA-64 checker: coverage of .afterburn over every sensitive slot of an
