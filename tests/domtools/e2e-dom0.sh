@@ -9,10 +9,10 @@ set -u
 fail() { echo "E2E FAIL: $*"; xl list; exit 1; }
 free_mem() { xl info | awk '/^free_memory/ {print $3}'; }
 wait_console() { # NAME REGEX SECONDS
-	i=0
-	while [ $i -lt "$3" ]; do
+	waited=0   # not i: shell variables are global, the cycle loop uses i
+	while [ $waited -lt "$3" ]; do
 		grep -Eq "$2" "/var/log/xen/console/guest-$1.log" 2>/dev/null && return 0
-		sleep 1; i=$((i + 1))
+		sleep 1; waited=$((waited + 1))
 	done
 	return 1
 }
