@@ -49,6 +49,18 @@ static void put_hex(u64 v)
 	puts_(buf);
 }
 
+static void put_dec(u64 v)
+{
+	char buf[21];
+	int n = 20;
+	buf[n] = 0;
+	do {
+		buf[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	puts_(buf + n);
+}
+
 static void check(const char *name, int ok)
 {
 	puts_("check ");
@@ -372,6 +384,35 @@ static void check_uart(void)
 	check("uart: transmitter reports empty", inb(COM1 + 5) & 0x20);
 }
 
+/* ---- costs (info lines only: they differ between platforms) ---- */
+static u64 rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+#define COST(name, body) do { \
+		u64 t0 = rdtsc(); \
+		for (int k = 0; k < 1000; k++) { body; } \
+		puts_("info cost " name ": "); \
+		put_dec((rdtsc() - t0) / 1000); \
+		puts_(" TSC cycles\n"); \
+	} while (0)
+
+static void measure_costs(void)
+{
+	u64 f;
+	u32 a, b, c, d;
+	COST("cli+sti", __asm__ volatile("cli; sti" ::: "memory"));
+	COST("pushf+popf", __asm__ volatile("pushfq; popfq" ::: "memory", "cc"));
+	COST("pushf+pop", __asm__ volatile("pushfq; popq %0" : "=r"(f) :: "memory"));
+	COST("cpuid", cpuid(0, &a, &b, &c, &d));
+	COST("in from the PIC mask", (void)inb(0x21));
+	COST("rdmsr LSTAR", (void)rdmsr(0xc0000082));
+	__asm__ volatile("cli");
+}
+
 void conformance_main(u64 boot_params)
 {
 	check_uart();
@@ -403,5 +444,6 @@ void conformance_main(u64 boot_params)
 	check_cpuid_msr();
 	check_control_registers();
 	check_interrupts();
+	measure_costs();
 	finish();
 }
