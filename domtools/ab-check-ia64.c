@@ -2,7 +2,7 @@
 /*
  * ab-check-ia64: coverage checker for burnt IA-64 objects and images.
  *
- *   ab-check-ia64 [--list] [--found] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE
+ *   ab-check-ia64 [--list] [--found] [--json] [--strict] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE
  *
  * Decodes every bundle of every executable section, classifies each slot
  * with ia64/sensitive.def, and matches the sensitive ones against the
@@ -14,6 +14,11 @@
  * placed in code with data8 & co., which bytes alone cannot tell from
  * code: name their symbol with --data (it covers max(st_size, 16) bytes).
  *
+ * ab-check hands IA-64 files to this tool with its own arguments:
+ * --json gives a JSON report (field names as ab-check's), --strict is
+ * accepted and changes nothing (every IA-64 kind is rewritten).
+ * The note must be present when there are records, and say ABI
+ * AFTERBURN_ABI_VERSION, IA-64, 8-byte records.
  * --list prints each record's site and loaded form, --found every
  * sensitive slot the decoder sees (for comparison with objdump).
  * --rewrite writes a copy of FILE with every site in its loaded form
@@ -45,6 +50,61 @@ struct found {
 	int covered;
 };
 
+struct bad {
+	size_t record, shndx;
+	uint64_t off;
+	unsigned kind;
+	char reason[256];
+};
+
+struct note_info {
+	int count;
+	uint32_t abi_version, flags;
+	uint16_t arch, record_size;
+};
+
+static void read_note(Elf *e, size_t shnum, size_t shstrndx, struct note_info *ni)
+{
+	memset(ni, 0, sizeof(*ni));
+	for (size_t i = 1; i < shnum; i++) {
+		Elf_Scn *s = elf_getscn(e, i);
+		GElf_Shdr sh;
+		gelf_getshdr(s, &sh);
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (sh.sh_type != SHT_NOTE || !name || strcmp(name, AFTERBURN_NOTE_SECTION))
+			continue;
+		Elf_Data *d = elf_getdata(s, NULL);
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+		while (d && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			const uint8_t *p = (const uint8_t *)d->d_buf;
+			if (nh.n_type != AFTERBURN_NOTE_ABI || nh.n_namesz != sizeof(AFTERBURN_NOTE_NAME) ||
+			    memcmp(p + name_off, AFTERBURN_NOTE_NAME, nh.n_namesz) || nh.n_descsz < 12)
+				continue;
+			const uint8_t *q = p + desc_off;
+			ni->count++;
+			ni->abi_version = (uint32_t)(q[0] | q[1] << 8 | q[2] << 16 | (uint32_t)q[3] << 24);
+			ni->arch = (uint16_t)(q[4] | q[5] << 8);
+			ni->record_size = (uint16_t)(q[6] | q[7] << 8);
+			ni->flags = (uint32_t)(q[8] | q[9] << 8 | q[10] << 16 | (uint32_t)q[11] << 24);
+		}
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 struct record {
 	size_t shndx;      /* 0: unresolved */
 	uint64_t off;      /* site (bundle) offset in its section */
@@ -63,12 +123,16 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL, *rewrite_out = NULL;
 	uint64_t vcpu = 0xa000000000010000ULL;
-	int list = 0, show_found = 0;
+	int list = 0, show_found = 0, json = 0;
 	const char *data_syms[64];
 	int ndata = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--list"))
 			list = 1;
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--strict"))
+			;   /* ab-check's option: IA-64 has no counted-only classes */
 		else if (!strcmp(argv[i], "--found"))
 			show_found = 1;
 		else if (!strcmp(argv[i], "--data") && i + 1 < argc && ndata < 64)
@@ -78,13 +142,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--vcpu") && i + 1 < argc)
 			vcpu = strtoull(argv[++i], NULL, 0);
 		else if (argv[i][0] == '-' || path) {
-			fprintf(stderr, "usage: %s [--list] [--found] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+			fprintf(stderr, "usage: %s [--list] [--found] [--json] [--strict] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
 			return 2;
 		} else
 			path = argv[i];
 	}
 	if (!path) {
-		fprintf(stderr, "usage: %s [--list] [--found] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
+		fprintf(stderr, "usage: %s [--list] [--found] [--json] [--strict] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n", prog);
 		return 2;
 	}
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -127,6 +191,7 @@ int main(int argc, char **argv)
 	/* Records. */
 	struct record *recs = NULL;
 	size_t nrecs = 0, bad = 0;
+	struct bad *bads = NULL;
 	if (ab) {
 		GElf_Shdr ash;
 		gelf_getshdr(ab, &ash);
@@ -307,8 +372,12 @@ int main(int argc, char **argv)
 			}
 		}
 		if (why[0]) {
+			bads = realloc(bads, (bad + 1) * sizeof(*bads));
+			bads[bad] = (struct bad){ r, rc->shndx, rc->off, rc->kind, "" };
+			snprintf(bads[bad].reason, sizeof(bads[bad].reason), "%s", why);
 			bad++;
-			fprintf(stderr, "%s: bad record %zu: %s\n", path, r, why);
+			if (!json)
+				fprintf(stderr, "%s: bad record %zu: %s\n", path, r, why);
 		}
 	}
 	size_t covered = 0;
@@ -317,6 +386,8 @@ int main(int argc, char **argv)
 			covered++;
 			continue;
 		}
+		if (json)
+			continue;
 		GElf_Shdr sh;
 		gelf_getshdr(elf_getscn(e, found[k].shndx), &sh);
 		fprintf(stderr, "%s: not covered: %s+0x%llx slot %u %s\n", path,
@@ -325,6 +396,67 @@ int main(int argc, char **argv)
 	}
 	if (copy && fclose(copy))
 		die("cannot write", rewrite_out);
+	struct note_info note;
+	read_note(e, shnum, shstrndx, &note);
+	const char *note_problem = NULL;
+	if (nrecs && !note.count)
+		note_problem = "records but no " AFTERBURN_NOTE_SECTION " note";
+	else if (note.count && (note.abi_version != AFTERBURN_ABI_VERSION || note.arch != AFTERBURN_ARCH_IA64 ||
+				note.record_size != AFTERBURN_RECORD_SIZE || (note.flags & ~AFTERBURN_NOTE_F_KNOWN)))
+		note_problem = "note does not say this ABI version, IA-64, 8-byte records, known flags";
+	int ok = covered == nfound && bad == 0 && !note_problem;
+	if (json) {
+		printf("{\"file\":");
+		json_string(path);
+		printf(",\"arch\":\"ia64\",\"records\":%zu,", nrecs);
+		printf("\"note\":{\"present\":%s,\"count\":%d,\"abi_version\":%u,\"arch\":%u,\"record_size\":%u,\"flags\":%u},",
+		       note.count ? "true" : "false", note.count, note.abi_version, note.arch,
+		       note.record_size, note.flags);
+		printf("\"sensitive\":%zu,\"annotated\":%zu,", nfound, covered);
+		printf("\"forms\":{\"load\":%lu,\"store\":%lu,\"trap\":%lu},\"kinds\":[",
+		       forms[IA64_FORM_LOAD], forms[IA64_FORM_STORE], forms[IA64_FORM_TRAP]);
+		int first = 1;
+		for (unsigned k = 1; k < IA64_KIND_MAX; k++) {
+			if (!by_kind[k])
+				continue;
+			printf("%s{\"kind\":%u,\"name\":\"%s\",\"sensitive\":%lu}", first ? "" : ",",
+			       k, ia64_kind_name(k), by_kind[k]);
+			first = 0;
+		}
+		printf("],\"gaps\":[");
+		first = 1;
+		for (size_t k = 0; k < nfound; k++) {
+			if (found[k].covered)
+				continue;
+			GElf_Shdr sh;
+			gelf_getshdr(elf_getscn(e, found[k].shndx), &sh);
+			printf("%s{\"section\":", first ? "" : ",");
+			json_string(elf_strptr(e, shstrndx, sh.sh_name));
+			printf(",\"offset\":%llu,\"slot\":%u,\"kind\":\"%s\"}",
+			       (unsigned long long)found[k].off, found[k].slot, ia64_kind_name(found[k].kind));
+			first = 0;
+		}
+		printf("],\"bad_records\":[");
+		for (size_t k = 0; k < bad; k++) {
+			const char *sec = "";
+			GElf_Shdr sh;
+			if (bads[k].shndx && gelf_getshdr(elf_getscn(e, bads[k].shndx), &sh))
+				sec = elf_strptr(e, shstrndx, sh.sh_name);
+			printf("%s{\"record\":%zu,\"section\":", k ? "," : "", bads[k].record);
+			json_string(sec ? sec : "");
+			printf(",\"offset\":%llu,\"kind\":%u,\"reason\":", (unsigned long long)bads[k].off, bads[k].kind);
+			json_string(bads[k].reason);
+			printf("}");
+		}
+		printf("],\"note_problem\":");
+		json_string(note_problem ? note_problem : "");
+		printf(",\"ok\":%s}\n", ok ? "true" : "false");
+		elf_end(e);
+		close(fd);
+		return ok ? 0 : 1;
+	}
+	if (note_problem)
+		fprintf(stderr, "%s: %s\n", path, note_problem);
 	printf("%s: %zu sensitive, %zu covered (%.1f%%), %zu records, %zu bad records\n", path,
 	       nfound, covered, nfound ? 100.0 * (double)covered / (double)nfound : 100.0, nrecs, bad);
 	printf("loaded forms: %lu load, %lu store, %lu trap\n",
@@ -334,5 +466,5 @@ int main(int argc, char **argv)
 			printf("  %-16s %lu\n", ia64_kind_name(k), by_kind[k]);
 	elf_end(e);
 	close(fd);
-	return (covered == nfound && bad == 0) ? 0 : 1;
+	return ok ? 0 : 1;
 }
