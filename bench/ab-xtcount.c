@@ -75,7 +75,27 @@ struct window {
 	uint64_t hypercalls, by_op[MAX_HYPERCALL], other_op;
 	uint64_t subcalls;	/* entries of multicalls */
 	uint64_t traps, page_faults, privops, ptwr, math_restore, other_pv;
+	struct { uint64_t rip, n; } privop_at[4];	/* the most frequent sites */
 };
+
+/* Counts an emulated instruction at rip: the sites tell what traps. */
+static void count_privop_site(struct window *w, uint64_t rip)
+{
+	int n = sizeof(w->privop_at) / sizeof(w->privop_at[0]);
+	for (int i = 0; i < n; i++) {
+		if (w->privop_at[i].n && w->privop_at[i].rip == rip) {
+			w->privop_at[i].n++;
+			return;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (!w->privop_at[i].n) {
+			w->privop_at[i].rip = rip;
+			w->privop_at[i].n = 1;
+			return;
+		}
+	}
+}
 
 static struct window windows[MAX_WINDOWS];
 static int n_windows;
@@ -157,7 +177,12 @@ static void account(uint32_t event, const uint32_t *extra, unsigned n_extra, int
 	case TRC_PV_HYPERCALL_SUBCALL: w->subcalls++; break;
 	case TRC_PV_TRAP: w->traps++; break;
 	case TRC_PV_PAGE_FAULT: w->page_faults++; break;
-	case TRC_PV_EMULATE_PRIVOP: w->privops++; break;
+	case TRC_PV_EMULATE_PRIVOP:
+		w->privops++;
+		if (n_extra >= 1)
+			count_privop_site(w, (event & TRC_64_FLAG) && n_extra >= 2 ?
+					  (uint64_t)extra[1] << 32 | extra[0] : extra[0]);
+		break;
 	case TRC_PV_PTWR_EMULATION:
 	case TRC_PV_PTWR_EMULATION_PAE: w->ptwr++; break;
 	case TRC_PV_MATH_STATE_RESTORE: w->math_restore++; break;
@@ -231,6 +256,15 @@ int main(int argc, char **argv)
 		put_count("xen_privops", w->privops, &first);
 		put_count("xen_ptwr", w->ptwr, &first);
 		put_count("xen_math_restore", w->math_restore, &first);
+		printf("},\"privop_sites\":{");
+		first = true;
+		for (int k = 0; k < 4; k++) {
+			if (!w->privop_at[k].n)
+				continue;
+			char rip[32];
+			snprintf(rip, sizeof(rip), "%#llx", (unsigned long long)w->privop_at[k].rip);
+			put_count(rip, w->privop_at[k].n, &first);
+		}
 		printf("},\"by_hypercall\":{");
 		first = true;
 		for (int op = 0; op < MAX_HYPERCALL; op++) {
