@@ -83,6 +83,12 @@ struct burner {
 	int bundle_has_site;
 	struct sbuf verbatim, burnt;
 	struct sbuf out;
+	/* Executable current section?  [0] current, [1] for .previous, then
+	 * the .pushsection stack. */
+	int exec, exec_previous;
+	int exec_stack[64];
+	int exec_depth;
+	char section[128];
 };
 
 static void error_at(struct burner *b, const char *fmt, ...)
@@ -430,7 +436,7 @@ static void emit_site(struct burner *b, const struct stmt *st, const struct site
 {
 	struct sbuf t = {0};
 	const char *pred = st->pred[0] ? st->pred : "p0";
-	char insn[700];
+	char insn[1024];   /* tags 256 + pred 64 + mnem 64 + ops 512 fit */
 	snprintf(insn, sizeof(insn), "%s(%s) %s %s", st->tags, pred, st->mnem, st->ops_raw);
 
 	b->stats->sites[site->kind]++;
@@ -486,6 +492,67 @@ static int is_template(const struct stmt *st, const char *s, size_t n)
 	return n == 4 && s[0] == '.' && strchr("mb", s[1]);
 }
 
+/* Whether a section is executable: its flags when given ("ax"), else
+ * its name (gas's defaults: .text and friends). */
+static int section_exec(const char *args)
+{
+	char name[128] = "";
+	size_t i = 0;
+	while (args[i] && args[i] != ',' && !isspace((unsigned char)args[i]) && i + 1 < sizeof(name)) {
+		name[i] = args[i] == '"' ? ' ' : args[i];
+		i++;
+	}
+	name[i] = 0;
+	const char *flags = strchr(args, ',');
+	if (flags) {
+		const char *q = strchr(flags, '"');
+		if (q) {
+			const char *e = strchr(q + 1, '"');
+			for (const char *f = q + 1; e && f < e; f++)
+				if (*f == 'x')
+					return 1;
+			return 0;
+		}
+	}
+	return strstr(name, "text") != NULL;
+}
+
+static void track_section(struct burner *b, const char *s, size_t n)
+{
+	char d[256];
+	copy_trim(d, sizeof(d), s, n);
+	char *args = d;
+	while (*args && !isspace((unsigned char)*args))
+		args++;
+	if (*args)
+		*args++ = 0;
+	while (isspace((unsigned char)*args))
+		args++;
+	int now = b->exec;
+	if (!strcmp(d, ".text")) {
+		b->exec = 1;
+	} else if (!strcmp(d, ".data") || !strcmp(d, ".bss") || !strcmp(d, ".rodata") ||
+		   !strcmp(d, ".sdata") || !strcmp(d, ".sbss")) {
+		b->exec = 0;
+	} else if (!strcmp(d, ".section")) {
+		b->exec = section_exec(args);
+	} else if (!strcmp(d, ".pushsection")) {
+		if (b->exec_depth < 64)
+			b->exec_stack[b->exec_depth++] = b->exec;
+		b->exec = section_exec(args);
+	} else if (!strcmp(d, ".popsection")) {
+		if (b->exec_depth > 0)
+			b->exec = b->exec_stack[--b->exec_depth];
+		return;
+	} else if (!strcmp(d, ".previous")) {
+		b->exec = b->exec_previous;
+	} else {
+		return;
+	}
+	b->exec_previous = now;
+	snprintf(b->section, sizeof(b->section), "%.100s", *args ? args : d);
+}
+
 /* One statement s[0..n): pass through or burn. */
 static void statement(struct burner *b, const char *s, size_t n)
 {
@@ -495,6 +562,14 @@ static void statement(struct burner *b, const char *s, size_t n)
 		return;
 	if (parse_stmt(s, n, &st) == 0) {
 		int r = classify(b, &st, &site);
+		if (r > 0 && !b->exec) {
+			/* like the x86 front end: counted, reported, left alone */
+			b->stats->sites[site.kind]++;
+			b->stats->outside_exec++;
+			fprintf(stderr, "%s:%ld: warning: afterburn: %s in non-executable section %s is not annotated\n",
+				b->file, b->line, ia64_kind_name(site.kind), b->section);
+			r = 0;
+		}
 		if (r > 0) {
 			if (b->in_bundle) {
 				b->bundle_has_site = 1;
@@ -503,7 +578,14 @@ static void statement(struct burner *b, const char *s, size_t n)
 			emit_site(b, &st, &site);
 			return;
 		}
-	} else if (b->in_bundle && is_template(&st, s, n)) {
+	} else if (parse_stmt(s, n, &st) == 1 && st.mnem[0] == 0) {
+		size_t k = 0;
+		while (k < n && isspace((unsigned char)s[k]))
+			k++;
+		if (k < n && s[k] == '.')
+			track_section(b, s + k, n - k);
+	}
+	if (b->in_bundle && is_template(&st, s, n)) {
 		/* the unbundled rendering drops the template */
 		emit(b, TO_VERBATIM, s, n);
 		return;
@@ -627,7 +709,8 @@ static const char note[] =
 int ia64_burn(const struct burn_input *in, FILE *out, const struct burn_config *cfg,
 	      struct burn_stats *stats)
 {
-	struct burner b = { .cfg = cfg, .stats = stats, .line = 0 };
+	/* gas starts in .text */
+	struct burner b = { .cfg = cfg, .stats = stats, .line = 0, .exec = 1, .section = ".text" };
 	snprintf(b.file, sizeof(b.file), "%s", in->name);
 
 	if (cfg->mode == BURN_MODE_MACRO)

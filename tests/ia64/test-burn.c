@@ -87,6 +87,25 @@ static void bad_cr_is_an_error(void **state)
 	free(o);
 }
 
+static void outside_exec(void **state)
+{
+	(void)state;
+	struct burn_stats st;
+	int rc;
+	char *o = burn("\t.data\n\tmov r8=cr.ifa\n\t.text\n\trfi ;;\n"
+		       "\t.pushsection .fixup,\"ax\"\n\tcover ;;\n\t.popsection\n"
+		       "\t.section .rodata.x,\"a\"\n\titc.i r9\n\t.previous\n\ttpa r8=r9\n",
+		       BURN_MODE_PAD, &rc, &st);
+	assert_int_equal(rc, 0);
+	assert_int_equal(st.outside_exec, 2);              /* in .data and .rodata.x */
+	assert_int_equal(st.sites[IA64_KIND_MOV_FROM_CR], 1);
+	assert_int_equal(st.sites[IA64_KIND_TPA], 1);      /* .previous went back to .text */
+	assert_non_null(strstr(o, "\tmov r8=cr.ifa\n"));   /* left alone */
+	assert_non_null(strstr(o, "[77101:] (p0) cover"));  /* .fixup is "ax" */
+	assert_non_null(strstr(o, "[77101:] (p0) tpa r8=r9"));
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +114,7 @@ int main(void)
 		cmocka_unit_test(bundle_with_site_is_unbundled),
 		cmocka_unit_test(not_sensitive),
 		cmocka_unit_test(bad_cr_is_an_error),
+		cmocka_unit_test(outside_exec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
