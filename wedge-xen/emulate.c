@@ -154,10 +154,27 @@ static u64 ea(const struct site *s)
 	return a;
 }
 
+/* Guest-virtual memory, through the guest's page tables. */
+static void read_guest(void *dst, u64 va, u64 n)
+{
+	if (!copy_from_guest(dst, va, n))
+		panic("emulation reads unmapped guest memory at %lx (guest #PF not injected yet)", va);
+}
+
+static void write_guest(u64 va, const void *src, u64 n)
+{
+	if (!copy_to_guest(va, src, n))
+		panic("emulation writes unmapped guest memory at %lx (guest #PF not injected yet)", va);
+}
+
 /* r/m16 operand: register or memory. */
 static u16 read_rm16(const struct site *s)
 {
-	return s->insn.mod == 3 ? (u16)*gpr(s->insn.rm) : *(volatile u16 *)ea(s);
+	if (s->insn.mod == 3)
+		return (u16)*gpr(s->insn.rm);
+	u16 v;
+	read_guest(&v, ea(s), 2);
+	return v;
 }
 
 static void write_rm16(const struct site *s, u16 v)
@@ -165,18 +182,19 @@ static void write_rm16(const struct site *s, u16 v)
 	if (s->insn.mod == 3)
 		set_reg(s->insn.rm, s->insn.opsize, v);
 	else
-		*(volatile u16 *)ea(s) = v;
+		write_guest(ea(s), &v, 2);
 }
 
 static void push64(u64 v)
 {
 	g_regs.gpr[X86_RSP] -= 8;
-	*(volatile u64 *)g_regs.gpr[X86_RSP] = v;
+	write_guest(g_regs.gpr[X86_RSP], &v, 8);
 }
 
 static u64 pop64(void)
 {
-	u64 v = *(volatile u64 *)g_regs.gpr[X86_RSP];
+	u64 v;
+	read_guest(&v, g_regs.gpr[X86_RSP], 8);
 	g_regs.gpr[X86_RSP] += 8;
 	return v;
 }
@@ -184,15 +202,10 @@ static u64 pop64(void)
 static void set_gs_base(u64 v)
 {
 	vcpu.gs_base = v;
-	long rc = HYPERVISOR_set_segment_base(SEGBASE_GS_KERNEL, v);
+	/* the guest runs in PV user mode: its GS base is Xen's user one */
+	long rc = HYPERVISOR_set_segment_base(SEGBASE_GS_USER, v);
 	if (rc)
-		panic("set_segment_base(GS_KERNEL, %lx) failed: %ld", v, rc);
-}
-
-static void flush_tlb(void)
-{
-	struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
-	HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+		panic("set_segment_base(GS_USER, %lx) failed: %ld", v, rc);
 }
 
 /* ---------------------------------------------------------------- MSRs */
@@ -274,14 +287,15 @@ static void write_cr(unsigned n, u64 v)
 		return;
 	case 2: vcpu.cr2 = v; return;
 	case 3:
-		/* No shadow paging yet: the guest keeps the wedge's identity map;
-		 * the value is kept for read-back and the TLB flushed as native. */
+		/* A new address space: a new, empty shadow filled from faults. */
 		vcpu.cr3 = v;
-		flush_tlb();
+		shadow_switch(v);
 		return;
 	case 4:
 		if (v & ((1u << 13) | (1u << 20) | (1u << 21) | (1u << 17) | (1u << 16)))
 			panic("guest sets a hidden CR4 feature (VMXE/SMEP/SMAP/PCIDE/FSGSBASE): %lx", v);
+		if ((v ^ vcpu.cr4) & 0x80)   /* PGE toggled: flush global pages too */
+			shadow_switch(vcpu.cr3);
 		vcpu.cr4 = v;
 		return;
 	case 8: vcpu.cr8 = v; return;
@@ -292,25 +306,27 @@ static void write_cr(unsigned n, u64 v)
 /* ---------------------------------------------------------------- descriptor tables */
 static void load_dtr(u64 addr, u16 *limit, u64 *base)
 {
-	*limit = *(volatile u16 *)addr;
-	*base = *(volatile u64 *)(addr + 2);
+	read_guest(limit, addr, 2);
+	read_guest(base, addr + 2, 8);
 }
 
 static void store_dtr(u64 addr, u16 limit, u64 base)
 {
-	*(volatile u16 *)addr = limit;
-	*(volatile u64 *)(addr + 2) = base;
+	write_guest(addr, &limit, 2);
+	write_guest(addr + 2, &base, 8);
 }
 
 static void ltr(u16 sel)
 {
 	if (!(sel & ~7u) || (sel | 7u) > vcpu.gdtr_limit)
 		panic("ltr %x: selector outside the GDT (limit %x)", sel, vcpu.gdtr_limit);
-	volatile u64 *d = (volatile u64 *)(vcpu.gdtr_base + (sel & ~7u));
-	unsigned type = (*d >> 40) & 0xf;
+	u64 d, va = vcpu.gdtr_base + (sel & ~7u);
+	read_guest(&d, va, 8);
+	unsigned type = (d >> 40) & 0xf;
 	if (type != 0x9)
 		panic("ltr %x: descriptor type %x is not an available 64-bit TSS", sel, type);
-	*d |= 2ul << 40;   /* busy, as the CPU marks it */
+	d |= 2ul << 40;   /* busy, as the CPU marks it */
+	write_guest(va, &d, 8);
 	vcpu.tr = sel;
 }
 
@@ -339,6 +355,23 @@ static void emulate_hlt(u64 resume_rip)
 }
 
 static void emulate_site(const struct site *s);
+void wedge_emulate(void);
+
+/* From wedge_emul_entry's syscall: the guest pushed
+ * [mask][r11][rcx][flags][return address] before it. */
+void wedge_syscall_entry(void)
+{
+	u64 v[5];
+	if (!copy_from_guest(v, g_regs.gpr[X86_RSP], sizeof(v)))
+		panic("emulation entry: guest stack %lx unreadable", g_regs.gpr[X86_RSP]);
+	g_vif_mask = v[0] & 1;
+	g_regs.gpr[X86_R11] = v[1];
+	g_regs.gpr[X86_RCX] = v[2];
+	g_regs.rflags = v[3] | X86_EFLAGS_IF;
+	g_regs.rip = v[4];
+	g_regs.gpr[X86_RSP] += sizeof(v);
+	wedge_emulate();
+}
 
 void wedge_emulate(void)
 {
@@ -359,7 +392,11 @@ bool safety_net(unsigned vector)
 	if (vector != 13 && vector != 6)
 		return false;
 	struct site tmp = { .addr = g_regs.rip };
-	if (x86_decode((const u8 *)g_regs.rip, 15, &tmp.insn) != 0 ||
+	u8 bytes[15];
+	unsigned n = 15;
+	while (n && !copy_from_guest(bytes, g_regs.rip, n))
+		n--;   /* the instruction may end right before an unmapped page */
+	if (x86_decode(bytes, n, &tmp.insn) != 0 ||
 	    tmp.insn.kind == X86_KIND_NONE || (x86_kind_flags(tmp.insn.kind) & X86_K_COUNT))
 		return false;
 	tmp.length = tmp.insn.len;
@@ -412,7 +449,7 @@ static void emulate_site(const struct site *s)
 		if (in->mod == 3)
 			set_reg(in->rm, in->opsize, vcpu.cr0 & (in->opsize == 2 ? 0xffff : ~0ul));
 		else
-			*(volatile u16 *)ea(s) = (u16)vcpu.cr0;
+			write_rm16(s, (u16)vcpu.cr0);
 		break;
 	case X86_KIND_CLI:
 		g_vif_mask = 1;
@@ -509,7 +546,7 @@ static void emulate_site(const struct site *s)
 		if (in->mod == 3)
 			set_reg(in->rm, in->opsize == 2 ? 2 : in->opsize, v);
 		else
-			*(volatile u16 *)ea(s) = v;
+			write_rm16(s, v);
 		break;
 	}
 	case X86_KIND_PUSH_SEG:
@@ -562,11 +599,9 @@ static void emulate_site(const struct site *s)
 	case X86_KIND_WBINVD:
 	case X86_KIND_INVD:
 		break;
-	case X86_KIND_INVLPG: {
-		struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = ea(s) };
-		HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	case X86_KIND_INVLPG:
+		shadow_invlpg(ea(s));
 		break;
-	}
 	case X86_KIND_CLTS:
 		vcpu.cr0 &= ~8ul;
 		HYPERVISOR_fpu_taskswitch(0);
@@ -588,6 +623,8 @@ void counters_print(void)
 	       "exceptions %lu, safety-net emulations %lu\n",
 	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
 	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS], counters[CNT_SAFETY_NET]);
+	printk("wedge: counters: shadow fills %lu, shadow flushes %lu\n",
+	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES]);
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),

@@ -22,7 +22,8 @@ EXC_DECL(0) EXC_DECL(1) EXC_DECL(2) EXC_DECL(3) EXC_DECL(4) EXC_DECL(5) EXC_DECL
 EXC_DECL(7) EXC_DECL(8) EXC_DECL(9) EXC_DECL(10) EXC_DECL(11) EXC_DECL(12) EXC_DECL(13)
 EXC_DECL(14) EXC_DECL(15) EXC_DECL(16) EXC_DECL(17) EXC_DECL(18) EXC_DECL(19)
 extern u64 g_exc_vector, g_exc_error, g_exc_has_error;
-extern char __wedge_start[], __wedge_end[];
+extern char __wedge_start[], __wedge_end[], wedge_syscall_callback[], wedge_stack_top[];
+extern u64 g_frame_cs;
 
 static void unmask_port(evtchn_port_t port)
 {
@@ -48,9 +49,15 @@ void events_init(void)
 					.address = (unsigned long)wedge_event_callback };
 	struct callback_register fs = { .type = CALLBACKTYPE_failsafe,
 					.address = (unsigned long)wedge_failsafe_callback };
+	struct callback_register sc = { .type = CALLBACKTYPE_syscall, .flags = CALLBACKF_mask_events,
+					.address = (unsigned long)wedge_syscall_callback };
 	if ((rc = HYPERVISOR_callback_op(CALLBACKOP_register, &ev)) ||
-	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &fs)))
+	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &fs)) ||
+	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &sc)))
 		panic("callback registration failed: %ld", rc);
+	/* The guest runs in PV user mode: Xen enters the wedge on this stack. */
+	if ((rc = HYPERCALL(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, wedge_stack_top, 0, 0, 0)))
+		panic("stack_switch failed: %ld", rc);
 
 	/* Xen's default 100 Hz periodic timer is not wanted: the PIT model sets
 	 * single-shot deadlines. */
@@ -124,7 +131,13 @@ void wait_for_event(void)
 	HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
 }
 
-static u64 read_guest_u64(u64 va) { return *(volatile u64 *)va; }
+static u64 read_guest_u64(u64 va)
+{
+	u64 v;
+	if (!copy_from_guest(&v, va, 8))
+		panic("guest memory at %lx (IDT/GDT/TSS) is not mapped", va);
+	return v;
+}
 
 /* Push the native 64-bit interrupt frame and enter the guest's handler. */
 void deliver_vector(unsigned vec, bool has_error, u64 error)
@@ -148,15 +161,13 @@ void deliver_vector(unsigned vec, bool has_error, u64 error)
 	}
 	rsp &= ~15ul;
 	u64 flags = (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF);
-	u64 *f = (u64 *)rsp;
-	*--f = vcpu.seg[SEG_SS];
-	*--f = g_regs.gpr[X86_RSP];
-	*--f = flags;
-	*--f = vcpu.seg[SEG_CS];
-	*--f = g_regs.rip;
-	if (has_error)
-		*--f = error;
-	g_regs.gpr[X86_RSP] = (u64)f;
+	u64 frame[6] = { error, g_regs.rip, vcpu.seg[SEG_CS], flags, g_regs.gpr[X86_RSP], vcpu.seg[SEG_SS] };
+	u64 *f = has_error ? frame : frame + 1;
+	u64 n = has_error ? 6 : 5;
+	rsp -= n * 8;
+	if (!copy_to_guest(rsp, f, n * 8))
+		panic("vector %u: the guest's stack at %lx is not mapped", vec, rsp);
+	g_regs.gpr[X86_RSP] = rsp;
 	g_regs.rip = handler;
 	g_regs.rflags &= ~(0x100ul | 0x4000ul | 0x10000ul);   /* TF, NT, RF */
 	if (type == 0xe)
@@ -186,21 +197,14 @@ void deliver_pending_interrupts(void)
 	deliver_vector((unsigned)vec, false, 0);
 }
 
-/* Xen event upcall: the interrupted context had IF set (or it is a stub
- * context, which is treated the same way). */
+/* Xen event upcall: only delivered while unmasked, so the guest had IF set. */
 void wedge_event_upcall(void)
 {
 	counters[CNT_UPCALLS]++;
-	g_vif_mask = (g_regs.rflags & X86_EFLAGS_IF) ? 0 : 1;
-	g_regs.rflags |= X86_EFLAGS_IF;
-	events_process();
-	deliver_pending_interrupts();
-}
-
-/* The resume tail found an event pending right after unmasking. */
-void wedge_pending_on_resume(void)
-{
+	if ((g_frame_cs & 3) != 3)
+		panic("event upcall in the wedge at %lx", g_regs.rip);
 	g_vif_mask = 0;
+	g_regs.rflags |= X86_EFLAGS_IF;
 	events_process();
 	deliver_pending_interrupts();
 }
@@ -216,7 +220,17 @@ void wedge_exception(void)
 	u64 rip = g_regs.rip;
 	g_vif_mask = (g_regs.rflags & X86_EFLAGS_IF) ? 0 : 1;
 	g_regs.rflags |= X86_EFLAGS_IF;
-	if (rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
+	bool from_guest = (g_frame_cs & 3) == 3;   /* PV user mode: the guest and its stubs */
+	if (g_exc_vector == 14 && from_guest) {
+		u64 cr2 = VCPU0->arch.cr2, guest_error;
+		if (shadow_fault(cr2, g_exc_error, &guest_error))
+			return;   /* filled: retry the access */
+		g_exc_error = guest_error;
+		if (rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
+			panic("a wedge stub at %lx touches %lx, unmapped in the guest's page tables",
+			      rip, cr2);
+	}
+	if (!from_guest)
 		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
 		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
 #ifdef CONFIG_WEDGE_SAFETY_NET

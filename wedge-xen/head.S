@@ -4,12 +4,11 @@
  * page, and the stubs between the guest and the wedge's C code.
  *
  * Invariants (docs/wedge.md, "Entering and leaving the wedge"):
- *  - the wedge's C code runs on the wedge stack with events masked;
- *  - code that runs unmasked (the guest, the fast stubs, the entry prologue
- *    before it masks, the resume tail after it unmasks) keeps its state in
- *    registers and on its own stack only, so an event upcall can save it
- *    whole into g_regs and resume it later like any guest context;
- *  - g_regs is only meaningful while masked, from an entry to the resume.
+ *  - the guest (and the fast stubs it calls) run in PV user mode; the
+ *    wedge's C code runs in PV kernel mode on the wedge stack, events masked;
+ *  - every way into the wedge (exception, event, syscall from the emulation
+ *    stub) saves the guest context into g_regs; every way out is
+ *    wedge_resume, an iret hypercall that restores it.
  */
 #include "wedge-xen/layout.h"
 
@@ -64,38 +63,60 @@ _start:
 	.endm
 
 /*
- * Generic emulation entry, reached by `call *slot` from a rewritten site:
- * [return address] on the guest stack, mask = the guest's virtual IF.
+ * The guest runs in Xen PV *user* mode on its shadow page tables (the user
+ * L4); the wedge runs in PV kernel mode on its own L4 and stack.  So every
+ * exception, event and emulation reaches the wedge on the wedge stack, and
+ * a fault on a guest stack the shadow does not map yet is an ordinary
+ * guest page fault (in kernel mode Xen would have to write the bounce frame
+ * onto that very stack and would crash the domain).
+ */
+
+/*
+ * Generic emulation entry, reached by `call *slot` from a rewritten site,
+ * in user mode: [return address] on the guest stack, mask = virtual IF.
+ * Saves what syscall clobbers, and the mask, then enters the wedge.
  */
 	.globl wedge_emul_entry
 wedge_emul_entry:
 	pushfq
-	pushq %rax
-	movzbl MASK, %eax
-	movb $1, MASK                /* masked from here on */
-	movb %al, g_vif_mask(%rip)
-	popq g_regs+GR_RAX(%rip)
-	popq g_regs+GR_RFLAGS(%rip)
-	popq g_regs+GR_RIP(%rip)     /* the site's return address */
-	movq %rcx, g_regs+GR_RCX(%rip)
-	movq %r11, g_regs+GR_R11(%rip)
-	movq %rsp, g_regs+GR_RSP(%rip)
+	pushq %rcx
+	pushq %r11
+	movzbl MASK, %ecx
+	pushq %rcx                   /* [mask][r11][rcx][flags][R] */
+	syscall                      /* -> wedge_syscall_callback, events masked */
+	ud2
+
+/* Xen's syscall bounce: [rcx][r11][rip][cs][rflags][rsp][ss] on the wedge
+ * stack; the guest's own values are on its stack (see above). */
+	.globl wedge_syscall_callback
+wedge_syscall_callback:
+	movq %rax, g_regs+GR_RAX(%rip)
+	movq 40(%rsp), %rax
+	movq %rax, g_regs+GR_RSP(%rip)
 	SAVE_MOST
 	leaq wedge_stack_top(%rip), %rsp
-	call wedge_emulate
+	call wedge_syscall_entry
 	jmp wedge_resume
 
 /*
- * Resume g_regs with the upcall mask g_next_mask.  After the unmask the
- * tail depends on registers and the guest stack only (see the invariants).
+ * Resume g_regs in user mode with upcall mask g_next_mask, through the iret
+ * hypercall (which restores the mask from the frame's IF and delivers any
+ * event pending on the way out).
  */
 	.globl wedge_resume
 wedge_resume:
-	movq g_regs+GR_RSP(%rip), %rsp
+	leaq wedge_stack_top(%rip), %rsp
+	pushq $0xe02b                /* FLAT_USER_SS */
+	pushq g_regs+GR_RSP(%rip)
+	movq g_regs+GR_RFLAGS(%rip), %rax
+	orq $0x200, %rax
+	cmpb $0, g_next_mask(%rip)
+	je 1f
+	andq $~0x200, %rax
+1:	pushq %rax
+	pushq $0xe033                /* FLAT_USER_CS: back to user mode */
 	pushq g_regs+GR_RIP(%rip)
-	pushq g_regs+GR_RFLAGS(%rip)
-	pushq g_regs+GR_RAX(%rip)
-	movq g_regs+GR_RCX(%rip), %rcx
+	pushq $0                     /* flags: not VGCF_in_syscall, restore all */
 	movq g_regs+GR_RDX(%rip), %rdx
 	movq g_regs+GR_RBX(%rip), %rbx
 	movq g_regs+GR_RBP(%rip), %rbp
@@ -104,27 +125,18 @@ wedge_resume:
 	movq g_regs+GR_R8(%rip), %r8
 	movq g_regs+GR_R9(%rip), %r9
 	movq g_regs+GR_R10(%rip), %r10
-	movq g_regs+GR_R11(%rip), %r11
 	movq g_regs+GR_R12(%rip), %r12
 	movq g_regs+GR_R13(%rip), %r13
 	movq g_regs+GR_R14(%rip), %r14
 	movq g_regs+GR_R15(%rip), %r15
-	movzbl g_next_mask(%rip), %eax
-	movb %al, MASK
-	testb %al, %al
-	jnz 1f
-	cmpb $0, PENDING             /* pending-event check after unmasking */
-	jne 2f
-1:	popq %rax
-	popfq
-	ret
-2:	movb $1, MASK
-	leaq wedge_stack_top(%rip), %rsp
-	call wedge_pending_on_resume
-	jmp wedge_resume
+	movq g_regs+GR_RCX(%rip), %rcx
+	movq g_regs+GR_R11(%rip), %r11
+	movq g_regs+GR_RAX(%rip), %rax
+	jmp hypercall_page + 23 * 32 /* __HYPERVISOR_iret */
 
 /*
- * Fast stubs (unmasked, state on the stack only).
+ * Fast stubs (user mode, no wedge state touched): pushf, popf and the STI
+ * pending check.  Their slow paths go through wedge_emul_entry.
  */
 	/* STI: the site already cleared the mask inline; [R]. */
 	.globl wedge_sti_check
@@ -175,7 +187,7 @@ wedge_popf:
 	popq %rax
 	popfq
 	ret
-3:	movb $1, MASK                /* back to the state at the call: [R][V], IF as before */
+3:	movb $1, MASK                /* back to the state at the call: [R][V] */
 	popq %rax
 	jmp wedge_emul_entry
 
@@ -185,6 +197,8 @@ wedge_popf:
 	.globl wedge_event_callback
 wedge_event_callback:
 	movq %rax, g_regs+GR_RAX(%rip)
+	movq 24(%rsp), %rax
+	movq %rax, g_frame_cs(%rip)
 	popq g_regs+GR_RCX(%rip)
 	popq g_regs+GR_R11(%rip)
 	popq g_regs+GR_RIP(%rip)
@@ -224,6 +238,8 @@ wedge_exc_\vec:
 
 exc_common_err:
 	movq %rax, g_exc_vector(%rip)
+	movq 32(%rsp), %rax
+	movq %rax, g_frame_cs(%rip)
 	popq g_regs+GR_RCX(%rip)
 	popq g_regs+GR_R11(%rip)
 	popq g_exc_error(%rip)
@@ -231,6 +247,8 @@ exc_common_err:
 	jmp 1f
 exc_common_noerr:
 	movq %rax, g_exc_vector(%rip)
+	movq 24(%rsp), %rax
+	movq %rax, g_frame_cs(%rip)
 	popq g_regs+GR_RCX(%rip)
 	popq g_regs+GR_R11(%rip)
 	movq $0, g_exc_has_error(%rip)
@@ -274,7 +292,8 @@ wedge_stack:
 	.globl wedge_stack_top
 wedge_stack_top:
 	.balign 8
-	.globl g_exc_vector, g_exc_error, g_exc_has_error
+	.globl g_exc_vector, g_exc_error, g_exc_has_error, g_frame_cs
+g_frame_cs:	.quad 0
 g_exc_vector:	.quad 0
 g_exc_error:	.quad 0
 g_exc_has_error: .quad 0

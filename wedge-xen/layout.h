@@ -6,6 +6,8 @@
 
 /* The wedge image: L4 slot 504, a hole Linux (x86-64, 4-level) leaves unused. */
 #define WEDGE_VIRT_BASE   0xfffffc0000000000
+/* Guest-physical memory as the wedge sees it (slot 505, also unused by Linux). */
+#define WEDGE_PHYSMAP_VA  0xfffffc8000000000
 /* Hot page: the shared_info page (vcpu_info[0] first), at the top 2 MiB,
  * which Linux leaves unused; reachable from any site by an absolute
  * 32-bit address (sign extended). */

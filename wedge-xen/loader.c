@@ -15,6 +15,22 @@
 
 #define BOOT_PARAMS_PA 0x7000ul
 #define CMDLINE_PA     0x8000ul
+#define BOOT_PML4_PA   0x9000ul   /* the loader's page tables: PML4, PDPT, PD */
+
+/* What a 64-bit boot loader leaves: an identity map (2 MiB pages) of the
+ * first GiB in guest memory, which the guest may read, copy or replace. */
+static void write_boot_page_tables(void)
+{
+	u64 *pml4 = gpa_ptr(BOOT_PML4_PA, PAGE_SIZE);
+	u64 *pdpt = gpa_ptr(BOOT_PML4_PA + PAGE_SIZE, PAGE_SIZE);
+	u64 *pd = gpa_ptr(BOOT_PML4_PA + 2 * PAGE_SIZE, PAGE_SIZE);
+	memset(pml4, 0, 3 * PAGE_SIZE);
+	pml4[0] = (BOOT_PML4_PA + PAGE_SIZE) | 0x3;
+	pdpt[0] = (BOOT_PML4_PA + 2 * PAGE_SIZE) | 0x3;
+	for (u64 i = 0; i < 512 && (i << 21) < guest_mem_bytes; i++)
+		pd[i] = (i << 21) | 0x83;
+	vcpu.cr3 = BOOT_PML4_PA;
+}
 
 static __attribute__((noreturn, format(printf, 1, 2))) void refuse(const char *fmt, ...)
 {
@@ -158,7 +174,7 @@ static void place_initrd(const struct image *im, u64 kernel_end)
 	if (initrd_pa < kernel_end || initrd_pa + initrd_size > 0x80000000ul)
 		refuse("the initrd (%lu bytes after the ELF image) does not fit guest memory above "
 		       "the kernel", initrd_size);
-	memcpy((void *)initrd_pa, im->data + end, initrd_size);
+	memcpy(gpa_ptr(initrd_pa, initrd_size), im->data + end, initrd_size);
 	printk("wedge: initrd: %lu bytes (module bytes after the ELF image) at %lx\n",
 	       initrd_size, initrd_pa);
 }
@@ -178,8 +194,9 @@ static u64 load_segments(const struct image *im)
 		if (p->p_paddr < 0x100000 || p->p_paddr + p->p_memsz > guest_mem_bytes)
 			refuse("PT_LOAD %u at %lx-%lx does not fit guest memory 1 MiB-%lu MiB", i,
 			       p->p_paddr, p->p_paddr + p->p_memsz, guest_mem_bytes >> 20);
-		memcpy((void *)p->p_paddr, im->data + p->p_offset, p->p_filesz);
-		memset((void *)(p->p_paddr + p->p_filesz), 0, p->p_memsz - p->p_filesz);
+		memcpy(gpa_ptr(p->p_paddr, p->p_filesz), im->data + p->p_offset, p->p_filesz);
+		memset(gpa_ptr(p->p_paddr + p->p_filesz, p->p_memsz - p->p_filesz), 0,
+		       p->p_memsz - p->p_filesz);
 		printk("wedge: loaded segment %lx-%lx\n", p->p_paddr, p->p_paddr + p->p_memsz);
 		if (p->p_paddr + p->p_memsz > end)
 			end = p->p_paddr + p->p_memsz;
@@ -213,7 +230,8 @@ static void rewrite_sites(const struct image *im)
 			       i, site_va);
 		struct x86_insn insn;
 		unsigned ret_off;
-		enum x86_rewrite_status st = x86_rewrite_site((u8 *)pa, r[i].length, r[i].insn,
+		u8 *site = gpa_ptr(pa, r[i].length);
+		enum x86_rewrite_status st = x86_rewrite_site(site, r[i].length, r[i].insn,
 							      r[i].kind, &t, &insn, &ret_off);
 		if (st == X86_REWRITE_KEPT) {
 			kept++;
@@ -230,7 +248,7 @@ static void rewrite_sites(const struct image *im)
 			/* sti; hlt as one emulated step: a call form instead of the
 			 * inline unmask (the hlt site is checked and rewritten next) */
 			pair_len = r[i + 1].length;
-			ret_off = x86_rewrite_call((u8 *)pa, r[i].length, WEDGE_SLOT_KIND(X86_KIND_STI));
+			ret_off = x86_rewrite_call(site, r[i].length, WEDGE_SLOT_KIND(X86_KIND_STI));
 			if (!ret_off)
 				refuse("corrupt .afterburn: record %lu: sti site too short for a call", i);
 		}
@@ -261,15 +279,16 @@ static u64 find_symbol(const struct image *im, const char *name)
 /* A Linux zero page: e820 map, command line, boot protocol header. */
 static void write_boot_params(const char *cmdline)
 {
-	u8 *bp = (u8 *)BOOT_PARAMS_PA;
+	u8 *bp = gpa_ptr(BOOT_PARAMS_PA, PAGE_SIZE);
 	memset(bp, 0, PAGE_SIZE);
 	size_t n = strlen(cmdline);
 	if (n > 2047)
 		n = 2047;
-	memcpy((void *)CMDLINE_PA, cmdline, n);
-	((char *)CMDLINE_PA)[n] = 0;
+	char *cl = gpa_ptr(CMDLINE_PA, 2048);
+	memcpy(cl, cmdline, n);
+	cl[n] = 0;
 	struct e820 { u64 addr, size; u32 type; } __attribute__((packed)) *e = (void *)(bp + 0x2d0);
-	e[0] = (struct e820){ 0, 0x9f000, 1 };
+	e[0] = (struct e820){ 0, 0x9f000, 1 };   /* the boot page tables at 0x9000 are the guest's to reuse */
 	e[1] = (struct e820){ 0x9f000, 0x100000 - 0x9f000, 2 };
 	e[2] = (struct e820){ 0x100000, guest_mem_bytes - 0x100000, 1 };
 	bp[0x1e8] = 3;                              /* e820_entries */
@@ -294,6 +313,8 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 	place_initrd(&im, kernel_end);
 	rewrite_sites(&im);
 	write_boot_params(cmdline);
+	write_boot_page_tables();
+	shadow_switch(vcpu.cr3);
 	u64 entry = find_symbol(&im, "startup_64");
 	const char *how = "startup_64";
 	if (!entry) {

@@ -144,17 +144,18 @@ u64 mm_guest_map(u64 max_bytes)
 	/* Whole L1 tables only, and as many as the pool holds. */
 	pages &= ~511ul;
 	u64 pool_left = pool_end - pool_next;
-	if (pages / 512 + 4 > pool_left)
-		pages = (pool_left - 4) * 512;
+	/* keep 96 pool pages for the shadow tables */
+	if (pages / 512 + 100 > pool_left)
+		pages = (pool_left - 100) * 512;
 	if (pages * PAGE_SIZE > max_bytes)
 		pages = max_bytes / PAGE_SIZE;
 	for (u64 p = 0; p < pages; p += 512) {
-		u64 va = p << 12;
+		u64 va = WEDGE_PHYSMAP_VA + (p << 12);
 		u64 *l2;
 		u64 l2_mfn = table_for(va, 2, &l2);
 		unsigned idx = (va >> 21) & 511;
 		if (l2[idx] & PTE_P)
-			panic("guest identity map: va %lx already mapped", va);
+			panic("guest physmap: va %lx already mapped", va);
 		u64 pfn = pool_alloc();
 		u64 *l1 = va_of_pfn(pfn);
 		for (unsigned i = 0; i < 512; i++)
@@ -164,7 +165,244 @@ u64 mm_guest_map(u64 max_bytes)
 	}
 	guest_mem_bytes = pages * PAGE_SIZE;
 	HYPERCALL(__HYPERVISOR_mmuext_op, &(struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_LOCAL }, 1, NULL, DOMID_SELF, 0);
-	printk("wedge: guest-physical memory %lu MiB at domain pfn %lx, mapped 1:1 at virtual 0\n",
-	       guest_mem_bytes >> 20, guest_base_pfn);
+	printk("wedge: guest-physical memory %lu MiB at domain pfn %lx, wedge view at %lx\n",
+	       guest_mem_bytes >> 20, guest_base_pfn, WEDGE_PHYSMAP_VA);
 	return guest_mem_bytes;
 }
+
+void *gpa_ptr(u64 gpa, u64 n)
+{
+	if (gpa + n > guest_mem_bytes || gpa + n < gpa)
+		panic("guest-physical access %lx+%lu outside guest memory (%lu MiB)", gpa, n,
+		      guest_mem_bytes >> 20);
+	return (void *)(WEDGE_PHYSMAP_VA + gpa);
+}
+
+/* ---------------------------------------------------------------- guest page walk */
+#define PTE_PS  0x080ul
+#define GPTE_ADDR 0x000ffffffffff000ul
+
+/*
+ * Translate guest virtual va through the guest's page tables (vcpu.cr3).
+ * Sets accessed bits on the way, and the dirty bit for a write, as the CPU
+ * does.  Returns 0 with *gpa and *writable, or the x86 page-fault error
+ * code bits for the guest (P when a present entry forbade the access).
+ */
+static int guest_walk(u64 va, bool write, bool set_ad, u64 *gpa, bool *writable)
+{
+	u64 table = vcpu.cr3 & GPTE_ADDR;
+	bool rw = true;
+	for (int level = 4; level >= 1; level--) {
+		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
+		volatile u64 *pe = gpa_ptr(table + idx * 8, 8);
+		u64 e = *pe;
+		if (!(e & PTE_P))
+			return 0x10000 | (write ? 2 : 0);
+		rw = rw && (e & PTE_RW);
+		bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
+		if (write && !rw)
+			return 0x10000 | 1 | 2;
+		if (set_ad) {
+			u64 want = e | PTE_A | ((leaf && write) ? PTE_D : 0);
+			if (want != e)
+				*pe = want;
+		}
+		if (leaf) {
+			unsigned shift = 12 + 9 * (level - 1);
+			*gpa = (e & GPTE_ADDR & ~((1ul << shift) - 1)) | (va & ((1ul << shift) - 1));
+			*writable = rw && (write || (e & PTE_D) || !set_ad);
+			return 0;
+		}
+		table = e & GPTE_ADDR;
+	}
+	return 0x10000;
+}
+
+static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void *), void *arg)
+{
+	while (n) {
+		u64 chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		if (chunk > n)
+			chunk = n;
+		u64 gpa;
+		bool w;
+		if (guest_walk(va, write, true, &gpa, &w))
+			return false;
+		if (!fn(gpa_ptr(gpa, chunk), chunk, arg))
+			return false;
+		arg = (u8 *)arg + chunk;
+		va += chunk;
+		n -= chunk;
+	}
+	return true;
+}
+
+static bool do_read(void *p, u64 n, void *dst) { memcpy(dst, p, n); return true; }
+static bool do_write(void *p, u64 n, void *src) { memcpy(p, src, n); return true; }
+
+bool copy_from_guest(void *dst, u64 va, u64 n) { return guest_range(va, n, false, do_read, dst); }
+bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, true, do_write, (void *)src); }
+
+/* ---------------------------------------------------------------- shadow tables */
+/* Pool pages free for shadow tables, and those of the live shadow. */
+static u64 shadow_free[256], shadow_used[256];
+static unsigned nr_free, nr_used;
+static bool pool_ro[256];
+static u64 pool_first;
+static u64 shadow_l4_mfn;      /* 0: still on the bootstrap L4 */
+static bool shadow_pool_ready;
+
+static void shadow_pool_init(void)
+{
+	pool_first = pool_next;
+	for (u64 p = pool_next; p < pool_end; p++)
+		shadow_free[nr_free++] = p;
+	pool_next = pool_end;   /* the rest of the pool is the shadows' */
+	shadow_pool_ready = true;
+}
+
+static u64 shadow_alloc(void)
+{
+	if (!nr_free)
+		panic("shadow page pool exhausted (%u pages in use)", nr_used);
+	u64 pfn = shadow_free[--nr_free];
+	unsigned i = (unsigned)(pfn - pool_first);
+	if (pool_ro[i]) {
+		long rc = HYPERVISOR_update_va_mapping(WEDGE_VIRT_BASE + (pfn << 12),
+						       (p2m[pfn] << 12) | PTE_P | PTE_RW | PTE_A | PTE_D,
+						       UVMF_INVLPG);
+		if (rc)
+			panic("shadow page pfn %lx still in use by Xen (%ld)", pfn, rc);
+		pool_ro[i] = false;
+	}
+	memset(va_of_pfn(pfn), 0, PAGE_SIZE);
+	shadow_used[nr_used++] = pfn;
+	return pfn;
+}
+
+static void shadow_seal(u64 pfn)
+{
+	make_readonly(pfn);
+	pool_ro[pfn - pool_first] = true;
+}
+
+static void mmuext(unsigned cmd, u64 mfn)
+{
+	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+	long rc = HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	if (rc)
+		panic("mmuext_op %u (mfn %lx) failed: %ld", cmd, mfn, rc);
+}
+
+void shadow_switch(u64 guest_cr3)
+{
+	(void)guest_cr3;   /* filled lazily from faults: nothing to read now */
+	if (!shadow_pool_ready)
+		shadow_pool_init();
+	u64 old_l4 = shadow_l4_mfn;
+	u64 old_used[256];
+	unsigned nr_old = nr_used;
+	memcpy(old_used, shadow_used, sizeof(u64) * nr_used);
+	nr_used = 0;
+
+	/* The wedge's entries: its image (504), the physmap (505), and in 511
+	 * a path to the hot pages in the top 2 MiB; the rest is the guest's. */
+	u64 *boot_l3 = va_of_pfn(m2p[(l4[511] & PTE_ADDR) >> 12]);
+	u64 *boot_l2 = va_of_pfn(m2p[(boot_l3[511] & PTE_ADDR) >> 12]);
+	u64 l2 = shadow_alloc();
+	va_of_pfn(l2)[511] = boot_l2[511];
+	shadow_seal(l2);
+	u64 l3 = shadow_alloc();
+	va_of_pfn(l3)[511] = (p2m[l2] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
+	shadow_seal(l3);
+	u64 l4p = shadow_alloc();
+	u64 *n4 = va_of_pfn(l4p);
+	n4[504] = l4[504];
+	n4[505] = l4[505];
+	n4[511] = (p2m[l3] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
+	shadow_seal(l4p);
+	shadow_l4_mfn = p2m[l4p];
+	mmuext(MMUEXT_PIN_L4_TABLE, shadow_l4_mfn);
+	mmuext(MMUEXT_NEW_USER_BASEPTR, shadow_l4_mfn);   /* the guest runs in user mode */
+	if (old_l4) {
+		mmuext(MMUEXT_UNPIN_TABLE, old_l4);
+		for (unsigned i = 0; i < nr_old; i++)
+			shadow_free[nr_free++] = old_used[i];
+	}
+	counters[CNT_SHADOW_FLUSHES]++;
+}
+
+static bool wedge_owned(u64 va)
+{
+	unsigned l4i = (va >> 39) & 511;
+	return l4i == 504 || l4i == 505 || va >= WEDGE_HOT_VA;
+}
+
+/* The shadow L1 table covering va (created as needed) and its read-only view. */
+static u64 shadow_l1_for(u64 va, u64 **view)
+{
+	u64 *t = va_of_pfn(m2p[shadow_l4_mfn]);
+	u64 t_mfn = shadow_l4_mfn;
+	for (int level = 4; level > 1; level--) {
+		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
+		u64 e = t[idx];
+		if (!(e & PTE_P)) {
+			u64 pfn = shadow_alloc();
+			shadow_seal(pfn);
+			e = (p2m[pfn] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
+			mmu_set(t_mfn, idx, e);
+		}
+		t_mfn = (e & PTE_ADDR) >> 12;
+		t = va_of_pfn(m2p[t_mfn]);
+	}
+	*view = t;
+	return t_mfn;
+}
+
+bool shadow_fault(u64 va, u64 error, u64 *guest_error)
+{
+	bool write = error & 2;
+	u64 gpa;
+	bool writable;
+	if (!shadow_l4_mfn)
+		panic("page fault at %lx before the guest's address space exists", va);
+	if (wedge_owned(va))
+		panic("guest touches %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
+	int st = guest_walk(va, write, true, &gpa, &writable);
+	if (st) {
+		*guest_error = (st & 0xf) | (error & 0x10);
+		return false;
+	}
+	if (gpa >= guest_mem_bytes)
+		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
+	u64 *l1;
+	u64 l1_mfn = shadow_l1_for(va, &l1);
+	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
+		  (writable ? PTE_RW | PTE_D : 0);
+	mmu_set(l1_mfn, (va >> 12) & 511, pte);
+	counters[CNT_SHADOW_FILLS]++;
+	return true;
+}
+
+void shadow_invlpg(u64 va)
+{
+	if (!shadow_l4_mfn || wedge_owned(va))
+		return;
+	u64 *t = va_of_pfn(m2p[shadow_l4_mfn]);
+	u64 t_mfn = shadow_l4_mfn;
+	for (int level = 4; level >= 1; level--) {
+		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
+		u64 e = t[idx];
+		if (!(e & PTE_P))
+			return;
+		if (level == 1) {
+			mmu_set(t_mfn, idx, 0);
+			break;
+		}
+		t_mfn = (e & PTE_ADDR) >> 12;
+		t = va_of_pfn(m2p[t_mfn]);
+	}
+	struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
+	HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+}
+

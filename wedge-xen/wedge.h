@@ -78,8 +78,19 @@ void wedge_shutdown(unsigned reason) __attribute__((noreturn));
 void mm_init(u64 initial_rsp);
 void mm_map_page(u64 va, u64 mfn, u64 flags);
 u64 mm_mfn_of_wedge_va(u64 va);
-u64 mm_guest_map(u64 max_bytes);   /* identity map guest-physical memory; returns its size */
+u64 mm_guest_map(u64 max_bytes);   /* map guest-physical memory at WEDGE_PHYSMAP_VA; returns its size */
 extern u64 guest_mem_bytes;
+/* The wedge's pointer to guest-physical address gpa (n bytes must fit). */
+void *gpa_ptr(u64 gpa, u64 n);
+
+/* Shadow paging (mm.c): the guest's own page tables hold guest-physical
+ * frames; the wedge fills shadow tables (machine frames) from page faults. */
+void shadow_switch(u64 guest_cr3);               /* new, empty shadow for cr3 */
+bool shadow_fault(u64 va, u64 error, u64 *guest_error); /* true: filled, retry */
+void shadow_invlpg(u64 va);
+/* Guest-virtual accesses through the guest's page tables. */
+bool copy_from_guest(void *dst, u64 va, u64 n);
+bool copy_to_guest(u64 va, const void *src, u64 n);
 
 /* loader.c */
 void load_guest(const u8 *image, u64 size, const char *cmdline);
@@ -115,7 +126,7 @@ int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];

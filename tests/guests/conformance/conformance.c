@@ -202,6 +202,43 @@ static void check_unannotated(void)
 	check("safety net: unannotated cli (as .byte) clears IF", !(read_flags() & 0x200));
 }
 
+/* ---- paging: the guest's own page tables ---- */
+static u64 pt_pml4[512] __attribute__((aligned(4096)));
+static u64 pt_pdpt[512] __attribute__((aligned(4096)));
+static u64 pt_pd[512] __attribute__((aligned(4096)));
+static u64 pt_pt[512] __attribute__((aligned(4096)));
+static u64 page_a[512] __attribute__((aligned(4096)));
+static u64 page_b[512] __attribute__((aligned(4096)));
+
+static void check_paging(void)
+{
+	u64 cr3;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	/* Whatever the boot loader mapped for the first GiB stays; the second
+	 * GiB gets one 4 KiB page, an alias of page_a. */
+	const u64 *old_pml4 = (const u64 *)(cr3 & 0x000ffffffffff000ul);
+	const u64 *old_pdpt = (const u64 *)(old_pml4[0] & 0x000ffffffffff000ul);
+	pt_pdpt[0] = old_pdpt[0];
+	pt_pdpt[1] = (u64)pt_pd | 3;
+	pt_pd[0] = (u64)pt_pt | 3;
+	pt_pt[0] = (u64)page_a | 3;
+	pt_pml4[0] = (u64)pt_pdpt | 3;
+	page_a[0] = 0x1111;
+	page_b[0] = 0x2222;
+	__asm__ volatile("mov %0, %%cr3" :: "r"((u64)pt_pml4) : "memory");
+	volatile u64 *alias = (volatile u64 *)0x40000000ul;
+	check("paging: cr3 to guest-built tables, a 4K alias reads its page", *alias == 0x1111);
+	check("paging: a read sets the accessed bit, not the dirty bit", (pt_pt[0] & 0x60) == 0x20);
+	*alias = 0x3333;
+	check("paging: a write through the alias lands in the page", page_a[0] == 0x3333);
+	check("paging: a write sets the dirty bit", pt_pt[0] & 0x40);
+	pt_pt[0] = (u64)page_b | 3;
+	__asm__ volatile("invlpg (%0)" :: "r"(alias) : "memory");
+	check("paging: invlpg makes a changed PTE visible", *alias == 0x2222);
+	__asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memory");
+	check("paging: back on the boot tables, the stack and data still work", page_b[0] == 0x2222);
+}
+
 /* ---- cpuid and MSRs ---- */
 static void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
 {
@@ -443,6 +480,7 @@ void conformance_main(u64 boot_params)
 	check_unannotated();
 	check_cpuid_msr();
 	check_control_registers();
+	check_paging();
 	check_interrupts();
 	measure_costs();
 	finish();
