@@ -18,8 +18,9 @@ u64 emulations[X86_KIND_MAX];
 
 /* ---------------------------------------------------------------- sites */
 struct site {
-	u64 ret;           /* return address the site's call pushes */
-	u64 addr;          /* site start */
+	u64 ret;           /* guest-physical return address of the site's call */
+	u64 addr;          /* site start: guest-physical in the table, virtual
+			    * in the copy an emulation works on */
 	u8 length;
 	u8 pair_len;
 	struct x86_insn insn;
@@ -375,10 +376,16 @@ void wedge_syscall_entry(void)
 
 void wedge_emulate(void)
 {
-	struct site *s = site_lookup(g_regs.rip);
+	u64 gpa;
+	if (!guest_va_to_gpa(g_regs.rip, &gpa))
+		panic("emulation call from %lx, which the guest does not map", g_regs.rip);
+	struct site *s = site_lookup(gpa);
 	if (!s)
-		panic("emulation call from %lx, which is no rewritten site", g_regs.rip);
-	emulate_site(s);
+		panic("emulation call from %lx (guest-physical %lx), which is no rewritten site",
+		      g_regs.rip, gpa);
+	struct site here = *s;
+	here.addr = g_regs.rip - (s->ret - s->addr);
+	emulate_site(&here);
 }
 
 #ifdef CONFIG_WEDGE_SAFETY_NET

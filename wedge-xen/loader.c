@@ -188,9 +188,6 @@ static u64 load_segments(const struct image *im)
 			continue;
 		if (p->p_offset + p->p_filesz > im->size || p->p_filesz > p->p_memsz)
 			refuse("PT_LOAD %u lies outside the file", i);
-		if (p->p_vaddr != p->p_paddr)
-			refuse("PT_LOAD %u: virtual %lx != physical %lx: only identity-linked guests "
-			       "are supported yet (no shadow paging)", i, p->p_vaddr, p->p_paddr);
 		if (p->p_paddr < 0x100000 || p->p_paddr + p->p_memsz > guest_mem_bytes)
 			refuse("PT_LOAD %u at %lx-%lx does not fit guest memory 1 MiB-%lu MiB", i,
 			       p->p_paddr, p->p_paddr + p->p_memsz, guest_mem_bytes >> 20);
@@ -253,7 +250,7 @@ static void rewrite_sites(const struct image *im)
 				refuse("corrupt .afterburn: record %lu: sti site too short for a call", i);
 		}
 		if (ret_off)
-			site_table_add(site_va + ret_off, site_va, r[i].length, &insn, pair_len);
+			site_table_add(pa + ret_off, pa, r[i].length, &insn, pair_len);
 	}
 	site_table_sort();
 	printk("wedge: rewrote %lu sites (%u calls into the wedge, %lu left as they are)\n",
@@ -321,10 +318,13 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 		entry = im.eh->e_entry;
 		how = "e_entry";
 	}
-	if (!va_to_pa(&im, entry, 1, true))
+	/* A 64-bit boot loader enters at the physical address (identity map). */
+	u64 entry_pa = va_to_pa(&im, entry, 1, true);
+	if (!entry_pa)
 		refuse("the guest entry %lx is not in an executable segment", entry);
-	printk("wedge: entering the guest at %s %lx, boot_params %lx, command line \"%s\"\n",
-	       how, entry, BOOT_PARAMS_PA, cmdline);
+	printk("wedge: entering the guest at %s %lx (physical %lx), boot_params %lx, command line \"%s\"\n",
+	       how, entry, entry_pa, BOOT_PARAMS_PA, cmdline);
+	entry = entry_pa;
 	memset(&g_regs, 0, sizeof(g_regs));
 	g_regs.rip = entry;
 	g_regs.gpr[X86_RSI] = BOOT_PARAMS_PA;

@@ -218,6 +218,12 @@ static int guest_walk(u64 va, bool write, bool set_ad, u64 *gpa, bool *writable)
 	return 0x10000;
 }
 
+bool guest_va_to_gpa(u64 va, u64 *gpa)
+{
+	bool w;
+	return guest_walk(va, false, false, gpa, &w) == 0;
+}
+
 static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void *), void *arg)
 {
 	while (n) {

@@ -90,6 +90,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error); /* true: filled, retry *
 void shadow_invlpg(u64 va);
 /* Guest-virtual accesses through the guest's page tables. */
 bool copy_from_guest(void *dst, u64 va, u64 n);
+bool guest_va_to_gpa(u64 va, u64 *gpa);
 bool copy_to_guest(u64 va, const void *src, u64 n);
 
 /* loader.c */
@@ -98,7 +99,9 @@ void load_guest(const u8 *image, u64 size, const char *cmdline);
 /* emulate.c */
 void vcpu_init(void);
 u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
-/* pair_len: for an STI emulated together with the HLT site right after it,
+/* Keyed by guest-physical addresses (a site runs at any virtual alias, e.g.
+ * Linux's head code before and after it moves to its high mapping).
+ * pair_len: for an STI emulated together with the HLT site right after it,
  * that site's length (0 otherwise). */
 void site_table_add(u64 ret_addr, u64 site, unsigned length, const struct x86_insn *insn,
 		    unsigned pair_len);
