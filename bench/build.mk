@@ -5,6 +5,7 @@ ifeq ($(CONFIG_ARCH_X86_64),y)
 BENCH_BINS := $(O)/bench/ab-bench $(O)/bench/ab-xtcount
 ALL_TARGETS += $(BENCH_BINS)
 INSTALL_LIB += $(BENCH_BINS)
+INSTALL_DOC += $(SRC)/docs/benchmarks.md
 
 $(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
