@@ -77,6 +77,20 @@ static void not_sensitive(void **state)
 	free(o);
 }
 
+/* gas's register names are case-sensitive: `CR.IFA` is a symbol (mov
+ * r8=imm22), so the burner must leave it alone. */
+static void register_names_are_case_sensitive(void **state)
+{
+	(void)state;
+	struct burn_stats st;
+	int rc;
+	char *o = burn("\tmov r8=CR.IFA\n\tmov r8=cr.ifa\n", BURN_MODE_MACRO, &rc, &st);
+	assert_int_equal(rc, 0);
+	assert_int_equal(st.sites[IA64_KIND_MOV_FROM_CR], 1);
+	assert_non_null(strstr(o, "\tmov r8=CR.IFA\n"));
+	free(o);
+}
+
 static void bad_cr_is_an_error(void **state)
 {
 	(void)state;
@@ -113,6 +127,7 @@ int main(void)
 		cmocka_unit_test(macro_site),
 		cmocka_unit_test(bundle_with_site_is_unbundled),
 		cmocka_unit_test(not_sensitive),
+		cmocka_unit_test(register_names_are_case_sensitive),
 		cmocka_unit_test(bad_cr_is_an_error),
 		cmocka_unit_test(outside_exec),
 	};
