@@ -102,9 +102,19 @@ void xen_cpuid(u32 leaf, u32 sub, u32 out[4]);
 u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
 	u32 r[4];
+	if (leaf >= 0x40000000 && leaf < 0x40010000) {
+		/* No hypervisor leaves: the guest must not take itself for a Xen
+		 * (or KVM) guest and talk to a hypervisor the wedge stands for. */
+		*a = *b = *c = *d = 0;
+		return 0;
+	}
 	xen_cpuid(leaf, sub, r);
 	if (leaf == 1) {
-		r[2] &= ~((1u << 5) |    /* VMX */
+		r[2] &= ~((1u << 31) |   /* hypervisor present */
+			  (1u << 26) |   /* XSAVE: no xsetbv/xgetbv emulation yet */
+			  (1u << 28) |   /* AVX (needs XSAVE) */
+			  (1u << 24) |   /* TSC deadline timer (no local APIC) */
+			  (1u << 5) |    /* VMX */
 			  (1u << 17) |   /* PCID */
 			  (1u << 21) |   /* x2APIC */
 			  (1u << 3) |    /* MONITOR */
@@ -113,7 +123,9 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 			r[2] |= 1u << 27;
 		r[3] &= ~(1u << 9);     /* APIC: no local APIC model yet */
 	} else if (leaf == 7 && sub == 0) {
-		r[1] &= ~((1u << 0) |    /* FSGSBASE */
+		r[1] &= ~((1u << 5) |    /* AVX2 (needs XSAVE) */
+			  (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31) | /* AVX-512 */
+			  (1u << 0) |    /* FSGSBASE */
 			  (1u << 7) |    /* SMEP */
 			  (1u << 10) |   /* INVPCID */
 			  (1u << 20));   /* SMAP */
