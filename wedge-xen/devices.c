@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Platform devices: 16550 UART (COM1, on the Xen console), the 8259 PIC
- * pair, the 8254 PIT (channel 0 driven by Xen's single-shot timer), the
+ * pair, the 8254 PIT (channel 0 driven by Xen's single-shot timer), the CMOS
+ * RTC (a fixed clock), an empty PCI bus (mechanism #1), the ELCR, the
  * debug-exit port 0xf4 (as QEMU's isa-debug-exit: the guest's way to end
  * the run) and port 0x80 (POST delay).  Each model panics on what it does
  * not implement, naming the feature: a silent wrong answer would be worse.
@@ -373,16 +374,63 @@ static u8 uart_read(unsigned reg)
 	return v;
 }
 
+/* ---------------------------------------------------------------- CMOS RTC */
+/* The RTC and CMOS RAM at 0x70/0x71: the clock reads as a fixed date (BCD,
+ * 24 h, never updating), the status registers as idle; no RTC interrupts. */
+static struct { u8 index; u8 ram[128]; } cmos;
+
+static void cmos_init(void)
+{
+	static const u8 clock[10] = { 0x00, 0, 0x00, 0, 0x12, 0, 0x01, 0x01, 0x01, 0x26 };
+	memcpy(cmos.ram, clock, sizeof(clock));   /* 2026-01-01 12:00:00, Thursday */
+	cmos.ram[0x0a] = 0x26;                     /* UIP clear, 32.768 kHz base */
+	cmos.ram[0x0b] = 0x02;                     /* 24 h, BCD, no interrupts */
+	cmos.ram[0x0d] = 0x80;                     /* battery good */
+	cmos.ram[0x32] = 0x20;                     /* century */
+}
+
+static void cmos_write(unsigned port, u8 v)
+{
+	if (port == 0x70) {
+		cmos.index = v & 0x7f;             /* bit 7: NMI mask */
+		return;
+	}
+	if (cmos.index == 0x0b && (v & 0x70))
+		unimplemented("RTC interrupts (register B %x)", v);
+	if (cmos.index < 0x0a)
+		unimplemented("setting the RTC clock");
+	if (cmos.index == 0x0c || cmos.index == 0x0d)
+		return;                            /* read-only */
+	cmos.ram[cmos.index] = v;
+}
+
+static u8 cmos_read(unsigned port)
+{
+	if (port == 0x70)
+		return 0xff;
+	return cmos.ram[cmos.index];
+}
+
+/* ---------------------------------------------------------------- PCI */
+/* Configuration mechanism #1 with no device behind it: every read of the
+ * data port is all ones, which tells a probing kernel the bus is empty. */
+static u32 pci_address;
+
 /* ---------------------------------------------------------------- ports */
 void devices_init(void)
 {
 	pics[0].imr = pics[1].imr = 0xff;
 	pics[0].vector_base = 0x08;
 	pics[1].vector_base = 0x70;
+	cmos_init();
 }
 
 u32 io_in(u16 port, unsigned size)
 {
+	if (port == 0xcf8 && size == 4)
+		return pci_address;
+	if (port >= 0xcfc && port <= 0xcff)
+		return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
 	if (size != 1)
 		unimplemented("%u-byte in from port %x", size, port);
 	if (port >= 0x3f8 && port <= 0x3ff)
@@ -393,6 +441,10 @@ u32 io_in(u16 port, unsigned size)
 		return pic_read(1, port & 1);
 	if (port >= 0x40 && port <= 0x42)
 		return pit_read(port);
+	if (port == 0x70 || port == 0x71)
+		return cmos_read(port);
+	if (port == 0x4d0 || port == 0x4d1)
+		return 0;   /* ELCR: every IRQ edge triggered */
 	if (port == 0x61) {
 		/* bit 5: channel 2 output, bit 4: refresh toggle */
 		port61 ^= 0x10;
@@ -405,6 +457,12 @@ u32 io_in(u16 port, unsigned size)
 void io_out(u16 port, unsigned size, u32 value)
 {
 	u8 v = (u8)value;
+	if (port == 0xcf8 && size == 4) {
+		pci_address = value;
+		return;
+	}
+	if (port >= 0xcfc && port <= 0xcff)
+		return;   /* no device: writes go nowhere */
 	if (size != 1)
 		unimplemented("%u-byte out to port %x", size, port);
 	if (port >= 0x3f8 && port <= 0x3ff)
@@ -417,6 +475,13 @@ void io_out(u16 port, unsigned size, u32 value)
 		return pit_write(port, v);
 	if (port == 0x61) {
 		port61 = v & 0x0f;
+		return;
+	}
+	if (port == 0x70 || port == 0x71)
+		return cmos_write(port, v);
+	if (port == 0x4d0 || port == 0x4d1) {
+		if (v)
+			unimplemented("level-triggered IRQs in the ELCR (%x)", v);
 		return;
 	}
 	if (port == 0x80)

@@ -191,6 +191,28 @@ static void test_uart_output_and_interrupts(void **state)
 	assert_int_equal(out_len, 3);
 }
 
+static void test_cmos_and_empty_pci(void **state)
+{
+	(void)state;
+	io_out(0x70, 1, 0x80 | 0x0a);   /* NMI masked, register A */
+	assert_int_equal(io_in(0x71, 1) & 0x80, 0);   /* no update in progress */
+	io_out(0x70, 1, 0x09);
+	assert_int_equal(io_in(0x71, 1), 0x26);       /* year, BCD */
+	io_out(0x70, 1, 0x0b);
+	assert_int_equal(io_in(0x71, 1) & 0x04, 0);   /* BCD mode */
+	io_out(0x70, 1, 0x40);
+	io_out(0x71, 1, 0x5a);                        /* CMOS RAM */
+	assert_int_equal(io_in(0x71, 1), 0x5a);
+	io_out(0x70, 1, 0x00);
+	expect_assert_failure(io_out(0x71, 1, 0x11));   /* setting the clock */
+	io_out(0xcf8, 4, 0x80000000);
+	assert_int_equal(io_in(0xcf8, 4), 0x80000000);
+	assert_int_equal(io_in(0xcfc, 4), 0xffffffffu);   /* no device at 00:00.0 */
+	assert_int_equal(io_in(0xcfe, 2), 0xffff);
+	assert_int_equal(io_in(0x4d0, 1), 0);
+	expect_assert_failure(io_out(0x4d1, 1, 0x08));
+}
+
 static void test_unimplemented_features_panic(void **state)
 {
 	(void)state;
@@ -213,6 +235,7 @@ int main(void)
 		cmocka_unit_test_setup(test_pit_periodic_coalesces, setup),
 		cmocka_unit_test_setup(test_pit_latch, setup),
 		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
+		cmocka_unit_test_setup(test_cmos_and_empty_pci, setup),
 		cmocka_unit_test_setup(test_unimplemented_features_panic, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
