@@ -5,7 +5,8 @@
  * records with bounds checks; this file adds what a loader needs on top:
  * the program headers (bounded, non-overlapping, inside the file), an
  * entry in executable code, and every site inside executable, file-backed
- * code, with sane lengths and no two sites overlapping.
+ * code, with sane lengths, holding the recorded instruction (x86/decode.c,
+ * the wedge's own decoder) and no two sites overlapping.
  */
 #include <elf.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "domtools/ab-create.h"
+#include "x86/decode.h"
 #include "x86/sensitive.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -137,9 +139,21 @@ static int check_sites(struct ab_image *img, char *err, size_t errlen)
 		if (s->insn == 0 || s->insn > 15 || s->insn > s->length)
 			return fail(err, errlen, "record %zu: instruction length %u does not fit its site of %u bytes",
 				    s->record, s->insn, s->length);
-		if (!code_at(img, s->addr, s->length))
+		const struct ab_image_segment *seg = code_at(img, s->addr, s->length);
+		if (!seg)
 			return fail(err, errlen, "record %zu: site %#llx+%u is not inside executable code",
 				    s->record, (unsigned long long)s->addr, s->length);
+		/* The bytes must be the recorded instruction, as the wedge will
+		 * check before rewriting: refuse here, before a domain exists. */
+		const unsigned char *bytes = img->elf.data + seg->offset + (s->addr - seg->vaddr);
+		struct x86_insn insn;
+		if (x86_decode(bytes, s->length, &insn))
+			return fail(err, errlen, "record %zu (%s): the bytes at %#llx are not a sensitive instruction the decoder knows",
+				    s->record, x86_kind_name(s->kind), (unsigned long long)s->addr);
+		if (insn.kind != s->kind || insn.len != s->insn)
+			return fail(err, errlen, "record %zu: says %s of %u bytes at %#llx, the bytes are %s of %u bytes",
+				    s->record, x86_kind_name(s->kind), s->insn, (unsigned long long)s->addr,
+				    x86_kind_name(insn.kind), insn.len);
 	}
 	qsort(img->sites, img->nsites, sizeof(*img->sites), by_addr);
 	for (size_t i = 1; i < img->nsites; i++) {

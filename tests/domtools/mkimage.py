@@ -8,6 +8,7 @@ broken on purpose.
   mkimage.py OUT [--kind burnt|pv] [--xen-notes] [--abi N] [--arch N]
                  [--record-size N] [--note-flags N] [--no-note]
                  [--note-name NAME] [--note-descsz N] [--records N]
+                 [--last-kind K] [--last-insn N]
                  [--record-outside] [--record-count-huge] [--overlap]
                  [--phnum-huge] [--truncate N] [--text-size N]
 """
@@ -38,6 +39,10 @@ def main():
     ap.add_argument("--note-name", default="Afterburn")
     ap.add_argument("--note-descsz", type=int, default=None)
     ap.add_argument("--records", type=int, default=4)
+    ap.add_argument("--last-kind", type=int, default=None,
+                    help="kind number of the last record (default 1, CLI)")
+    ap.add_argument("--last-insn", type=int, default=None,
+                    help="instruction length of the last record (default 1)")
     ap.add_argument("--record-outside", action="store_true",
                     help="last record points into the (non-executable) data")
     ap.add_argument("--record-count-huge", action="store_true",
@@ -93,7 +98,11 @@ def main():
         if a.record_outside and i == len(site_offsets) - 1:
             site = ro_vaddr + 4          # readable, not executable
         field = ab_vaddr + 8 * i
-        records += struct.pack("<iBBH", site - field, 8, 1, 1)
+        kind, insn = 1, 1
+        if i == len(site_offsets) - 1:
+            kind = a.last_kind if a.last_kind is not None else kind
+            insn = a.last_insn if a.last_insn is not None else insn
+        records += struct.pack("<iBBH", site - field, 8, insn, kind)
     ro = notes + b"\0" * (ab_off - notes_off - len(notes)) + records
     shstr = b"\0.text\0.notes\0.afterburn\0.shstrtab\0"
     shstr_off = ro_off + len(ro)
