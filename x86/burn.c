@@ -92,6 +92,34 @@ struct known_section {
 	bool exec;
 };
 
+/*
+ * A .macro definition.  Body statements that use a parameter where the
+ * burner cannot see the instruction (`\op` in msr-reg.S's op_safe_regs)
+ * are remembered by their place in the output; each invocation whose
+ * arguments make one sensitive rewrites it into `.ifc \param,value` arms
+ * (the body precedes every invocation in the buffered output).
+ */
+#define MACRO_MAX_PARAMS 16
+#define MACRO_MAX_VALUES 8
+struct body_stmt {
+	size_t start, end;           /* output offsets of the statement */
+	char *text;                  /* its original text */
+	int param;                   /* the parameter the arms test */
+	bool no_arms;                /* passed quoted somewhere: left alone */
+	int nvalues;
+	char values[MACRO_MAX_VALUES][64];
+	int kinds[MACRO_MAX_VALUES];
+};
+
+struct macro_def {
+	char *name;
+	int nparams;
+	char params[MACRO_MAX_PARAMS][64];
+	char defaults[MACRO_MAX_PARAMS][64];
+	struct body_stmt *stmts;
+	size_t nstmts, capstmts;
+};
+
 /* An open .irp/.irpc (param and values) or .rept (no param) block. */
 #define IRP_MAX_VALUES 64
 struct irp {
@@ -113,8 +141,9 @@ struct burner {
 	size_t nstack, capstack;
 	struct known_section *known;
 	size_t nknown, capknown;
-	char **macros;               /* names of .macro definitions seen */
+	struct macro_def *macros;    /* .macro definitions seen */
 	size_t nmacros, capmacros;
+	struct macro_def *defining;  /* the one whose body is being read */
 	int macro_depth;             /* inside a .macro definition */
 	struct section macro_saved_cur, macro_saved_prev;
 	size_t macro_saved_nstack;
@@ -305,40 +334,94 @@ static bool word_is(const char *w, size_t n, const char *lit)
 	return strlen(lit) == n && !strncasecmp(w, lit, n);
 }
 
-static void add_macro(struct burner *b, const char *name, size_t n)
+static void *xrealloc(void *p, size_t n)
 {
-	if (b->nmacros == b->capmacros) {
-		b->capmacros = b->capmacros ? 2 * b->capmacros : 64;
-		b->macros = realloc(b->macros, b->capmacros * sizeof(*b->macros));
-		if (!b->macros) {
-			fprintf(stderr, "afterburn-as: out of memory\n");
-			exit(2);
-		}
-	}
-	char *s = malloc(n + 1);
-	if (!s) {
+	p = realloc(p, n);
+	if (!p) {
 		fprintf(stderr, "afterburn-as: out of memory\n");
 		exit(2);
 	}
-	memcpy(s, name, n);
-	s[n] = 0;
-	b->macros[b->nmacros++] = s;
+	return p;
 }
 
-static bool is_macro(struct burner *b, const char *name, size_t n)
+static void free_macro(struct macro_def *m)
+{
+	free(m->name);
+	for (size_t i = 0; i < m->nstmts; i++)
+		free(m->stmts[i].text);
+	free(m->stmts);
+}
+
+/* `.macro NAME [p1[:req][=def]] [,] p2 ...`: name and parameters. */
+static struct macro_def *add_macro(struct burner *b, const char *p, const char *end)
+{
+	if (b->nmacros == b->capmacros) {
+		b->capmacros = b->capmacros ? 2 * b->capmacros : 64;
+		b->macros = xrealloc(b->macros, b->capmacros * sizeof(*b->macros));
+	}
+	struct macro_def *m = &b->macros[b->nmacros++];
+	memset(m, 0, sizeof(*m));
+	p = skip_ws(p, end);
+	const char *q = p;
+	while (q < end && *q != ',' && !isspace((unsigned char)*q))
+		q++;
+	m->name = xrealloc(NULL, (size_t)(q - p) + 1);
+	memcpy(m->name, p, (size_t)(q - p));
+	m->name[q - p] = 0;
+	p = q;
+	while (p < end && m->nparams < MACRO_MAX_PARAMS) {
+		while (p < end && (*p == ',' || isspace((unsigned char)*p)))
+			p++;
+		if (p == end)
+			break;
+		q = p;
+		while (q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '.' || *q == '$'))
+			q++;
+		if (q == p)
+			break;
+		size_t n = (size_t)(q - p) < 63 ? (size_t)(q - p) : 63;
+		memcpy(m->params[m->nparams], p, n);
+		m->params[m->nparams][n] = 0;
+		if (q < end && *q == ':')          /* :req, :vararg */
+			while (q < end && *q != ',' && *q != '=' && !isspace((unsigned char)*q))
+				q++;
+		q = skip_ws(q, end);
+		if (q < end && *q == '=') {
+			q = skip_ws(q + 1, end);
+			const char *v = q;
+			if (q < end && *q == '"')
+				q = skip_string(q, end);
+			else
+				while (q < end && *q != ',' && !isspace((unsigned char)*q))
+					q++;
+			size_t vn = (size_t)(q - v) < 63 ? (size_t)(q - v) : 63;
+			memcpy(m->defaults[m->nparams], v, vn);
+			m->defaults[m->nparams][vn] = 0;
+		}
+		m->nparams++;
+		p = q;
+	}
+	return m;
+}
+
+static struct macro_def *find_macro(struct burner *b, const char *name, size_t n)
 {
 	for (size_t i = b->nmacros; i-- > 0;)
-		if (word_is(name, n, b->macros[i]))
-			return true;
-	return false;
+		if (word_is(name, n, b->macros[i].name))
+			return &b->macros[i];
+	return NULL;
 }
 
 static void purge_macro(struct burner *b, const char *name, size_t n)
 {
 	for (size_t i = b->nmacros; i-- > 0;)
-		if (word_is(name, n, b->macros[i])) {
-			free(b->macros[i]);
+		if (word_is(name, n, b->macros[i].name)) {
+			/* its body stays in the output: keep the record of it
+			 * only if nothing can reach it any more: drop it */
+			free_macro(&b->macros[i]);
 			b->macros[i] = b->macros[--b->nmacros];
+			if (b->defining == &b->macros[b->nmacros])
+				b->defining = NULL;
 			return;
 		}
 }
@@ -415,6 +498,7 @@ static void directive(struct burner *b, const char *w, size_t wn,
 			b->macro_depth++;
 		} else if (word_is(w, wn, ".endm")) {
 			if (--b->macro_depth == 0) {
+				b->defining = NULL;
 				b->cur = b->macro_saved_cur;
 				b->prev = b->macro_saved_prev;
 				if (b->nstack > b->macro_saved_nstack)
@@ -426,12 +510,7 @@ static void directive(struct burner *b, const char *w, size_t wn,
 	}
 	if (word_is(w, wn, ".macro")) {
 		if (b->macro_depth == 0) {
-			const char *p = skip_ws(args, end);
-			const char *q = p;
-			while (q < end && *q != ',' && !isspace((unsigned char)*q))
-				q++;
-			if (q > p)
-				add_macro(b, p, (size_t)(q - p));
+			b->defining = add_macro(b, args, end);
 			b->macro_saved_cur = b->cur;
 			b->macro_saved_prev = b->prev;
 			b->macro_saved_nstack = b->nstack;
@@ -630,7 +709,7 @@ static int irp_site(struct burner *b, const char *stmt, size_t n,
 	struct strbuf chain = { 0 };
 	for (int v = 0; v < r->nvalues; v++) {
 		char head[200];
-		snprintf(head, sizeof(head), "%s.ifc \\%s,%s ; ", v ? " ; " : "",
+		snprintf(head, sizeof(head), "%s.ifc \"\\%s\",\"%s\" ; ", v ? " ; " : "",
 			 r->param, r->values[v]);
 		sb_adds(&chain, head);
 		const struct x86_kind_info *ki = kinds[v] ? x86_kind_info(kinds[v]) : NULL;
@@ -656,6 +735,218 @@ static int irp_site(struct burner *b, const char *stmt, size_t n,
 	return -1;
 }
 
+/* Replace out[from, to) by text; shift every remembered offset behind. */
+static void replace_range(struct burner *b, size_t from, size_t to, const char *text, size_t n)
+{
+	struct strbuf *out = &b->out;
+	sb_reserve(out, n);
+	memmove(out->s + from + n, out->s + to, out->len - to);
+	memcpy(out->s + from, text, n);
+	out->len = out->len - (to - from) + n;
+	out->s[out->len] = 0;
+	long delta = (long)n - (long)(to - from);
+	for (size_t i = 0; i < b->nmacros; i++)
+		for (size_t k = 0; k < b->macros[i].nstmts; k++) {
+			struct body_stmt *st = &b->macros[i].stmts[k];
+			if (st->start >= to) {   /* statements never overlap */
+				st->start = (size_t)((long)st->start + delta);
+				st->end = (size_t)((long)st->end + delta);
+			}
+		}
+	if (b->pending_prefix >= (long)to)
+		b->pending_prefix += delta;
+}
+
+/* Rewrite a remembered body statement into one arm per known value. */
+static void rebuild_body_stmt(struct burner *b, struct macro_def *m, struct body_stmt *st)
+{
+	struct strbuf t = { 0 };
+	for (int v = 0; v < st->nvalues; v++) {
+		char head[200], tail[NAME_MAX_LEN + 64];
+		snprintf(head, sizeof(head), ".ifc \"\\%s\",\"%s\" ; " L_START ": ", m->params[st->param],
+			 st->values[v]);
+		sb_adds(&t, head);
+		sb_adds(&t, st->text);
+		site_tail(b, tail, sizeof(tail), x86_kind_info(st->kinds[v]), NULL);
+		sb_adds(&t, tail);
+		sb_adds(&t, " ; .else ; ");
+	}
+	sb_adds(&t, st->text);
+	for (int v = 0; v < st->nvalues; v++)
+		sb_adds(&t, " ; .endif");
+	replace_range(b, st->start, st->end, t.s, t.len);
+	st->end = st->start + t.len;
+	free(t.s);
+}
+
+/* A macro invocation: split the arguments (commas, else blanks). */
+struct macro_args {
+	int n;
+	char names[MACRO_MAX_PARAMS][64];   /* keyword form name=value */
+	char values[MACRO_MAX_PARAMS][64];
+	bool quoted[MACRO_MAX_PARAMS];
+};
+
+static void split_macro_args(const char *p, const char *end, struct macro_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	bool commas = false;
+	for (const char *q = p; q < end; q++) {
+		if (*q == '"')
+			q = skip_string(q, end) - 1;
+		else if (*q == ',')
+			commas = true;
+	}
+	while (p < end && a->n < MACRO_MAX_PARAMS) {
+		p = skip_ws(p, end);
+		if (p == end)
+			break;
+		const char *v = p;
+		int depth = 0;
+		while (p < end) {
+			if (*p == '"') {
+				p = skip_string(p, end);
+				continue;
+			}
+			if (*p == '(')
+				depth++;
+			else if (*p == ')' && depth)
+				depth--;
+			else if (depth == 0 && (commas ? *p == ',' : isspace((unsigned char)*p)))
+				break;
+			p++;
+		}
+		const char *ve = p;
+		while (ve > v && isspace((unsigned char)ve[-1]))
+			ve--;
+		const char *eq = ve > v ? memchr(v, '=', (size_t)(ve - v)) : NULL;
+		if (eq && eq > v && is_ident_char(*v)) {
+			size_t nn = (size_t)(eq - v) < 63 ? (size_t)(eq - v) : 63;
+			memcpy(a->names[a->n], v, nn);
+			v = eq + 1;
+		}
+		if (v < ve && *v == '"') {
+			a->quoted[a->n] = true;
+			v++;
+			if (ve > v && ve[-1] == '"')
+				ve--;
+		}
+		size_t n = (size_t)(ve - v) < 63 ? (size_t)(ve - v) : 63;
+		memcpy(a->values[a->n], v, n);
+		a->values[a->n][n] = 0;
+		a->n++;
+		if (p < end && *p == ',')
+			p++;
+	}
+}
+
+/* Apply an invocation's arguments to the macro's remembered statements. */
+static void patch_macro_body(struct burner *b, struct macro_def *m, const char *args,
+			     const char *end)
+{
+	if (!m->nstmts)
+		return;
+	struct macro_args a;
+	split_macro_args(args, end, &a);
+	char values[MACRO_MAX_PARAMS][64];
+	bool quoted[MACRO_MAX_PARAMS] = { 0 };
+	for (int i = 0; i < m->nparams; i++)
+		strcpy(values[i], m->defaults[i]);
+	int pos = 0;
+	for (int k = 0; k < a.n; k++) {
+		int i = -1;
+		if (a.names[k][0]) {
+			for (int j = 0; j < m->nparams; j++)
+				if (!strcmp(m->params[j], a.names[k]))
+					i = j;
+		} else {
+			i = pos++;
+		}
+		if (i < 0 || i >= m->nparams)
+			continue;
+		strcpy(values[i], a.values[k]);
+		quoted[i] = a.quoted[k];
+	}
+	for (size_t k = 0; k < m->nstmts; k++) {
+		struct body_stmt *st = &m->stmts[k];
+		if (quoted[st->param]) {
+			/* quoted values are burnt inside their string, whose
+			 * `;` would break an .ifc arm: no arms for this one */
+			if (st->nvalues) {
+				diag(b, "warning", "afterburn: macro %s: \\%s is passed both quoted and "
+				     "unquoted; the unquoted uses are not annotated",
+				     m->name, m->params[st->param]);
+				st->nvalues = 0;
+				rebuild_body_stmt(b, m, st);
+			}
+			st->no_arms = true;
+			continue;
+		}
+		if (st->no_arms || !values[st->param][0] ||
+		    strpbrk(values[st->param], ", \t\"\\;"))
+			continue;
+		struct strbuf cur = { 0 };
+		sb_adds(&cur, st->text);
+		for (int i = 0; i < m->nparams; i++) {
+			struct strbuf next = { 0 };
+			substitute_param(&next, cur.s, cur.len, m->params[i], values[i]);
+			free(cur.s);
+			cur = next;
+			if (!cur.s)
+				break;
+		}
+		const char *err = NULL;
+		struct x86_stmt_syntax syn = b->syn;
+		int kind = cur.s ? x86_classify_statement(cur.s, cur.len, &syn, &err) : 0;
+		free(cur.s);
+		if (!kind)
+			continue;
+		b->stats->sites[kind]++;
+		const struct x86_kind_info *ki = x86_kind_info(kind);
+		if (!ki || ((ki->flags & X86_K_COUNT) && !b->cfg->burn_rdtsc))
+			continue;
+		bool known = false;
+		for (int v = 0; v < st->nvalues; v++)
+			known |= !strcmp(st->values[v], values[st->param]);
+		if (known)
+			continue;
+		if (st->nvalues == MACRO_MAX_VALUES) {
+			diag(b, "error", "afterburn: macro %s: more than %d sensitive values of \\%s",
+			     m->name, MACRO_MAX_VALUES, m->params[st->param]);
+			b->errors++;
+			continue;
+		}
+		strcpy(st->values[st->nvalues], values[st->param]);
+		st->kinds[st->nvalues++] = kind;
+		rebuild_body_stmt(b, m, st);
+	}
+}
+
+/* In a .macro body: remember a statement that uses a parameter. */
+static void remember_body_stmt(struct burner *b, const char *text, size_t n,
+			       size_t start, size_t end)
+{
+	struct macro_def *m = b->defining;
+	int param = -1;
+	for (int i = 0; i < m->nparams && param < 0; i++)
+		if (mentions_param(text, n, m->params[i]))
+			param = i;
+	if (param < 0)
+		return;
+	if (m->nstmts == m->capstmts) {
+		m->capstmts = m->capstmts ? 2 * m->capstmts : 8;
+		m->stmts = xrealloc(m->stmts, m->capstmts * sizeof(*m->stmts));
+	}
+	struct body_stmt *st = &m->stmts[m->nstmts++];
+	memset(st, 0, sizeof(*st));
+	st->start = start;
+	st->end = end;
+	st->param = param;
+	st->text = xrealloc(NULL, n + 1);
+	memcpy(st->text, text, n);
+	st->text[n] = 0;
+}
+
 /* One statement: st..se (excluding the separator), from a line whose
  * comment-free copy is `clean` (same offsets as `line`). */
 static void statement(struct burner *b, const char *line, const char *clean,
@@ -678,7 +969,8 @@ static void statement(struct burner *b, const char *line, const char *clean,
 			directive(b, w, wn, we, cend);
 		return;
 	}
-	if (wn && !macro_arg && is_macro(b, w, wn)) {
+	struct macro_def *invoked = wn && !macro_arg ? find_macro(b, w, wn) : NULL;
+	if (invoked && invoked != b->defining) {
 		/* rewrite the quoted arguments of a user macro */
 		b->pending_prefix = -1;
 		size_t e = se;
@@ -686,6 +978,8 @@ static void statement(struct burner *b, const char *line, const char *clean,
 			e--;
 		struct strbuf args = { 0 };
 		burn_macro_args(b, line + body_off + wn, line + e, &args);
+		struct strbuf raw = { 0 };   /* the arguments as written */
+		sb_add(&raw, line + body_off + wn, e - body_off - wn);
 		size_t from = out_base + body_off + wn, to = out_base + e;
 		size_t old_len = to - from;
 		if (args.len) {
@@ -696,6 +990,9 @@ static void statement(struct burner *b, const char *line, const char *clean,
 			out->s[out->len] = 0;
 		}
 		free(args.s);
+		if (b->macro_depth == 0 && raw.s)
+			patch_macro_body(b, invoked, raw.s, raw.s + raw.len);
+		free(raw.s);
 		return;
 	}
 	const char *err = NULL;
@@ -717,6 +1014,14 @@ static void statement(struct burner *b, const char *line, const char *clean,
 			b->pending_prefix = -1;
 			return;   /* replaced by a per-value chain */
 		}
+	}
+	if (!kind && b->macro_depth == 1 && b->defining && !macro_arg &&
+	    memchr(body, '\\', (size_t)(cend - body))) {
+		size_t e = se;
+		while (e > st && isspace((unsigned char)clean[e - 1]))
+			e--;
+		remember_body_stmt(b, line + body_off, e - body_off, out_base + body_off,
+				   out_base + e);
 	}
 	if (!kind) {
 		/* a prefix-only statement (rep; insb) belongs to the next one */
@@ -946,7 +1251,7 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	free(b.stack);
 	free(b.known);
 	for (size_t i = 0; i < b.nmacros; i++)
-		free(b.macros[i]);
+		free_macro(&b.macros[i]);
 	free(b.macros);
 	return rc;
 }

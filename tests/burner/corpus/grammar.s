@@ -1,5 +1,5 @@
 # The gas grammar a text-level burner meets (kernel-style input).
-# sites: 28
+# sites: 35
 # 1 "grammar.S"
 # 1 "<built-in>"
 # 1 "grammar.S"
@@ -92,6 +92,21 @@ foo:	sti ; bar: hlt
 	.else
 	hlt
 	.endif
+# the instruction is a macro argument (Linux's msr-reg.S op_safe_regs)
+	.macro op_safe_regs op
+\op\()_safe_regs:
+1:	\op
+2:	ret
+	.endm
+	op_safe_regs rdmsr
+	op_safe_regs wrmsr
+	op_safe_regs nop
+	.macro two a, b=cli
+	\b ; \a
+	.endm
+	two sti
+	two sti, hlt
+	two a=pushf, b=nop
 # C-style alternative as gcc emits it for inline asm
 661:
 	pushf ; pop %rax
