@@ -326,6 +326,23 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 	       bsize, o->memory_mb);
 	xc_dom_release(dom);
 	dom = NULL;
+	/* A guest that prints and powers off within a second would lose its
+	 * output if it ran before xenconsoled mapped the ring: unpause once
+	 * xenconsoled has attached (it writes console/tty), or after 10 s. */
+	char tty_path[80];
+	snprintf(tty_path, sizeof(tty_path), "/local/domain/%u/console/tty", domid);
+	int attached = 0;
+	for (int waited_ms = 0; !o->paused && waited_ms < 10000 && !attached; waited_ms += 20) {
+		unsigned int len = 0;
+		char *tty = xs_read(xs, XBT_NULL, tty_path, &len);
+		attached = tty && len > 0;
+		free(tty);
+		if (!attached)
+			usleep(20000);
+	}
+	if (!o->paused && !attached)
+		fprintf(stderr, "ab-create: warning: xenconsoled did not attach the console within 10 s "
+			"(is it running?); early console output may be lost\n");
 	if (!o->paused && xc_domain_unpause(xch, domid)) {
 		step = "xc_domain_unpause";
 		goto fail;

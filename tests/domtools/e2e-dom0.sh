@@ -47,7 +47,12 @@ cycles)
 		# use it yet, but must still boot the image in front of it).
 		if [ $((i % 2)) -eq 0 ]; then set -- -r /ab/guest-initrd.cpio; else set --; fi
 		create "ab-cycle-$i" "$@" >/dev/null || fail "cycle $i: ab-create exited $?"
-		wait_console "ab-cycle-$i" '^Test result: SUCCESS' 180 || fail "cycle $i: no SUCCESS in 180 s"
+		wait_console "ab-cycle-$i" '^Test result: (SUCCESS|FAILURE)' 180 || {
+			tail -n 20 "/var/log/xen/console/guest-ab-cycle-$i.log" | sed "s/^/E2E [ab-cycle-$i] /"
+			fail "cycle $i: no 'Test result' line in 180 s"; }
+		grep -q '^Test result: SUCCESS' "/var/log/xen/console/guest-ab-cycle-$i.log" || {
+			tail -n 20 "/var/log/xen/console/guest-ab-cycle-$i.log" | sed "s/^/E2E [ab-cycle-$i] /"
+			fail "cycle $i: the conformance guest failed"; }
 		xl destroy "ab-cycle-$i" || fail "cycle $i: xl destroy"
 		i=$((i + 1))
 	done
