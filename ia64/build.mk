@@ -21,6 +21,15 @@ $(eval $(call unit_test,ia64-bundle,$(O)/tests/ia64/test-bundle.o $(IA64_LIB_OBJ
 $(eval $(call unit_test,ia64-loaded,$(O)/tests/ia64/test-loaded.o $(IA64_LIB_OBJS),))
 $(eval $(call unit_test,ia64-burn,$(O)/tests/ia64/test-burn.o $(IA64_BURN_OBJS),))
 
+# Test helper: differential execution of macro-mode and loaded-form code
+# (tests/ia64/table.test).
+IA64_EQUIV := $(O)/tests/ia64/ia64-equiv
+$(IA64_EQUIV): $(O)/tests/ia64/ia64-equiv.o $(O)/ia64/bundle.o
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) -o $@ $^
+ALL_TARGETS += $(IA64_EQUIV)
+
 # The IA-64 checker: coverage of .afterburn over every sensitive slot of an
 # IA-64 ELF object or image, and (--rewrite) the loaded form of each site.
 AB_CHECK_IA64 := $(O)/domtools/ab-check-ia64
