@@ -425,10 +425,23 @@ void devices_init(void)
 	cmos_init();
 }
 
+/* Absent devices: COM2-COM4 and the i8042 keyboard controller.  The ISA
+ * bus floats high there (how 8250 and i8042 probing see "nothing here"),
+ * writes go nowhere. */
+static bool absent_uart(u16 port)
+{
+	return (port >= 0x2f8 && port <= 0x2ff) || (port >= 0x3e8 && port <= 0x3ef) ||
+	       (port >= 0x2e8 && port <= 0x2ef) || port == 0x60 || port == 0x64;
+}
+
 u32 io_in(u16 port, unsigned size)
 {
 	if (port == 0xcf8 && size == 4)
 		return pci_address;
+	if (absent_uart(port) && size == 1)
+		return 0xff;
+	if (port >= 0xcf8 && port <= 0xcfb)   /* no mechanism-#2 chipset: bytes float high */
+		return size == 2 ? 0xffffu : 0xffu;
 	if (port >= 0xcfc && port <= 0xcff)
 		return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
 	if (size != 1)
@@ -461,6 +474,10 @@ void io_out(u16 port, unsigned size, u32 value)
 		pci_address = value;
 		return;
 	}
+	if (absent_uart(port) && size == 1)
+		return;
+	if (port >= 0xcf8 && port <= 0xcfb)
+		return;   /* byte/word pokes of a mechanism-#2 probe: no such chipset */
 	if (port >= 0xcfc && port <= 0xcff)
 		return;   /* no device: writes go nowhere */
 	if (size != 1)

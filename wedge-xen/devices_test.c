@@ -209,7 +209,12 @@ static void test_cmos_and_empty_pci(void **state)
 	assert_int_equal(io_in(0xcf8, 4), 0x80000000);
 	assert_int_equal(io_in(0xcfc, 4), 0xffffffffu);   /* no device at 00:00.0 */
 	assert_int_equal(io_in(0xcfe, 2), 0xffff);
+	io_out(0xcfb, 1, 0x01);                       /* Linux's mechanism-#2 poke */
+	io_out(0xcf8, 1, 0x00);
+	assert_int_equal(io_in(0xcf8, 1), 0xff);       /* so no mechanism #2 either */
 	assert_int_equal(io_in(0x4d0, 1), 0);
+	assert_int_equal(io_in(0x2f8 + 5, 1), 0xff);   /* no COM2 */
+	io_out(0x2f8 + 4, 1, 0x10);
 	expect_assert_failure(io_out(0x4d1, 1, 0x08));
 }
 

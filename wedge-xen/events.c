@@ -223,8 +223,10 @@ void wedge_exception(void)
 	bool from_guest = (g_frame_cs & 3) == 3;   /* PV user mode: the guest and its stubs */
 	if (g_exc_vector == 14 && from_guest) {
 		u64 cr2 = VCPU0->arch.cr2, guest_error;
-		if (shadow_fault(cr2, g_exc_error, &guest_error))
+		if (shadow_fault(cr2, g_exc_error, &guest_error)) {
+			deliver_pending_interrupts();   /* resume with the guest's own IF */
 			return;   /* filled: retry the access */
+		}
 		g_exc_error = guest_error;
 		if (rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
 			panic("a wedge stub at %lx touches %lx, unmapped in the guest's page tables",
