@@ -12,14 +12,15 @@ SRC := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 
 # Out of tree: the configuration lives with the objects in O; in tree it is
 # the usual ./.config and objects go to build/.
+# KCONFIG_CONFIG is never taken from the environment (a test's inner make
+# would otherwise inherit the outer tree's); set it on the command line.
 ifneq ($(O),)
 override O := $(abspath $(O))
-KCONFIG_CONFIG ?= $(O)/.config
+KCONFIG_CONFIG := $(O)/.config
 else
 override O := $(SRC)/build
-KCONFIG_CONFIG ?= $(SRC)/.config
+KCONFIG_CONFIG := $(SRC)/.config
 endif
-export KCONFIG_CONFIG
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
