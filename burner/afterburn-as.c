@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -184,6 +185,34 @@ static const char *base_name(const char *p)
  * stdin) on its stdin; returns its exit status the way a shell would. */
 static int run_real_as(char **argv, const char *in, size_t len)
 {
+	/* Fast path: the burnt text in a memory file as stdin, and the real
+	 * assembler replaces this process (no fork, no pipe; its exit status
+	 * is the status). */
+	if (in) {
+		int fd = memfd_create("afterburn-as", 0);
+		size_t off = 0;
+		while (fd >= 0 && off < len) {
+			ssize_t w = write(fd, in + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				close(fd);
+				fd = -1;
+				break;
+			}
+			off += (size_t)w;
+		}
+		if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 && dup2(fd, 0) == 0) {
+			close(fd);
+			execv(argv[0], argv);
+			fprintf(stderr, "afterburn-as: cannot run the real assembler %s: %s "
+				"(set AFTERBURN_REAL_AS or CONFIG_REAL_AS)\n", argv[0], strerror(errno));
+			return 127;
+		}
+		if (fd >= 0)
+			close(fd);
+		/* no memfd: feed a pipe from a child */
+	}
 	int fds[2] = { -1, -1 };
 	if (in && pipe(fds) < 0) {
 		perror("afterburn-as: pipe");
