@@ -15,28 +15,10 @@
 #include <string.h>
 
 #include "domtools/ab-create.h"
+#include "domtools/libafterburn/util.h"
 #include "x86/decode.h"
 #include "x86/sensitive.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 /* [a, a+alen) and [b, b+blen) intersect; lengths are bounded so no overflow. */
 static int ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)

@@ -11,17 +11,7 @@
 #include <string.h>
 
 #include "domtools/libafterburn/afterburn.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#include "domtools/libafterburn/util.h"
 
 /* [off, off+len) inside [0, size)?  Overflow-safe. */
 static bool in_bounds(uint64_t off, uint64_t len, uint64_t size)
@@ -29,12 +19,6 @@ static bool in_bounds(uint64_t off, uint64_t len, uint64_t size)
 	return off <= size && len <= size - off;
 }
 
-static uint16_t rd16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 /* A NUL-terminated string at strtab+off, or NULL. */
 static const char *strtab_string(const struct ab_elf *elf, const struct ab_section *strtab,

@@ -11,27 +11,12 @@
 #include <string.h>
 
 #include "domtools/libafterburn/afterburn.h"
+#include "domtools/libafterburn/util.h"
 
 #ifndef R_IA64_PCREL32LSB
 #define R_IA64_PCREL32LSB 0x4d
 #endif
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const unsigned char *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 static bool pc32_reloc(uint16_t machine, uint32_t type)
 {
