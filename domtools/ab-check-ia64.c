@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "afterburn/annotation.h"
+#include "domtools/libafterburn/util.h"
 #include "ia64/bundle.h"
 #include "ia64/rewrite.h"
 #include "ia64/sensitive.h"
@@ -89,20 +90,6 @@ static void read_note(Elf *e, size_t shnum, size_t shstrndx, struct note_info *n
 			ni->flags = (uint32_t)(q[8] | q[9] << 8 | q[10] << 16 | (uint32_t)q[11] << 24);
 		}
 	}
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 struct record {

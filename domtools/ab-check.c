@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "domtools/libafterburn/afterburn.h"
+#include "domtools/libafterburn/util.h"
 #include "x86/burn.h"
 #include "x86/sensitive.h"
 
@@ -429,20 +430,6 @@ static void check_section(struct checker *c, csh cs, size_t idx)
 		off += in->size;
 	}
 	cs_free(in, 1);
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static void usage(void)
