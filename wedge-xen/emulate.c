@@ -23,6 +23,7 @@ struct site {
 			    * in the copy an emulation works on */
 	u8 length;
 	u8 pair_len;
+	u8 trap;           /* left as the original instruction: reached by its #GP */
 	struct x86_insn insn;
 };
 #define MAX_SITES 8192
@@ -36,6 +37,16 @@ void site_table_add(u64 ret, u64 addr, unsigned length, const struct x86_insn *i
 		panic("more than %u rewritten call sites", MAX_SITES);
 	sites[nr_sites++] = (struct site){ .ret = ret, .addr = addr, .length = (u8)length,
 					   .pair_len = (u8)pair_len, .insn = *insn };
+}
+
+/* A site left as it is, so that it traps (#GP in PV user mode): for the
+ * kinds that may run on the guest's user stack (swapgs, sysret: a call
+ * would push below the user's stack pointer, into its red zone).  Keyed by
+ * the site's own address, where the trap reports it. */
+void site_table_add_trap(u64 site, unsigned length, const struct x86_insn *insn)
+{
+	site_table_add(site, site, length, insn, 0);
+	sites[nr_sites - 1].trap = 1;
 }
 
 unsigned site_table_count(void) { return nr_sites; }
@@ -167,17 +178,31 @@ static u64 ea(const struct site *s)
 	return a;
 }
 
+/* An emulated memory operand the guest's page tables do not allow: the
+ * emulation is abandoned (emulate_site undoes it) and the guest gets the
+ * #PF the instruction would raise. */
+static void *emul_fault_jmp[5];
+static bool emul_active;
+
+static void __attribute__((noinline, noreturn)) emul_fault(u64 va, bool write)
+{
+	if (!emul_active)
+		panic("guest memory at %lx (%s) is not mapped outside an emulation", va,
+		      write ? "write" : "read");
+	__builtin_longjmp(emul_fault_jmp, 1);
+}
+
 /* Guest-virtual memory, through the guest's page tables. */
 static void read_guest(void *dst, u64 va, u64 n)
 {
 	if (!copy_from_guest(dst, va, n))
-		panic("emulation reads unmapped guest memory at %lx (guest #PF not injected yet)", va);
+		emul_fault(va, false);
 }
 
 static void write_guest(u64 va, const void *src, u64 n)
 {
 	if (!copy_to_guest(va, src, n))
-		panic("emulation writes unmapped guest memory at %lx (guest #PF not injected yet)", va);
+		emul_fault(va, true);
 }
 
 /* r/m16 operand: register or memory. */
@@ -369,11 +394,56 @@ static void emulate_hlt(u64 resume_rip)
 
 static void emulate_site(const struct site *s);
 void wedge_emulate(void);
+extern char wedge_emul_syscall_ret[];
 
-/* From wedge_emul_entry's syscall: the guest pushed
- * [mask][r11][rcx][flags][return address] before it. */
+/* Return to guest user mode (virtual CPL 3) at rip with flags fl. */
+static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp)
+{
+	g_regs.rip = rip;
+	vcpu.seg[SEG_CS] = cs;
+	vcpu.seg[SEG_SS] = ss;
+	g_vif_mask = !(fl & X86_EFLAGS_IF);
+	g_regs.rflags = (fl & 0x3c7fd5ul) | X86_EFLAGS_IF | 2;
+	g_regs.gpr[X86_RSP] = rsp;
+	shadow_set_user(true);
+}
+
+/* The guest's user mode executed `syscall` (Xen's syscall callback, the
+ * frame's rip and flags in g_regs): the native register state, CPL 0, at
+ * the guest's LSTAR. */
+static void guest_syscall(void)
+{
+	counters[CNT_SYSCALLS]++;
+	u64 fl = g_regs.rflags;   /* IF: the user's virtual IF (Xen puts it there) */
+	if (!(vcpu.efer & 1)) {   /* EFER.SCE clear: #UD at the syscall */
+		g_regs.rip -= 2;
+		deliver_vector(6, false, 0);
+		return;
+	}
+	g_regs.gpr[X86_RCX] = g_regs.rip;
+	g_regs.gpr[X86_R11] = (fl & ~0x10000ul) | 2;
+	fl &= ~vcpu.sfmask & ~0x10000ul;
+	g_vif_mask = !(fl & X86_EFLAGS_IF);
+	g_regs.rflags = fl | X86_EFLAGS_IF | 2;
+	vcpu.seg[SEG_CS] = (u16)((vcpu.star >> 32) & 0xfffc);
+	vcpu.seg[SEG_SS] = (u16)(((vcpu.star >> 32) + 8) & 0xfffc);
+	g_regs.rip = vcpu.lstar;
+	shadow_set_user(false);
+}
+
+/* Xen's syscall callback: the guest's user mode made a system call, or
+ * (virtual CPL 0) wedge_emul_entry asks for an emulation; it pushed
+ * [mask][r11][rcx][flags][return address] before its syscall. */
 void wedge_syscall_entry(void)
 {
+	if (guest_user_mode()) {
+		guest_syscall();
+		deliver_pending_interrupts();
+		return;
+	}
+	if (g_regs.rip != (u64)wedge_emul_syscall_ret)
+		panic("syscall from the guest kernel at %lx (virtual CPL 0): not an emulation entry",
+		      g_regs.rip - 2);
 	u64 v[5];
 	if (!copy_from_guest(v, g_regs.gpr[X86_RSP], sizeof(v)))
 		panic("emulation entry: guest stack %lx unreadable", g_regs.gpr[X86_RSP]);
@@ -395,9 +465,26 @@ void wedge_emulate(void)
 	if (!s)
 		panic("emulation call from %lx (guest-physical %lx), which is no rewritten site",
 		      g_regs.rip, gpa);
+	if (s->trap)
+		panic("emulation call from %lx, but the site at guest-physical %lx is a trap site",
+		      g_regs.rip, gpa);
 	struct site here = *s;
 	here.addr = g_regs.rip - (s->ret - s->addr);
 	emulate_site(&here);
+}
+
+bool emulate_trap_site(void)
+{
+	u64 gpa;
+	if (!guest_va_to_gpa(g_regs.rip, &gpa))
+		return false;
+	struct site *s = site_lookup(gpa);
+	if (!s || !s->trap)
+		return false;
+	struct site here = *s;
+	here.addr = g_regs.rip;
+	emulate_site(&here);
+	return true;
 }
 
 #ifdef CONFIG_WEDGE_SAFETY_NET
@@ -435,7 +522,34 @@ bool safety_net(unsigned vector)
 }
 #endif
 
+static void emulate_insn(const struct site *s);
+
 static void emulate_site(const struct site *s)
+{
+	static struct guest_regs saved_regs;
+	static struct vcpu saved_vcpu;
+	static u8 saved_mask;
+	saved_regs = g_regs;
+	saved_vcpu = vcpu;
+	saved_mask = g_vif_mask;
+	if (__builtin_setjmp(emul_fault_jmp)) {
+		/* a memory operand faulted: undo, #PF at the instruction */
+		emul_active = false;
+		g_regs = saved_regs;
+		vcpu = saved_vcpu;
+		g_vif_mask = saved_mask;
+		g_regs.rip = s->addr;
+		vcpu.cr2 = guest_fault_va;
+		counters[CNT_EMUL_FAULTS]++;
+		deliver_vector(14, true, guest_fault_error);
+		return;
+	}
+	emul_active = true;
+	emulate_insn(s);
+	emul_active = false;
+}
+
+static void emulate_insn(const struct site *s)
 {
 	const struct x86_insn *in = &s->insn;
 	u64 next = s->addr + s->length;
@@ -578,14 +692,29 @@ static void emulate_site(const struct site *s)
 		if (in->opsize != 8)
 			panic("iret with operand size %u at %lx", in->opsize, s->addr);
 		u64 rip = pop64(), cs = pop64(), fl = pop64(), rsp = pop64(), ss = pop64();
-		if ((cs & 3) != (vcpu.seg[SEG_CS] & 3))
-			panic("iretq to privilege level %lu: user mode is not supported yet", cs & 3);
+		if ((cs & 3) == 3) {
+			enter_user(rip, fl, (u16)cs, (u16)ss, rsp);
+			break;
+		}
+		if (cs & 3)
+			panic("iretq to privilege level %lu: rings 1 and 2 are not supported", cs & 3);
 		g_regs.rip = rip;
 		vcpu.seg[SEG_CS] = (u16)cs;
 		vcpu.seg[SEG_SS] = (u16)ss;
 		g_vif_mask = !(fl & X86_EFLAGS_IF);
 		g_regs.rflags = (fl & 0x3f7fd5ul) | X86_EFLAGS_IF | 2;
 		g_regs.gpr[X86_RSP] = rsp;
+		break;
+	}
+	case X86_KIND_SYSRET: {
+		if (in->opsize != 8)
+			panic("sysretl (to 32-bit user mode) at %lx: not supported", s->addr);
+		u64 rip = *gpr(X86_RCX);
+		if ((u64)((s64)(rip << 16) >> 16) != rip)
+			panic("sysretq to a non-canonical address %lx at %lx", rip, s->addr);
+		u16 base = (u16)(vcpu.star >> 48);
+		enter_user(rip, *gpr(X86_R11) & ~0x10000ul, (u16)((base + 16) | 3), (u16)((base + 8) | 3),
+			   g_regs.gpr[X86_RSP]);
 		break;
 	}
 	case X86_KIND_LRET: {
@@ -642,8 +771,12 @@ void counters_print(void)
 	       "exceptions %lu, safety-net emulations %lu\n",
 	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
 	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS], counters[CNT_SAFETY_NET]);
-	printk("wedge: counters: shadow fills %lu, shadow flushes %lu\n",
-	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES]);
+	printk("wedge: counters: shadow fills %lu, shadow flushes %lu, pool resets %lu, "
+	       "user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
+	       "emulation #PFs %lu\n",
+	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES], counters[CNT_SHADOW_POOL_RESETS],
+	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
+	       counters[CNT_EMUL_FAULTS]);
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),

@@ -139,26 +139,48 @@ static u64 read_guest_u64(u64 va)
 	return v;
 }
 
-/* Push the native 64-bit interrupt frame and enter the guest's handler. */
-void deliver_vector(unsigned vec, bool has_error, u64 error)
+/* The guest's IDT gate for vec (both halves); panics when there is none. */
+static void read_gate(unsigned vec, u64 *lo, u64 *hi)
 {
 	if (vec * 16 + 15 > vcpu.idtr_limit || !vcpu.idtr_base)
 		panic("vector %u: no IDT entry (IDT base %lx limit %x)", vec, vcpu.idtr_base, vcpu.idtr_limit);
-	u64 lo = read_guest_u64(vcpu.idtr_base + vec * 16);
-	u64 hi = read_guest_u64(vcpu.idtr_base + vec * 16 + 8);
+	*lo = read_guest_u64(vcpu.idtr_base + vec * 16);
+	*hi = read_guest_u64(vcpu.idtr_base + vec * 16 + 8);
+	unsigned type = (*lo >> 40) & 0xf;
+	if (!(*lo >> 47 & 1) || (type != 0xe && type != 0xf))
+		panic("vector %u: IDT gate not present or not an interrupt/trap gate (%lx)", vec, *lo);
+}
+
+/* The base of the TSS the guest loaded with ltr. */
+static u64 guest_tss_base(void)
+{
+	if (!(vcpu.tr & ~7u))
+		panic("interrupt needs the TSS (IST or a stack switch from user mode), but no ltr yet");
+	u64 d = vcpu.gdtr_base + (vcpu.tr & ~7u);
+	u64 dlo = read_guest_u64(d), dhi = read_guest_u64(d + 8);
+	return ((dlo >> 16) & 0xffffff) | ((dlo >> 56) << 24) | (dhi << 32);
+}
+
+/*
+ * Push the native 64-bit interrupt frame and enter the guest's handler.
+ * From guest user mode (virtual CPL 3) the CPU switches to the TSS's RSP0
+ * (or the gate's IST stack), pushes the user SS:RSP, loads CS from the
+ * gate and a null SS: so does this, and the kernel shadow takes over.
+ */
+void deliver_vector(unsigned vec, bool has_error, u64 error)
+{
+	u64 lo, hi;
+	read_gate(vec, &lo, &hi);
 	unsigned type = (lo >> 40) & 0xf;
-	if (!(lo >> 47 & 1) || (type != 0xe && type != 0xf))
-		panic("vector %u: IDT gate not present or not an interrupt/trap gate (%lx)", vec, lo);
 	u64 handler = (lo & 0xffff) | ((lo >> 48) << 16) | (hi << 32);
+	u16 sel = (u16)(lo >> 16);
 	unsigned ist = (lo >> 32) & 7;
+	bool from_user = guest_user_mode();
 	u64 rsp = g_regs.gpr[X86_RSP];
-	if (ist) {
-		/* The TSS the guest loaded with ltr: IST n at offset 0x24 + 8(n-1). */
-		u64 d = vcpu.gdtr_base + (vcpu.tr & ~7u);
-		u64 dlo = read_guest_u64(d), dhi = read_guest_u64(d + 8);
-		u64 tss = ((dlo >> 16) & 0xffffff) | ((dlo >> 56) << 24) | (dhi << 32);
-		rsp = read_guest_u64(tss + 0x24 + 8 * (ist - 1));
-	}
+	if (ist)   /* IST n at offset 0x24 + 8(n-1) */
+		rsp = read_guest_u64(guest_tss_base() + 0x24 + 8 * (ist - 1));
+	else if (from_user)   /* RSP0 at offset 4 */
+		rsp = read_guest_u64(guest_tss_base() + 4);
 	rsp &= ~15ul;
 	u64 flags = (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF);
 	u64 frame[6] = { error, g_regs.rip, vcpu.seg[SEG_CS], flags, g_regs.gpr[X86_RSP], vcpu.seg[SEG_SS] };
@@ -166,13 +188,32 @@ void deliver_vector(unsigned vec, bool has_error, u64 error)
 	u64 n = has_error ? 6 : 5;
 	rsp -= n * 8;
 	if (!copy_to_guest(rsp, f, n * 8))
-		panic("vector %u: the guest's stack at %lx is not mapped", vec, rsp);
+		panic("vector %u: the guest's stack at %lx is not mapped (a CPU would double-fault)",
+		      vec, rsp);
 	g_regs.gpr[X86_RSP] = rsp;
 	g_regs.rip = handler;
 	g_regs.rflags &= ~(0x100ul | 0x4000ul | 0x10000ul);   /* TF, NT, RF */
+	vcpu.seg[SEG_CS] = sel;
+	if (from_user) {
+		vcpu.seg[SEG_SS] = 0;
+		if (guest_user_mode())
+			panic("vector %u: gate selector %x is not a kernel code segment", vec, sel);
+		shadow_set_user(false);
+	}
 	if (type == 0xe)
 		g_vif_mask = 1;
 	g_next_mask = g_vif_mask;
+}
+
+/* The DPL of the guest's IDT gate for vec (software interrupts check it). */
+unsigned guest_gate_dpl(unsigned vec)
+{
+	if (vec * 16 + 15 > vcpu.idtr_limit || !vcpu.idtr_base)
+		return 0;
+	u64 lo = read_guest_u64(vcpu.idtr_base + vec * 16);
+	if (!(lo >> 47 & 1))
+		return 0;
+	return (lo >> 45) & 3;
 }
 
 /*
@@ -221,30 +262,48 @@ void wedge_exception(void)
 	g_vif_mask = (g_regs.rflags & X86_EFLAGS_IF) ? 0 : 1;
 	g_regs.rflags |= X86_EFLAGS_IF;
 	bool from_guest = (g_frame_cs & 3) == 3;   /* PV user mode: the guest and its stubs */
-	if (g_exc_vector == 14 && from_guest) {
+	bool user = guest_user_mode();             /* the guest's own user mode */
+	if (!from_guest)
+		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
+		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
+	if (g_exc_vector == 14) {
 		u64 cr2 = VCPU0->arch.cr2, guest_error;
 		if (shadow_fault(cr2, g_exc_error, &guest_error)) {
 			deliver_pending_interrupts();   /* resume with the guest's own IF */
 			return;   /* filled: retry the access */
 		}
 		g_exc_error = guest_error;
-		if (rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
+		vcpu.cr2 = cr2;
+		if (!user && rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
 			panic("a wedge stub at %lx touches %lx, unmapped in the guest's page tables",
 			      rip, cr2);
 	}
-	if (!from_guest)
-		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
-		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
+	if (user) {
+		/* Never emulated in user mode: a sensitive instruction there is
+		 * the #GP (or #UD) a CPU gives at CPL 3. */
+		counters[CNT_USER_FAULTS]++;
+		if (g_exc_vector == 13 && (g_exc_error & 7) == 2 && guest_gate_dpl(g_exc_error >> 3) == 3) {
+			/* int $n through a gate Xen keeps at DPL 0; the guest's is 3 */
+			g_regs.rip += 2;
+			g_exc_vector = g_exc_error >> 3;
+			g_exc_has_error = 0;
+		}
+	} else {
+		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())
+			return;
 #ifdef CONFIG_WEDGE_SAFETY_NET
-	if (safety_net((unsigned)g_exc_vector))
-		return;
+		if (safety_net((unsigned)g_exc_vector))
+			return;
 #endif
-	if (g_exc_vector == 14)
-		vcpu.cr2 = VCPU0->arch.cr2;
-	if (!vcpu.idtr_base)
-		panic("guest exception %lu (error %lx) at %lx before it loaded an IDT, cr2 %lx",
-		      g_exc_vector, g_exc_error, rip, (u64)VCPU0->arch.cr2);
-	printk("wedge: reflecting exception %lu (error %lx) at %lx into the guest\n",
-	       g_exc_vector, g_exc_error, rip);
+		if (!vcpu.idtr_base)
+			panic("guest exception %lu (error %lx) at %lx before it loaded an IDT, cr2 %lx",
+			      g_exc_vector, g_exc_error, rip, (u64)VCPU0->arch.cr2);
+		static unsigned printed;
+		if (printed < 20) {
+			printed++;
+			printk("wedge: reflecting exception %lu (error %lx) at %lx into the guest%s\n",
+			       g_exc_vector, g_exc_error, rip, printed == 20 ? " (no more of these messages)" : "");
+		}
+	}
 	deliver_vector((unsigned)g_exc_vector, g_exc_has_error, g_exc_error);
 }

@@ -84,13 +84,25 @@ wedge_emul_entry:
 	movzbl MASK, %ecx
 	pushq %rcx                   /* [mask][r11][rcx][flags][R] */
 	syscall                      /* -> wedge_syscall_callback, events masked */
+	.globl wedge_emul_syscall_ret
+wedge_emul_syscall_ret:              /* the frame's rip: how the callback tells it */
 	ud2
 
 /* Xen's syscall bounce: [rcx][r11][rip][cs][rflags][rsp][ss] on the wedge
- * stack; the guest's own values are on its stack (see above). */
+ * stack.  From the guest's user mode (a system call) the frame is the
+ * state; from wedge_emul_entry the guest's own values are on its stack
+ * (see above). */
 	.globl wedge_syscall_callback
 wedge_syscall_callback:
 	movq %rax, g_regs+GR_RAX(%rip)
+	movq 0(%rsp), %rax           /* rcx, r11: what syscall left (rip, flags) */
+	movq %rax, g_regs+GR_RCX(%rip)
+	movq 8(%rsp), %rax
+	movq %rax, g_regs+GR_R11(%rip)
+	movq 16(%rsp), %rax
+	movq %rax, g_regs+GR_RIP(%rip)
+	movq 32(%rsp), %rax
+	movq %rax, g_regs+GR_RFLAGS(%rip)
 	movq 40(%rsp), %rax
 	movq %rax, g_regs+GR_RSP(%rip)
 	SAVE_MOST

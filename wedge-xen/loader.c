@@ -228,6 +228,9 @@ static void rewrite_sites(const struct image *im)
 		struct x86_insn insn;
 		unsigned ret_off;
 		u8 *site = gpa_ptr(pa, r[i].length);
+		u8 original[32];
+		if (r[i].length <= sizeof(original))
+			memcpy(original, site, r[i].length);
 		enum x86_rewrite_status st = x86_rewrite_site(site, r[i].length, r[i].insn,
 							      r[i].kind, &t, &insn, &ret_off);
 		if (st == X86_REWRITE_KEPT) {
@@ -239,6 +242,13 @@ static void rewrite_sites(const struct image *im)
 			       i, r[i].kind, x86_kind_name(r[i].kind), r[i].insn, r[i].length, site_va,
 			       x86_rewrite_strerror(st));
 		sites_rewritten[r[i].kind]++;
+		if ((r[i].kind == X86_KIND_SWAPGS || r[i].kind == X86_KIND_SYSRET) &&
+		    r[i].length <= sizeof(original)) {
+			/* may run on the user's stack: left to trap (see site_table_add_trap) */
+			memcpy(site, original, r[i].length);
+			site_table_add_trap(pa, r[i].length, &insn);
+			continue;
+		}
 		unsigned pair_len = 0;
 		if (r[i].kind == X86_KIND_STI && i + 1 < n && r[i + 1].kind == X86_KIND_HLT &&
 		    field_va + 8 + (s64)r[i + 1].offset == site_va + r[i].length) {

@@ -180,28 +180,42 @@ void *gpa_ptr(u64 gpa, u64 n)
 
 /* ---------------------------------------------------------------- guest page walk */
 #define PTE_PS  0x080ul
+#define PTE_NX  (1ul << 63)
 #define GPTE_ADDR 0x000ffffffffff000ul
+#define EFER_NXE 0x800ul
+#define CR0_WP  0x10000ul
+
+u64 guest_fault_va, guest_fault_error;
 
 /*
- * Translate guest virtual va through the guest's page tables (vcpu.cr3).
- * Sets accessed bits on the way, and the dirty bit for a write, as the CPU
- * does.  Returns 0 with *gpa and *writable, or the x86 page-fault error
- * code bits for the guest (P when a present entry forbade the access).
+ * Translate guest virtual va through the guest's page tables (vcpu.cr3)
+ * for an access of kind `acc` (PF_W, PF_U, PF_I bits).  Sets accessed bits
+ * on the way, and the dirty bit for a write, as the CPU does.  Returns 0
+ * with *gpa, *writable (a shadow entry may allow writes now) and *nx, or
+ * 0x10000 | the x86 page-fault error code the CPU would give the guest.
+ * U/S is checked at every level for a user access; R/W for user writes and
+ * for kernel writes with CR0.WP; NX with EFER.NXE.
  */
-static int guest_walk(u64 va, bool write, bool set_ad, u64 *gpa, bool *writable)
+static int guest_walk(u64 va, unsigned acc, bool set_ad, u64 *gpa, bool *writable, bool *nx)
 {
 	u64 table = vcpu.cr3 & GPTE_ADDR;
-	bool rw = true;
+	bool write = acc & PF_W, user = acc & PF_U;
+	bool nxe = vcpu.efer & EFER_NXE;
+	bool wp = user || (vcpu.cr0 & CR0_WP);
+	unsigned fault = (acc & (PF_W | PF_U)) | (nxe ? acc & PF_I : 0);
+	bool rw = true, us = true, xd = false;
 	for (int level = 4; level >= 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		volatile u64 *pe = gpa_ptr(table + idx * 8, 8);
 		u64 e = *pe;
 		if (!(e & PTE_P))
-			return 0x10000 | (write ? 2 : 0);
+			return 0x10000 | fault;
 		rw = rw && (e & PTE_RW);
+		us = us && (e & PTE_U);
+		xd = xd || (nxe && (e & PTE_NX));
 		bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
-		if (write && !rw)
-			return 0x10000 | 1 | 2;
+		if ((user && !us) || (write && wp && !rw) || ((acc & PF_I) && xd))
+			return 0x10000 | fault | PF_P;
 		if (set_ad) {
 			u64 want = e | PTE_A | ((leaf && write) ? PTE_D : 0);
 			if (want != e)
@@ -210,20 +224,22 @@ static int guest_walk(u64 va, bool write, bool set_ad, u64 *gpa, bool *writable)
 		if (leaf) {
 			unsigned shift = 12 + 9 * (level - 1);
 			*gpa = (e & GPTE_ADDR & ~((1ul << shift) - 1)) | (va & ((1ul << shift) - 1));
-			*writable = rw && (write || (e & PTE_D) || !set_ad);
+			*writable = (rw || !wp) && (write || (e & PTE_D) || !set_ad);
+			*nx = xd;
 			return 0;
 		}
 		table = e & GPTE_ADDR;
 	}
-	return 0x10000;
+	return 0x10000 | fault;
 }
 
 bool guest_va_to_gpa(u64 va, u64 *gpa)
 {
-	bool w;
-	return guest_walk(va, false, false, gpa, &w) == 0;
+	bool w, nx;
+	return guest_walk(va, 0, false, gpa, &w, &nx) == 0;
 }
 
+/* Kernel-privilege accesses (the wedge acting for the guest's CPU). */
 static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void *), void *arg)
 {
 	while (n) {
@@ -231,9 +247,16 @@ static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void 
 		if (chunk > n)
 			chunk = n;
 		u64 gpa;
-		bool w;
-		if (guest_walk(va, write, true, &gpa, &w))
+		bool w, nx;
+		int st = guest_walk(va, write ? PF_W : 0, true, &gpa, &w, &nx);
+		if (st) {
+			guest_fault_va = va;
+			guest_fault_error = st & 0x1f;
 			return false;
+		}
+		if (gpa + chunk > guest_mem_bytes)
+			panic("the guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet",
+			      va, gpa);
 		if (!fn(gpa_ptr(gpa, chunk), chunk, arg))
 			return false;
 		arg = (u8 *)arg + chunk;
@@ -250,21 +273,34 @@ bool copy_from_guest(void *dst, u64 va, u64 n) { return guest_range(va, n, false
 bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, true, do_write, (void *)src); }
 
 /* ---------------------------------------------------------------- shadow tables */
-/* Pool pages free for shadow tables, and those of the live shadow. */
-static u64 shadow_free[256], shadow_used[256];
+/*
+ * Per guest address space two shadow L4s: the kernel one (every guest
+ * mapping, plus the wedge's slots 504/505 and its top 2 MiB) used while
+ * the guest's virtual CPL is 0, and the user one (only mappings with U set
+ * at every level, nothing of the wedge) while it is 3.  Both run as Xen's
+ * PV user page table; switching the virtual CPL switches the user base
+ * pointer.  Pool pages are either free or owned by the live shadow pair.
+ */
+#define SHADOW_POOL_MAX 8192
+static u64 shadow_free[SHADOW_POOL_MAX], shadow_used[SHADOW_POOL_MAX];
 static unsigned nr_free, nr_used;
-static bool pool_ro[256];
+static bool pool_ro[SHADOW_POOL_MAX];
 static u64 pool_first;
-static u64 shadow_l4_mfn;      /* 0: still on the bootstrap L4 */
+static u64 shadow_l4_mfn[2];   /* kernel, user; 0: still on the bootstrap L4 */
+static bool shadow_user;       /* which one is Xen's user base pointer */
 static bool shadow_pool_ready;
 
 static void shadow_pool_init(void)
 {
 	pool_first = pool_next;
+	if (pool_end - pool_next > SHADOW_POOL_MAX)
+		panic("shadow pool of %lu pages exceeds the table (%u)", pool_end - pool_next,
+		      SHADOW_POOL_MAX);
 	for (u64 p = pool_next; p < pool_end; p++)
 		shadow_free[nr_free++] = p;
 	pool_next = pool_end;   /* the rest of the pool is the shadows' */
 	shadow_pool_ready = true;
+	printk("wedge: shadow pool %u pages\n", nr_free);
 }
 
 static u64 shadow_alloc(void)
@@ -305,14 +341,15 @@ void shadow_switch(u64 guest_cr3)
 	(void)guest_cr3;   /* filled lazily from faults: nothing to read now */
 	if (!shadow_pool_ready)
 		shadow_pool_init();
-	u64 old_l4 = shadow_l4_mfn;
-	u64 old_used[256];
+	u64 old_l4[2] = { shadow_l4_mfn[0], shadow_l4_mfn[1] };
+	static u64 old_used[SHADOW_POOL_MAX];
 	unsigned nr_old = nr_used;
 	memcpy(old_used, shadow_used, sizeof(u64) * nr_used);
 	nr_used = 0;
 
-	/* The wedge's entries: its image (504), the physmap (505), and in 511
-	 * a path to the hot pages in the top 2 MiB; the rest is the guest's. */
+	/* Kernel: the wedge's entries, its image (504), the physmap (505), and
+	 * in 511 a path to the hot pages in the top 2 MiB; the rest is the
+	 * guest's. */
 	u64 *boot_l3 = va_of_pfn(m2p[(l4[511] & PTE_ADDR) >> 12]);
 	u64 *boot_l2 = va_of_pfn(m2p[(boot_l3[511] & PTE_ADDR) >> 12]);
 	u64 l2 = shadow_alloc();
@@ -327,15 +364,32 @@ void shadow_switch(u64 guest_cr3)
 	n4[505] = l4[505];
 	n4[511] = (p2m[l3] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
 	shadow_seal(l4p);
-	shadow_l4_mfn = p2m[l4p];
-	mmuext(MMUEXT_PIN_L4_TABLE, shadow_l4_mfn);
-	mmuext(MMUEXT_NEW_USER_BASEPTR, shadow_l4_mfn);   /* the guest runs in user mode */
-	if (old_l4) {
-		mmuext(MMUEXT_UNPIN_TABLE, old_l4);
+	/* User: empty, the guest's user mappings only. */
+	u64 ul4p = shadow_alloc();
+	shadow_seal(ul4p);
+	shadow_l4_mfn[0] = p2m[l4p];
+	shadow_l4_mfn[1] = p2m[ul4p];
+	mmuext(MMUEXT_PIN_L4_TABLE, shadow_l4_mfn[0]);
+	mmuext(MMUEXT_PIN_L4_TABLE, shadow_l4_mfn[1]);
+	/* the guest runs in PV user mode */
+	mmuext(MMUEXT_NEW_USER_BASEPTR, shadow_l4_mfn[shadow_user]);
+	if (old_l4[0]) {
+		mmuext(MMUEXT_UNPIN_TABLE, old_l4[0]);
+		mmuext(MMUEXT_UNPIN_TABLE, old_l4[1]);
 		for (unsigned i = 0; i < nr_old; i++)
 			shadow_free[nr_free++] = old_used[i];
 	}
 	counters[CNT_SHADOW_FLUSHES]++;
+}
+
+void shadow_set_user(bool user)
+{
+	if (user == shadow_user)
+		return;
+	shadow_user = user;
+	if (shadow_l4_mfn[user])
+		mmuext(MMUEXT_NEW_USER_BASEPTR, shadow_l4_mfn[user]);
+	counters[CNT_MODE_SWITCHES]++;
 }
 
 static bool wedge_owned(u64 va)
@@ -344,11 +398,11 @@ static bool wedge_owned(u64 va)
 	return l4i == 504 || l4i == 505 || va >= WEDGE_HOT_VA;
 }
 
-/* The shadow L1 table covering va (created as needed) and its read-only view. */
-static u64 shadow_l1_for(u64 va, u64 **view)
+/* The shadow L1 table covering va (created as needed) in shadow `which`. */
+static u64 shadow_l1_for(u64 va, unsigned which)
 {
-	u64 *t = va_of_pfn(m2p[shadow_l4_mfn]);
-	u64 t_mfn = shadow_l4_mfn;
+	u64 *t = va_of_pfn(m2p[shadow_l4_mfn[which]]);
+	u64 t_mfn = shadow_l4_mfn[which];
 	for (int level = 4; level > 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		u64 e = t[idx];
@@ -361,41 +415,45 @@ static u64 shadow_l1_for(u64 va, u64 **view)
 		t_mfn = (e & PTE_ADDR) >> 12;
 		t = va_of_pfn(m2p[t_mfn]);
 	}
-	*view = t;
 	return t_mfn;
 }
 
 bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 {
-	bool write = error & 2;
+	unsigned acc = (error & PF_W) | (error & PF_I) | (shadow_user ? PF_U : 0);
 	u64 gpa;
-	bool writable;
-	if (!shadow_l4_mfn)
+	bool writable, nx;
+	if (!shadow_l4_mfn[0])
 		panic("page fault at %lx before the guest's address space exists", va);
-	if (wedge_owned(va))
+	if (wedge_owned(va) && !shadow_user)
 		panic("guest touches %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
-	int st = guest_walk(va, write, true, &gpa, &writable);
+	int st = guest_walk(va, acc, true, &gpa, &writable, &nx);
 	if (st) {
-		*guest_error = (st & 0xf) | (error & 0x10);
+		*guest_error = st & 0x1f;
 		return false;
 	}
+	if (wedge_owned(va))
+		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
 	if (gpa >= guest_mem_bytes)
 		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
-	u64 *l1;
-	u64 l1_mfn = shadow_l1_for(va, &l1);
+	/* Keep room for a fill (up to 3 tables); when the pool runs dry,
+	 * start the address space's shadows afresh. */
+	if (nr_free < 10) {
+		shadow_switch(vcpu.cr3);
+		counters[CNT_SHADOW_POOL_RESETS]++;
+	}
+	u64 l1_mfn = shadow_l1_for(va, shadow_user);
 	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
-		  (writable ? PTE_RW | PTE_D : 0);
+		  (writable ? PTE_RW | PTE_D : 0) | (shadow_user ? PTE_U : 0) | (nx ? PTE_NX : 0);
 	mmu_set(l1_mfn, (va >> 12) & 511, pte);
 	counters[CNT_SHADOW_FILLS]++;
 	return true;
 }
 
-void shadow_invlpg(u64 va)
+static void shadow_clear(u64 va, unsigned which)
 {
-	if (!shadow_l4_mfn || wedge_owned(va))
-		return;
-	u64 *t = va_of_pfn(m2p[shadow_l4_mfn]);
-	u64 t_mfn = shadow_l4_mfn;
+	u64 *t = va_of_pfn(m2p[shadow_l4_mfn[which]]);
+	u64 t_mfn = shadow_l4_mfn[which];
 	for (int level = 4; level >= 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		u64 e = t[idx];
@@ -403,12 +461,19 @@ void shadow_invlpg(u64 va)
 			return;
 		if (level == 1) {
 			mmu_set(t_mfn, idx, 0);
-			break;
+			return;
 		}
 		t_mfn = (e & PTE_ADDR) >> 12;
 		t = va_of_pfn(m2p[t_mfn]);
 	}
+}
+
+void shadow_invlpg(u64 va)
+{
+	if (!shadow_l4_mfn[0] || wedge_owned(va))
+		return;
+	shadow_clear(va, 0);
+	shadow_clear(va, 1);
 	struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
 	HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
 }
-

@@ -43,6 +43,8 @@ struct vcpu {
 	u64 dr[8];
 };
 extern struct vcpu vcpu;
+/* The guest's virtual CPL: 3 when its CS selector's RPL is 3. */
+static inline bool guest_user_mode(void) { return (vcpu.seg[1] & 3) == 3; }
 #define SEG_ES 0
 #define SEG_CS 1
 #define SEG_SS 2
@@ -85,13 +87,22 @@ void *gpa_ptr(u64 gpa, u64 n);
 
 /* Shadow paging (mm.c): the guest's own page tables hold guest-physical
  * frames; the wedge fills shadow tables (machine frames) from page faults. */
-void shadow_switch(u64 guest_cr3);               /* new, empty shadow for cr3 */
-bool shadow_fault(u64 va, u64 error, u64 *guest_error); /* true: filled, retry */
+void shadow_switch(u64 guest_cr3);               /* new, empty shadows for cr3 */
+void shadow_set_user(bool user);                 /* the virtual CPL's shadow (3: user) */
+/* A fault of the current mode's shadow; true: filled, retry; false: the
+ * guest's own fault, with its error code in *guest_error. */
+bool shadow_fault(u64 va, u64 error, u64 *guest_error);
 void shadow_invlpg(u64 va);
 /* Guest-virtual accesses through the guest's page tables. */
 bool copy_from_guest(void *dst, u64 va, u64 n);
 bool guest_va_to_gpa(u64 va, u64 *gpa);
 bool copy_to_guest(u64 va, const void *src, u64 n);
+/* After a failed copy: the address and the #PF error code the CPU would give. */
+extern u64 guest_fault_va, guest_fault_error;
+#define PF_P 1u
+#define PF_W 2u
+#define PF_U 4u
+#define PF_I 0x10u
 
 /* loader.c */
 void load_guest(const u8 *image, u64 size, const char *cmdline);
@@ -105,6 +116,7 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d);
  * that site's length (0 otherwise). */
 void site_table_add(u64 ret_addr, u64 site, unsigned length, const struct x86_insn *insn,
 		    unsigned pair_len);
+void site_table_add_trap(u64 site, unsigned length, const struct x86_insn *insn);
 void site_table_sort(void);
 unsigned site_table_count(void);
 
@@ -116,6 +128,8 @@ void events_process(void);            /* masked: run the device side of pending 
 void wait_for_event(void);            /* masked: block until an event channel fires */
 void deliver_pending_interrupts(void);/* after an emulation or upcall */
 void deliver_vector(unsigned vec, bool has_error, u64 error);
+unsigned guest_gate_dpl(unsigned vec);
+bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 extern evtchn_port_t timer_port, console_port;
 
 /* devices.c */
@@ -129,7 +143,7 @@ int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];
