@@ -474,6 +474,13 @@ void io_out(u16 port, unsigned size, u32 value)
 		pci_address = value;
 		return;
 	}
+	if (port == 0x64 && size == 1 && v == 0xfe) {
+		/* the keyboard controller's reset pulse (Linux's reboot): the
+		 * domain ends, with the counters */
+		printk("\nwedge: the guest resets the machine (keyboard controller): shutting down\n");
+		counters_print();
+		wedge_shutdown(SHUTDOWN_poweroff);
+	}
 	if (absent_uart(port) && size == 1)
 		return;
 	if (port >= 0xcf8 && port <= 0xcfb)
