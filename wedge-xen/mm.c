@@ -21,6 +21,9 @@
 #define PTE_D   0x040ul
 #define PTE_ADDR 0x000ffffffffff000ul
 
+/* Pool pages for the shadow tables (beyond the physmap's). */
+#define SHADOW_POOL_PAGES 1024
+
 static const unsigned long *const m2p = (const unsigned long *)MACH2PHYS_VIRT_START;
 static unsigned long *p2m;
 static u64 pool_next, pool_end;     /* pfns */
@@ -123,11 +126,24 @@ void mm_init(u64 initial_rsp)
 	pool_end = pool_next;
 	while (pool_end < pool_next + 256 && (lookup_pte(WEDGE_VIRT_BASE + (pool_end << 12)) & PTE_P))
 		pool_end++;
-	printk("wedge: bootstrap region ends at pfn %lx, page-table pool %lu pages\n",
-	       pool_next, pool_end - pool_next);
 	if (pool_end - pool_next < 16)
 		panic("page-table pool too small: %lu mapped pages after the bootstrap region",
 		      pool_end - pool_next);
+	/* Grow the pool past Xen's padding: one page per 2 MiB of physmap
+	 * (plus its few upper tables) and SHADOW_POOL_PAGES for the shadows,
+	 * mapped like the bootstrap region; the guest's memory starts after. */
+	u64 want = pool_next + start_info->nr_pages / 512 + 8 + SHADOW_POOL_PAGES;
+	if (want > start_info->nr_pages / 2)
+		want = start_info->nr_pages / 2;
+	while (pool_end < want) {
+		u64 *l1;
+		u64 va = WEDGE_VIRT_BASE + (pool_end << 12);
+		u64 l1_mfn = table_for(va, 1, &l1);   /* may take a page at pool_next */
+		mmu_set(l1_mfn, (va >> 12) & 511, (p2m[pool_end] << 12) | PTE_P | PTE_RW | PTE_A | PTE_D);
+		pool_end++;
+	}
+	printk("wedge: bootstrap region ends at pfn %lx, page-table pool %lu pages\n",
+	       pool_next, pool_end - pool_next);
 	guest_base_pfn = (pool_end + 511) & ~511ul;
 
 	/* The hot page (shared_info) and the slot page at the top 2 MiB. */
@@ -144,11 +160,18 @@ u64 mm_guest_map(u64 max_bytes)
 	/* Whole L1 tables only, and as many as the pool holds. */
 	pages &= ~511ul;
 	u64 pool_left = pool_end - pool_next;
-	/* keep 96 pool pages for the shadow tables */
-	if (pages / 512 + 100 > pool_left)
-		pages = (pool_left - 100) * 512;
-	if (pages * PAGE_SIZE > max_bytes)
+	/* keep the shadow tables' share of the pool */
+	if (pages / 512 + SHADOW_POOL_PAGES > pool_left) {
+		if (pool_left < SHADOW_POOL_PAGES / 2 + 1)
+			panic("page-table pool of %lu pages leaves no room for the guest's physmap", pool_left);
+		pages = (pool_left - SHADOW_POOL_PAGES / 2) * 512;
+		printk("wedge: guest memory limited to %lu MiB by the page-table pool\n", pages >> 8);
+	}
+	if (pages * PAGE_SIZE > max_bytes) {
+		printk("wedge: guest memory limited to %lu MiB of the domain's %lu MiB (the wedge's maximum)\n",
+		       max_bytes >> 20, pages >> 8);
 		pages = max_bytes / PAGE_SIZE;
+	}
 	for (u64 p = 0; p < pages; p += 512) {
 		u64 va = WEDGE_PHYSMAP_VA + (p << 12);
 		u64 *l2;
