@@ -150,9 +150,10 @@ wedge_resume:
  * Fast stubs (user mode, no wedge state touched): pushf, popf and the STI
  * pending check.  Their slow paths go through wedge_emul_entry.
  */
-	/* STI: the site already cleared the mask inline; [R]. */
+	/* STI: [R]; unmask, then take the slow path if an event is pending. */
 	.globl wedge_sti_check
 wedge_sti_check:
+	movb $0, MASK
 	pushfq
 	cmpb $0, PENDING
 	jne 1f

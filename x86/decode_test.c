@@ -136,15 +136,38 @@ static void test_rewrite_sti_and_call(void **state)
 {
 	(void)state;
 	struct x86_rewrite_targets t = targets();
-	x86_u8 site[16] = { 0xfb };
-	x86_fill_nops(site + 1, 15);
+	x86_u8 site[8] = { 0xfb };
+	x86_fill_nops(site + 1, 7);
 	struct x86_insn in;
 	unsigned ret;
-	assert_int_equal(x86_rewrite_site(site, 16, 1, X86_KIND_STI, &t, &in, &ret), X86_REWRITE_OK);
-	static const x86_u8 want[16] = { 0xc6, 0x04, 0x25, 0x01, 0x00, 0xe0, 0xff, 0x00,
-					 0xff, 0x14, 0x25, 0x08, 0x10, 0xe0, 0xff, 0x90 };
-	assert_memory_equal(site, want, 16);
-	assert_int_equal(ret, 15);
+	assert_int_equal(x86_rewrite_site(site, 8, 1, X86_KIND_STI, &t, &in, &ret), X86_REWRITE_OK);
+	/* call *sti_check_slot: the stub unmasks and tests pending */
+	static const x86_u8 want[8] = { 0xff, 0x14, 0x25, 0x08, 0x10, 0xe0, 0xff, 0x90 };
+	assert_memory_equal(site, want, 8);
+	assert_int_equal(ret, 7);
+	/* the unmask is no longer inline: a far mask does not matter, a far slot does */
+	x86_u8 sti2[8] = { 0xfb, 0x0f, 0x1f, 0x80, 0, 0, 0, 0 };
+	struct x86_rewrite_targets far = t;
+	far.upcall_mask = 0x100000000ull;
+	assert_int_equal(x86_rewrite_site(sti2, 8, 1, X86_KIND_STI, &far, &in, &ret), X86_REWRITE_OK);
+	assert_memory_equal(sti2, want, 8);
+	x86_u8 sti3[8] = { 0xfb, 0x0f, 0x1f, 0x80, 0, 0, 0, 0 };
+	far.sti_check_slot = 0x100000000ull;
+	assert_int_equal(x86_rewrite_site(sti3, 8, 1, X86_KIND_STI, &far, &in, &ret), X86_REWRITE_FAR_TARGET);
+	x86_u8 sti4[6] = { 0xfb, 0x66, 0x0f, 0x1f, 0x44, 0x00 };
+	assert_int_equal(x86_rewrite_site(sti4, 6, 1, X86_KIND_STI, &t, &in, &ret), X86_REWRITE_TOO_SHORT);
+
+	/* pushf/popf in their 8-byte pads */
+	x86_u8 pushf[8] = { 0x9c, 0x0f, 0x1f, 0x80, 0, 0, 0, 0 };
+	assert_int_equal(x86_rewrite_site(pushf, 8, 1, X86_KIND_PUSHF, &t, &in, &ret), X86_REWRITE_OK);
+	x86_u64 ps = t.slot[X86_KIND_PUSHF];
+	const x86_u8 want_pushf[8] = { 0xff, 0x14, 0x25, (x86_u8)ps, (x86_u8)(ps >> 8),
+				       (x86_u8)(ps >> 16), (x86_u8)(ps >> 24), 0x90 };
+	assert_memory_equal(pushf, want_pushf, 8);
+	assert_int_equal(ret, 7);
+	assert_int_equal(x86_kind_pad(X86_KIND_STI), 8);
+	assert_int_equal(x86_kind_pad(X86_KIND_PUSHF), 8);
+	assert_int_equal(x86_kind_pad(X86_KIND_POPF), 8);
 
 	x86_u8 cpuid[8] = { 0x0f, 0xa2, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90 };
 	assert_int_equal(x86_rewrite_site(cpuid, 8, 2, X86_KIND_CPUID, &t, &in, &ret), X86_REWRITE_OK);

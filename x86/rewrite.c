@@ -96,11 +96,12 @@ enum x86_rewrite_status x86_rewrite_site(x86_u8 *site, unsigned length,
 		p = emit_movb_abs(p, t->upcall_mask, 1);
 		break;
 	case X86_KIND_STI:
-		if (!abs32_ok(t->upcall_mask) || !abs32_ok(t->sti_check_slot))
+		/* the stub unmasks, then tests upcall_pending (an inline
+		 * unmask as well would not fit the 8-byte pad) */
+		if (!abs32_ok(t->sti_check_slot))
 			return X86_REWRITE_FAR_TARGET;
-		if (length < 15)
+		if (length < 7)
 			return X86_REWRITE_TOO_SHORT;
-		p = emit_movb_abs(p, t->upcall_mask, 0);
 		p = emit_call_abs(p, t->sti_check_slot);
 		*ret_offset = (unsigned)(p - buf);
 		break;

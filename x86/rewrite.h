@@ -7,7 +7,8 @@
  * anywhere in the guest reaches the wedge's hot page, wherever the wedge
  * itself lives.  Forms (docs/wedge.md has the table):
  *   CLI   movb $1, mask                           (8 bytes)
- *   STI   movb $0, mask ; call *sti_check_slot    (15 bytes)
+ *   STI   call *sti_check_slot                    (7 bytes; the stub clears
+ *         the mask, then takes the slow path if an event is pending)
  *   other REWRITE kinds: call *slot[kind]         (7 bytes)
  *   COUNT kinds (rdtsc, rdtscp): left as they are
  * The rest of the site is filled with multi-byte NOPs.
@@ -19,7 +20,7 @@
 
 struct x86_rewrite_targets {
 	x86_u64 upcall_mask;      /* address of the vcpu_info upcall mask byte */
-	x86_u64 sti_check_slot;   /* address of a pointer to the STI check stub */
+	x86_u64 sti_check_slot;   /* address of a pointer to the STI stub (unmask + pending test) */
 	x86_u64 slot[X86_KIND_MAX]; /* address of a pointer to each kind's entry */
 };
 
