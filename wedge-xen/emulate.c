@@ -321,21 +321,28 @@ static void write_cr(unsigned n, u64 v)
 			panic("guest clears CR0.PG/PE (%lx): leaving paged long mode is not supported", v);
 		if ((v ^ vcpu.cr0) & 0x8)
 			HYPERVISOR_fpu_taskswitch(!!(v & 0x8));
+		if ((v ^ vcpu.cr0) & 0x10000) {   /* WP: kernel write permissions change */
+			vcpu.cr0 = v;
+			shadow_flush_global();
+		}
 		vcpu.cr0 = v;
 		return;
 	case 2: vcpu.cr2 = v; return;
 	case 3:
-		/* A new address space: a new, empty shadow filled from faults. */
+		/* The address space's cached shadow (validated) or a new, empty
+		 * one filled from faults. */
 		vcpu.cr3 = v;
 		shadow_switch(v);
 		return;
-	case 4:
+	case 4: {
+		u64 old_cr4 = vcpu.cr4;
 		if (v & ((1u << 13) | (1u << 20) | (1u << 21) | (1u << 17) | (1u << 16)))
 			panic("guest sets a hidden CR4 feature (VMXE/SMEP/SMAP/PCIDE/FSGSBASE): %lx", v);
-		if ((v ^ vcpu.cr4) & 0x80)   /* PGE toggled: flush global pages too */
-			shadow_switch(vcpu.cr3);
 		vcpu.cr4 = v;
+		if ((v ^ old_cr4) & 0x80)   /* PGE toggled: flush global pages too */
+			shadow_flush_global();
 		return;
+	}
 	case 8: vcpu.cr8 = v; return;
 	}
 	panic("mov to cr%u", n);
@@ -771,10 +778,13 @@ void counters_print(void)
 	       "exceptions %lu, safety-net emulations %lu\n",
 	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
 	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS], counters[CNT_SAFETY_NET]);
-	printk("wedge: counters: shadow fills %lu, shadow flushes %lu, pool resets %lu, "
-	       "user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
+	printk("wedge: counters: shadow fills %lu, new shadows %lu, cache hits %lu, validations %lu, "
+	       "stale entries cleared %lu, evictions %lu, pool resets %lu\n",
+	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES], counters[CNT_SHADOW_CACHE_HITS],
+	       counters[CNT_SHADOW_VALIDATIONS], counters[CNT_SHADOW_STALE], counters[CNT_SHADOW_EVICTIONS],
+	       counters[CNT_SHADOW_POOL_RESETS]);
+	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
 	       "emulation #PFs %lu\n",
-	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES], counters[CNT_SHADOW_POOL_RESETS],
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
 	       counters[CNT_EMUL_FAULTS]);
 #ifdef CONFIG_WEDGE_SAFETY_NET

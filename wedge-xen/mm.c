@@ -297,39 +297,104 @@ bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, t
 
 /* ---------------------------------------------------------------- shadow tables */
 /*
- * Per guest address space two shadow L4s: the kernel one (every guest
- * mapping, plus the wedge's slots 504/505 and its top 2 MiB) used while
- * the guest's virtual CPL is 0, and the user one (only mappings with U set
- * at every level, nothing of the wedge) while it is 3.  Both run as Xen's
- * PV user page table; switching the virtual CPL switches the user base
- * pointer.  Pool pages are either free or owned by the live shadow pair.
+ * Per guest address space (keyed by the guest's CR3 frame) two shadow L4s:
+ * the kernel one (every guest mapping, plus the wedge's slots 504/505 and
+ * its top 2 MiB) used while the guest's virtual CPL is 0, and the user one
+ * (only mappings with U set at every level, nothing of the wedge) while it
+ * is 3.  Both run as Xen's PV user page table; switching the virtual CPL
+ * switches the user base pointer.
+ *
+ * The last SHADOW_SLOTS address spaces stay cached.  Coherence: a CR3
+ * write (a switch back to a cached address space, or a reload of the
+ * current one) and a CR4.PGE toggle *validate* the shadow it lands on:
+ * every present shadow L1 entry is checked against the guest's tables as
+ * they are now (same frame, accessed bit set, U at every level for the user
+ * shadow, NX, writable only while the guest entry is writable and dirty)
+ * and cleared when it differs, so the shadow is exactly what a flush
+ * followed by refills would give.  Between CR3 writes the guest's invlpg
+ * keeps the live shadow coherent, as on a TLB: a PTE change in the live
+ * address space with neither invlpg nor a CR3/PGE flush is not seen.
+ *
+ * Pool pages are free or owned by one cached address space; a dry pool
+ * evicts the least recently used one.
  */
 #define SHADOW_POOL_MAX 8192
-static u64 shadow_free[SHADOW_POOL_MAX], shadow_used[SHADOW_POOL_MAX];
-static unsigned nr_free, nr_used;
+#define SHADOW_SLOTS 16
+static u64 shadow_free[SHADOW_POOL_MAX];
+static unsigned nr_free;
 static bool pool_ro[SHADOW_POOL_MAX];
-static u64 pool_first;
-static u64 shadow_l4_mfn[2];   /* kernel, user; 0: still on the bootstrap L4 */
-static bool shadow_user;       /* which one is Xen's user base pointer */
+static signed char page_owner[SHADOW_POOL_MAX];   /* slot, -1: free */
+static u64 pool_first, pool_count;
+static struct shadow_as {
+	bool live;
+	u64 cr3;           /* guest PML4 frame (guest-physical) */
+	u64 l4_pfn[2];     /* kernel, user */
+	u64 lru;
+} as_tab[SHADOW_SLOTS];
+static int cur_as = -1;
+static u64 lru_clock;
+static bool shadow_user;       /* which L4 is Xen's user base pointer */
 static bool shadow_pool_ready;
+
+static u64 cur_l4_mfn(unsigned which) { return p2m[as_tab[cur_as].l4_pfn[which]]; }
 
 static void shadow_pool_init(void)
 {
 	pool_first = pool_next;
-	if (pool_end - pool_next > SHADOW_POOL_MAX)
-		panic("shadow pool of %lu pages exceeds the table (%u)", pool_end - pool_next,
-		      SHADOW_POOL_MAX);
-	for (u64 p = pool_next; p < pool_end; p++)
+	pool_count = pool_end - pool_next;
+	if (pool_count > SHADOW_POOL_MAX)
+		panic("shadow pool of %lu pages exceeds the table (%u)", pool_count, SHADOW_POOL_MAX);
+	for (u64 p = pool_next; p < pool_end; p++) {
 		shadow_free[nr_free++] = p;
+		page_owner[p - pool_first] = -1;
+	}
 	pool_next = pool_end;   /* the rest of the pool is the shadows' */
 	shadow_pool_ready = true;
-	printk("wedge: shadow pool %u pages\n", nr_free);
+	printk("wedge: shadow pool %u pages, %u address spaces cached\n", nr_free, SHADOW_SLOTS);
 }
 
-static u64 shadow_alloc(void)
+static void mmuext(unsigned cmd, u64 mfn)
 {
-	if (!nr_free)
-		panic("shadow page pool exhausted (%u pages in use)", nr_used);
+	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
+	long rc = HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	if (rc)
+		panic("mmuext_op %u (mfn %lx) failed: %ld", cmd, mfn, rc);
+}
+
+/* Drop a cached address space that is not live in Xen: its pages go back. */
+static void as_free(int slot)
+{
+	ASSERT(slot != cur_as && as_tab[slot].live);
+	mmuext(MMUEXT_UNPIN_TABLE, p2m[as_tab[slot].l4_pfn[0]]);
+	mmuext(MMUEXT_UNPIN_TABLE, p2m[as_tab[slot].l4_pfn[1]]);
+	for (u64 i = 0; i < pool_count; i++)
+		if (page_owner[i] == slot) {
+			page_owner[i] = -1;
+			shadow_free[nr_free++] = pool_first + i;
+		}
+	as_tab[slot].live = false;
+	counters[CNT_SHADOW_EVICTIONS]++;
+}
+
+/* Evict the least recently used address space but the live one. */
+static bool as_evict_lru(void)
+{
+	int victim = -1;
+	for (int i = 0; i < SHADOW_SLOTS; i++)
+		if (as_tab[i].live && i != cur_as && (victim < 0 || as_tab[i].lru < as_tab[victim].lru))
+			victim = i;
+	if (victim < 0)
+		return false;
+	as_free(victim);
+	return true;
+}
+
+static u64 shadow_alloc(int owner)
+{
+	while (!nr_free)
+		if (!as_evict_lru())
+			panic("shadow page pool exhausted (%lu pages, all the live address space's)",
+			      pool_count);
 	u64 pfn = shadow_free[--nr_free];
 	unsigned i = (unsigned)(pfn - pool_first);
 	if (pool_ro[i]) {
@@ -341,7 +406,7 @@ static u64 shadow_alloc(void)
 		pool_ro[i] = false;
 	}
 	memset(va_of_pfn(pfn), 0, PAGE_SIZE);
-	shadow_used[nr_used++] = pfn;
+	page_owner[i] = (signed char)owner;
 	return pfn;
 }
 
@@ -351,58 +416,237 @@ static void shadow_seal(u64 pfn)
 	pool_ro[pfn - pool_first] = true;
 }
 
-static void mmuext(unsigned cmd, u64 mfn)
+/* A new, empty address space for guest cr3 in a free (or freed) slot. */
+static int as_new(u64 cr3)
 {
-	struct mmuext_op op = { .cmd = cmd, .arg1.mfn = mfn };
-	long rc = HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
-	if (rc)
-		panic("mmuext_op %u (mfn %lx) failed: %ld", cmd, mfn, rc);
-}
-
-void shadow_switch(u64 guest_cr3)
-{
-	(void)guest_cr3;   /* filled lazily from faults: nothing to read now */
-	if (!shadow_pool_ready)
-		shadow_pool_init();
-	u64 old_l4[2] = { shadow_l4_mfn[0], shadow_l4_mfn[1] };
-	static u64 old_used[SHADOW_POOL_MAX];
-	unsigned nr_old = nr_used;
-	memcpy(old_used, shadow_used, sizeof(u64) * nr_used);
-	nr_used = 0;
-
+	int slot = -1;
+	for (int i = 0; i < SHADOW_SLOTS && slot < 0; i++)
+		if (!as_tab[i].live)
+			slot = i;
+	if (slot < 0) {
+		as_evict_lru();
+		for (int i = 0; i < SHADOW_SLOTS && slot < 0; i++)
+			if (!as_tab[i].live)
+				slot = i;
+	}
+	if (slot < 0)
+		panic("no shadow slot for cr3 %lx", cr3);
+	while (nr_free < 8 && as_evict_lru())
+		;
 	/* Kernel: the wedge's entries, its image (504), the physmap (505), and
 	 * in 511 a path to the hot pages in the top 2 MiB; the rest is the
 	 * guest's. */
 	u64 *boot_l3 = va_of_pfn(m2p[(l4[511] & PTE_ADDR) >> 12]);
 	u64 *boot_l2 = va_of_pfn(m2p[(boot_l3[511] & PTE_ADDR) >> 12]);
-	u64 l2 = shadow_alloc();
+	u64 l2 = shadow_alloc(slot);
 	va_of_pfn(l2)[511] = boot_l2[511];
 	shadow_seal(l2);
-	u64 l3 = shadow_alloc();
+	u64 l3 = shadow_alloc(slot);
 	va_of_pfn(l3)[511] = (p2m[l2] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
 	shadow_seal(l3);
-	u64 l4p = shadow_alloc();
+	u64 l4p = shadow_alloc(slot);
 	u64 *n4 = va_of_pfn(l4p);
 	n4[504] = l4[504];
 	n4[505] = l4[505];
 	n4[511] = (p2m[l3] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
 	shadow_seal(l4p);
 	/* User: empty, the guest's user mappings only. */
-	u64 ul4p = shadow_alloc();
+	u64 ul4p = shadow_alloc(slot);
 	shadow_seal(ul4p);
-	shadow_l4_mfn[0] = p2m[l4p];
-	shadow_l4_mfn[1] = p2m[ul4p];
-	mmuext(MMUEXT_PIN_L4_TABLE, shadow_l4_mfn[0]);
-	mmuext(MMUEXT_PIN_L4_TABLE, shadow_l4_mfn[1]);
-	/* the guest runs in PV user mode */
-	mmuext(MMUEXT_NEW_USER_BASEPTR, shadow_l4_mfn[shadow_user]);
-	if (old_l4[0]) {
-		mmuext(MMUEXT_UNPIN_TABLE, old_l4[0]);
-		mmuext(MMUEXT_UNPIN_TABLE, old_l4[1]);
-		for (unsigned i = 0; i < nr_old; i++)
-			shadow_free[nr_free++] = old_used[i];
-	}
+	mmuext(MMUEXT_PIN_L4_TABLE, p2m[l4p]);
+	mmuext(MMUEXT_PIN_L4_TABLE, p2m[ul4p]);
+	as_tab[slot] = (struct shadow_as){ .live = true, .cr3 = cr3, .l4_pfn = { l4p, ul4p } };
 	counters[CNT_SHADOW_FLUSHES]++;
+	return slot;
+}
+
+static void as_activate(int slot)
+{
+	as_tab[slot].lru = ++lru_clock;
+	if (slot == cur_as)
+		return;
+	cur_as = slot;
+	/* the guest runs in PV user mode */
+	mmuext(MMUEXT_NEW_USER_BASEPTR, cur_l4_mfn(shadow_user));
+}
+
+/* ---- validation: a cached shadow made equal to "flushed, then refilled" */
+static mmu_update_t clear_batch[128];
+static unsigned nr_clear;
+
+static void clear_flush(void)
+{
+	if (!nr_clear)
+		return;
+	unsigned done;
+	long rc = HYPERVISOR_mmu_update(clear_batch, nr_clear, &done, DOMID_SELF);
+	if (rc)
+		panic("mmu_update (clearing %u stale shadow entries) failed at %u (ptr %lx, pfn %lx): %ld",
+		      nr_clear, done, clear_batch[done].ptr, m2p[clear_batch[done].ptr >> 12], rc);
+	counters[CNT_SHADOW_STALE] += nr_clear;
+	nr_clear = 0;
+}
+
+static void clear_entry(u64 table_mfn, unsigned idx)
+{
+	clear_batch[nr_clear++] = (mmu_update_t){ .ptr = (table_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE,
+						   .val = 0 };
+	if (nr_clear == sizeof(clear_batch) / sizeof(clear_batch[0]))
+		clear_flush();
+}
+
+/* The guest's entry idx of the table at guest-physical table (0: none). */
+static u64 guest_entry(u64 table, unsigned idx)
+{
+	if (table + idx * 8 + 8 > guest_mem_bytes)
+		return 0;
+	return *(volatile u64 *)gpa_ptr(table + idx * 8, 8);
+}
+
+struct vstate { bool user, wp, nxe; };
+
+/* The shadow table an entry points to, when it is one of the pool's (not
+ * Xen's own L4 slots, nor the wedge's tables in the bootstrap region). */
+static const u64 *pool_table(u64 e, u64 *mfn)
+{
+	*mfn = (e & PTE_ADDR) >> 12;
+	u64 pfn = m2p[*mfn];
+	if (pfn < pool_first || pfn >= pool_first + pool_count)
+		return NULL;
+	return va_of_pfn(pfn);
+}
+
+/* Check the shadow L1 table (mfn s1_mfn) for va_base..+2 MiB against the
+ * guest: glp is the guest's L1 table (or, for a large page, 0 with the
+ * leaf entry in large and its page size in large_shift); rw/us/nx so far. */
+static void validate_l1(const struct vstate *st, u64 s1_mfn, u64 gl1, u64 large, unsigned large_shift,
+			u64 va_base, bool rw, bool us, bool nx)
+{
+	const u64 *s1 = va_of_pfn(m2p[s1_mfn]);
+	for (unsigned i = 0; i < 512; i++) {
+		u64 se = s1[i];
+		if (!(se & PTE_P))
+			continue;
+		u64 ge = large;
+		bool lrw = rw, lus = us, lnx = nx;
+		u64 gpa;
+		if (large_shift) {
+			u64 va = va_base + ((u64)i << 12);
+			gpa = (ge & GPTE_ADDR & ~((1ul << large_shift) - 1)) | (va & ((1ul << large_shift) - 1) & ~0xffful);
+		} else {
+			ge = gl1 ? guest_entry(gl1, i) : 0;
+			lrw = lrw && (ge & PTE_RW);
+			lus = lus && (ge & PTE_U);
+			lnx = lnx || (st->nxe && (ge & PTE_NX));
+			gpa = ge & GPTE_ADDR;
+		}
+		bool ok = (ge & PTE_P) && (ge & PTE_A) && (!st->user || lus) && gpa < guest_mem_bytes &&
+			  ((se & PTE_ADDR) >> 12) == p2m[guest_base_pfn + (gpa >> 12)] &&
+			  !!(se & PTE_NX) == lnx &&
+			  (!(se & PTE_RW) || ((lrw || !st->wp) && (ge & PTE_D)));
+		if (!ok)
+			clear_entry(s1_mfn, i);
+	}
+}
+
+static void validate_shadow(int slot, unsigned which)
+{
+	struct vstate st = { .user = which == 1, .wp = which == 1 || (vcpu.cr0 & CR0_WP),
+			     .nxe = vcpu.efer & EFER_NXE };
+	u64 g4 = as_tab[slot].cr3;
+	const u64 *s4 = va_of_pfn(as_tab[slot].l4_pfn[which]);
+	for (unsigned i4 = 0; i4 < 512; i4++) {
+		u64 mfn;
+		const u64 *s3;
+		/* Xen's own slots 256-271 (with a self-map of this very L4), the wedge's */
+		if ((i4 >= 256 && i4 < 272) || !(s4[i4] & PTE_P) || !(s3 = pool_table(s4[i4], &mfn)))
+			continue;
+		u64 ge4 = guest_entry(g4, i4);
+		bool p4 = ge4 & PTE_P;
+		for (unsigned i3 = 0; i3 < 512; i3++) {
+			const u64 *s2;
+			if (!(s3[i3] & PTE_P) || !(s2 = pool_table(s3[i3], &mfn)))
+				continue;
+			u64 ge3 = p4 ? guest_entry(ge4 & GPTE_ADDR, i3) : 0;
+			bool big3 = (ge3 & PTE_P) && (ge3 & PTE_PS);
+			for (unsigned i2 = 0; i2 < 512; i2++) {
+				if (!(s2[i2] & PTE_P) || !pool_table(s2[i2], &mfn))
+					continue;   /* the wedge's hot pages */
+				u64 va = ((u64)i4 << 39) | ((u64)i3 << 30) | ((u64)i2 << 21);
+				u64 ge2 = (ge3 & PTE_P) && !big3 ? guest_entry(ge3 & GPTE_ADDR, i2) : 0;
+				bool rw = (ge4 & PTE_RW) && (ge3 & PTE_RW);
+				bool us = (ge4 & PTE_U) && (ge3 & PTE_U);
+				bool nx = st.nxe && ((ge4 | ge3) & PTE_NX);
+				u64 s1_mfn = (s2[i2] & PTE_ADDR) >> 12;
+				if (!p4 || !(ge3 & PTE_P))
+					validate_l1(&st, s1_mfn, 0, 0, 0, va, false, false, false);
+				else if (big3)
+					validate_l1(&st, s1_mfn, 0, ge3, 30, va, rw, us, nx);
+				else if ((ge2 & PTE_P) && (ge2 & PTE_PS))
+					validate_l1(&st, s1_mfn, 0, ge2, 21, va, rw && (ge2 & PTE_RW),
+						    us && (ge2 & PTE_U), nx || (st.nxe && (ge2 & PTE_NX)));
+				else if (ge2 & PTE_P)
+					validate_l1(&st, s1_mfn, ge2 & GPTE_ADDR, 0, 0, va, rw && (ge2 & PTE_RW),
+						    us && (ge2 & PTE_U), nx || (st.nxe && (ge2 & PTE_NX)));
+				else
+					validate_l1(&st, s1_mfn, 0, 0, 0, va, false, false, false);
+			}
+		}
+	}
+}
+
+/* The live address space, validated; a TLB flush when entries went away. */
+static void validate_current(void)
+{
+	u64 before = counters[CNT_SHADOW_STALE];
+	validate_shadow(cur_as, 0);
+	validate_shadow(cur_as, 1);
+	clear_flush();
+	counters[CNT_SHADOW_VALIDATIONS]++;
+	if (counters[CNT_SHADOW_STALE] != before) {
+		struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+		HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	}
+}
+
+/* A CR3 write: the cached shadow of that address space (validated), or a
+ * new one. */
+void shadow_switch(u64 guest_cr3)
+{
+	if (!shadow_pool_ready)
+		shadow_pool_init();
+	u64 key = guest_cr3 & GPTE_ADDR;
+	int slot = -1;
+	for (int i = 0; i < SHADOW_SLOTS; i++)
+		if (as_tab[i].live && as_tab[i].cr3 == key)
+			slot = i;
+	if (slot < 0) {
+		as_activate(as_new(key));
+		return;
+	}
+	counters[CNT_SHADOW_CACHE_HITS]++;
+	as_activate(slot);
+	validate_current();
+}
+
+/* CR4.PGE toggled (global pages flushed): the live shadow validated; the
+ * others are validated when a CR3 write selects them. */
+void shadow_flush_global(void)
+{
+	if (cur_as >= 0)
+		validate_current();
+}
+
+/* The live address space's shadows dropped for fresh ones (a dry pool). */
+static void shadow_reset_current(void)
+{
+	int old = cur_as;
+	while (as_evict_lru())
+		;
+	int slot = as_new(as_tab[old].cr3);
+	as_activate(slot);
+	as_free(old);
+	counters[CNT_SHADOW_POOL_RESETS]++;
 }
 
 void shadow_set_user(bool user)
@@ -410,8 +654,8 @@ void shadow_set_user(bool user)
 	if (user == shadow_user)
 		return;
 	shadow_user = user;
-	if (shadow_l4_mfn[user])
-		mmuext(MMUEXT_NEW_USER_BASEPTR, shadow_l4_mfn[user]);
+	if (cur_as >= 0)
+		mmuext(MMUEXT_NEW_USER_BASEPTR, cur_l4_mfn(user));
 	counters[CNT_MODE_SWITCHES]++;
 }
 
@@ -424,13 +668,13 @@ static bool wedge_owned(u64 va)
 /* The shadow L1 table covering va (created as needed) in shadow `which`. */
 static u64 shadow_l1_for(u64 va, unsigned which)
 {
-	u64 *t = va_of_pfn(m2p[shadow_l4_mfn[which]]);
-	u64 t_mfn = shadow_l4_mfn[which];
+	u64 t_mfn = cur_l4_mfn(which);
+	u64 *t = va_of_pfn(m2p[t_mfn]);
 	for (int level = 4; level > 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		u64 e = t[idx];
 		if (!(e & PTE_P)) {
-			u64 pfn = shadow_alloc();
+			u64 pfn = shadow_alloc(cur_as);
 			shadow_seal(pfn);
 			e = (p2m[pfn] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
 			mmu_set(t_mfn, idx, e);
@@ -446,7 +690,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	unsigned acc = (error & PF_W) | (error & PF_I) | (shadow_user ? PF_U : 0);
 	u64 gpa;
 	bool writable, nx;
-	if (!shadow_l4_mfn[0])
+	if (cur_as < 0)
 		panic("page fault at %lx before the guest's address space exists", va);
 	if (wedge_owned(va) && !shadow_user)
 		panic("guest touches %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
@@ -459,12 +703,12 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
 	if (gpa >= guest_mem_bytes)
 		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
-	/* Keep room for a fill (up to 3 tables); when the pool runs dry,
-	 * start the address space's shadows afresh. */
-	if (nr_free < 10) {
-		shadow_switch(vcpu.cr3);
-		counters[CNT_SHADOW_POOL_RESETS]++;
-	}
+	/* Keep room for a fill (up to 3 tables): evict cached address spaces,
+	 * and when only the live one is left, start it afresh. */
+	while (nr_free < 4 && as_evict_lru())
+		;
+	if (nr_free < 4)
+		shadow_reset_current();
 	u64 l1_mfn = shadow_l1_for(va, shadow_user);
 	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
 		  (writable ? PTE_RW | PTE_D : 0) | (shadow_user ? PTE_U : 0) | (nx ? PTE_NX : 0);
@@ -475,8 +719,8 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 
 static void shadow_clear(u64 va, unsigned which)
 {
-	u64 *t = va_of_pfn(m2p[shadow_l4_mfn[which]]);
-	u64 t_mfn = shadow_l4_mfn[which];
+	u64 t_mfn = cur_l4_mfn(which);
+	u64 *t = va_of_pfn(m2p[t_mfn]);
 	for (int level = 4; level >= 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		u64 e = t[idx];
@@ -493,7 +737,7 @@ static void shadow_clear(u64 va, unsigned which)
 
 void shadow_invlpg(u64 va)
 {
-	if (!shadow_l4_mfn[0] || wedge_owned(va))
+	if (cur_as < 0 || wedge_owned(va))
 		return;
 	shadow_clear(va, 0);
 	shadow_clear(va, 1);

@@ -88,6 +88,7 @@ void *gpa_ptr(u64 gpa, u64 n);
 /* Shadow paging (mm.c): the guest's own page tables hold guest-physical
  * frames; the wedge fills shadow tables (machine frames) from page faults. */
 void shadow_switch(u64 guest_cr3);               /* new, empty shadows for cr3 */
+void shadow_flush_global(void);                  /* CR4.PGE toggled */
 void shadow_set_user(bool user);                 /* the virtual CPL's shadow (3: user) */
 /* A fault of the current mode's shadow; true: filled, retry; false: the
  * guest's own fault, with its error code in *guest_error. */
@@ -143,7 +144,7 @@ int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_SHADOW_CACHE_HITS, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];
