@@ -21,6 +21,7 @@ mb_header:
 _start:
 	cli
 	movl $boot32_stack_top, %esp
+	movl %ebx, multiboot_info      /* for the command line (groups=...) */
 	/* Zero the boot page tables (bss may not be cleared yet). */
 	movl $boot_pml4, %edi
 	xorl %eax, %eax
@@ -72,6 +73,13 @@ boot_gdt:
 boot_gdt_ptr:
 	.word . - boot_gdt - 1
 	.long boot_gdt
+
+	/* Loaded data, not bss: startup_64 clears bss, and under the wedge
+	 * (which enters startup_64 directly) it stays 0. */
+	.data
+	.align 4
+	.globl multiboot_info
+multiboot_info:	.long 0
 
 	.section .bss.boot32, "aw", @nobits
 	.align 4096

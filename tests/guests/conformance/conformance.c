@@ -449,10 +449,954 @@ static void measure_costs(void)
 	__asm__ volatile("cli");
 }
 
+/* ======================================================================
+ * The groups beyond "base" (selected by groups=a,b,... on the command
+ * line, default all).  Each prints "group NAME" first, so that the test can
+ * compare the checks of the groups that run under the wedge.
+ * ====================================================================== */
+enum {
+	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
+	G_ALL = 63,
+};
+static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress" };
+
+static int word_is(const char *w, unsigned n, const char *name)
+{
+	unsigned i = 0;
+	for (; i < n && name[i] && w[i] == name[i]; i++)
+		;
+	return i == n && !name[i];
+}
+
+/* "groups=aspace,fpu" anywhere in the command line; base always runs. */
+static unsigned parse_groups(const char *cmdline)
+{
+	if (!cmdline)
+		return G_ALL;
+	const char *p = cmdline;
+	for (; *p; p++)
+		if ((p == cmdline || p[-1] == ' ') && word_is(p, 7, "groups="))
+			break;
+	if (!*p)
+		return G_ALL;
+	unsigned groups = 0;
+	p += 7;
+	while (*p && *p != ' ') {
+		unsigned n = 0;
+		while (p[n] && p[n] != ' ' && p[n] != ',')
+			n++;
+		int known = word_is(p, n, "base");
+		if (word_is(p, n, "all"))
+			groups = G_ALL, known = 1;
+		for (unsigned g = 0; g < sizeof(group_names) / sizeof(group_names[0]); g++)
+			if (word_is(p, n, group_names[g]))
+				groups |= 1u << g, known = 1;
+		if (!known) {
+			puts_("info unknown group in groups=: ");
+			for (unsigned i = 0; i < n; i++)
+				uart_putc(p[i]);
+			puts_("\n");
+			failures++;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return groups;
+}
+
+/* What every full entry (entry64.S) hands its C handler. */
+struct frame {
+	u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
+	u64 err, rip, cs, rflags, rsp, ss;
+};
+
+extern char nm_full_entry[], gp_full_entry[], pf_full_entry[];
+extern char timer_full_entry[], int80_full_entry[], syscall_entry[];
+extern char probe_read_insn[], probe_read_done[], probe_write_insn[], probe_write_done[];
+extern char fpu_x87_insn[];
+extern char user_text_start[], user_text_end[], user_main[];
+extern char u_cli[], u_hlt[], u_mov_cr3[], u_in[], u_int30[], u_read[], u_write[], u_fpu[];
+extern u64 kernel_stack_top;
+extern u64 enter_user(u64 rip, u64 rsp, u64 arg0, u64 arg1, u64 arg2);
+extern __attribute__((noreturn)) void user_exit(u64 status);
+extern u64 probe_read(u64 addr);
+extern void probe_write(u64 addr, u64 value);
+extern u64 fpu_sse_add(u64 a, u64 b);
+extern u64 fpu_x87_one_plus_one(void);
+extern void fpu_set_xmm2(u64 v);
+extern u64 fpu_get_xmm2(void);
+
+#define PTE_P   0x1ul
+#define PTE_W   0x2ul
+#define PTE_U   0x4ul
+#define PTE_A   0x20ul
+#define PTE_D   0x40ul
+#define PTE_PS  0x80ul
+#define PTE_G   0x100ul
+#define PTE_NX  (1ul << 63)
+#define PTE_ADDR 0x000ffffffffff000ul
+
+#define KTEST     0x10000000000ul   /* PML4 slot 2: supervisor test pages */
+#define USER_BASE 0x8000000000ul    /* PML4 slot 1: the user program */
+#define USER_DATA (USER_BASE + 0x100000)
+#define USER_RO   (USER_BASE + 0x101000)
+#define USER_NX   (USER_BASE + 0x102000)
+#define USER_STACK_TOP (USER_BASE + 0x200000)
+#define USER_PER_AS (USER_BASE + 0x300000)
+#define USER_ABSENT (USER_BASE + 0x400000)
+
+#define EXIT_GP 0x6e0d
+#define EXIT_PF 0x6e0e
+
+static u64 read_cr0(void) { u64 v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static void write_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" :: "r"(v) : "memory"); }
+static u64 read_cr2(void) { u64 v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static u64 read_cr3(void) { u64 v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static void write_cr3(u64 v) { __asm__ volatile("mov %0, %%cr3" :: "r"(v) : "memory"); }
+static u64 read_cr4(void) { u64 v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static void write_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
+static void invlpg(u64 va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
+static u16 read_cs(void) { u16 v; __asm__ volatile("mov %%cs, %0" : "=r"(v)); return v; }
+static u16 read_ss(void) { u16 v; __asm__ volatile("mov %%ss, %0" : "=r"(v)); return v; }
+#define RD(a) (*(volatile u64 *)(a))
+
+static void set_gate_dpl(unsigned vec, void *handler, unsigned dpl)
+{
+	set_gate(vec, handler);
+	idt[2 * vec] |= (u64)dpl << 45;
+}
+
+static void unexpected_full(u64 vec, const struct frame *f)
+{
+	info("unexpected exception", vec);
+	info("  error code", f->err);
+	info("  rip", f->rip);
+	info("  cs", f->cs);
+	info("  rsp", f->rsp);
+	if (vec == 14)
+		info("  cr2", read_cr2());
+	failures++;
+	finish();
+}
+
+/* ---- page tables built by the guest ---- */
+#define PT_POOL 48
+static u64 pt_pool[PT_POOL][512] __attribute__((aligned(4096)));
+static unsigned pt_used;
+static u64 kernel_pdpt[512] __attribute__((aligned(4096)));
+static u64 kernel_pd[512] __attribute__((aligned(4096)));
+
+static u64 *pt_alloc(void)
+{
+	if (pt_used == PT_POOL) {
+		puts_("info page-table pool exhausted\n");
+		failures++;
+		finish();
+	}
+	u64 *t = pt_pool[pt_used++];
+	for (int i = 0; i < 512; i++)
+		t[i] = 0;
+	return t;
+}
+
+/* A new address space: the first GiB identity mapped, supervisor only,
+ * with 2 MiB pages (shared tables), nothing else. */
+static u64 *new_aspace(void)
+{
+	if (!kernel_pd[0]) {
+		for (u64 i = 0; i < 512; i++)
+			kernel_pd[i] = i << 21 | PTE_P | PTE_W | PTE_PS;
+		kernel_pdpt[0] = (u64)kernel_pd | PTE_P | PTE_W | PTE_U;
+	}
+	u64 *pml4 = pt_alloc();
+	pml4[0] = (u64)kernel_pdpt | PTE_P | PTE_W | PTE_U;
+	return pml4;
+}
+
+/* The entry for va at level 1 (4 KiB) or 2 (2 MiB), creating the tables
+ * above it (user accessible: the leaf decides). */
+static u64 *pt_entry(u64 *pml4, u64 va, int level)
+{
+	u64 *t = pml4;
+	for (int shift = 39; shift > 12 + 9 * (level - 1); shift -= 9) {
+		u64 *e = &t[va >> shift & 511];
+		if (!(*e & PTE_P))
+			*e = (u64)pt_alloc() | PTE_P | PTE_W | PTE_U;
+		t = (u64 *)(*e & PTE_ADDR);
+	}
+	return &t[va >> (12 + 9 * (level - 1)) & 511];
+}
+
+static void map4k(u64 *pml4, u64 va, u64 pa, u64 flags) { *pt_entry(pml4, va, 1) = pa | flags; }
+
+/* ---- group aspace: several address spaces, cr3 and invlpg ---- */
+static u64 as_frames[4][512] __attribute__((aligned(4096)));
+static u64 shared_frame[512] __attribute__((aligned(4096)));
+static u64 spare_frames[4][512] __attribute__((aligned(4096)));
+
+static void group_aspace(void)
+{
+	u64 boot_cr3 = read_cr3();
+	u64 *as[4];
+	u64 cr3_writes = 0;
+	for (int i = 0; i < 4; i++) {
+		as[i] = new_aspace();
+		map4k(as[i], KTEST, (u64)as_frames[i], PTE_P | PTE_W);
+		map4k(as[i], KTEST + 0x1000, (u64)shared_frame, PTE_P | PTE_W);
+		as_frames[i][0] = 0x100 + (u64)i;
+	}
+	static const u8 order[] = { 0, 1, 2, 3, 0, 2, 1, 3, 3, 0, 1, 0, 1, 2, 0, 3, 2, 1 };
+	int ok = 1;
+	for (int round = 0; round < 16; round++)
+		for (unsigned k = 0; k < sizeof(order); k++) {
+			write_cr3((u64)as[order[k]]);
+			cr3_writes++;
+			ok &= RD(KTEST) == 0x100u + order[k];
+		}
+	check("aspace: one virtual page in four address spaces, each cr3 write shows its own frame", ok);
+
+	write_cr3((u64)as[2]);
+	RD(KTEST + 8) = 0xa2;
+	write_cr3((u64)as[1]);
+	ok = RD(KTEST + 8) == 0;
+	write_cr3((u64)as[3]);
+	ok &= RD(KTEST + 8) == 0;
+	write_cr3((u64)as[2]);
+	ok &= RD(KTEST + 8) == 0xa2 && as_frames[2][1] == 0xa2 && as_frames[1][1] == 0;
+	cr3_writes += 4;
+	check("aspace: a write in one address space lands in its frame only", ok);
+
+	write_cr3((u64)as[0]);
+	RD(KTEST + 0x1000) = 0x5a5a;
+	write_cr3((u64)as[3]);
+	ok = RD(KTEST + 0x1000) == 0x5a5a;
+	cr3_writes += 2;
+	check("aspace: a frame mapped in every address space shows the same data", ok);
+
+	/* A PTE of address space 1 changed while address space 0 is loaded: the
+	 * cr3 write back to 1 must show it (whatever was cached for 1). */
+	spare_frames[0][0] = 0x777;
+	write_cr3((u64)as[1]);
+	ok = RD(KTEST) == 0x101;
+	write_cr3((u64)as[0]);
+	*pt_entry(as[1], KTEST, 1) = (u64)spare_frames[0] | PTE_P | PTE_W;
+	write_cr3((u64)as[1]);
+	ok &= RD(KTEST) == 0x777;
+	cr3_writes += 3;
+	check("aspace: a PTE changed while another address space was loaded is seen after switching back", ok);
+
+	spare_frames[1][0] = 0x888;
+	write_cr3((u64)as[3]);
+	ok = RD(KTEST) == 0x103;
+	*pt_entry(as[3], KTEST, 1) = (u64)spare_frames[1] | PTE_P | PTE_W;
+	invlpg(KTEST);
+	ok &= RD(KTEST) == 0x888;
+	*pt_entry(as[3], KTEST, 1) = (u64)as_frames[3] | PTE_P | PTE_W;
+	invlpg(KTEST);
+	ok &= RD(KTEST) == 0x103;
+	cr3_writes++;
+	check("aspace: invlpg after PTE changes in the current address space", ok);
+
+	/* A 2 MiB page over the frame of as_frames[0]: 4 KiB offsets inside it. */
+	u64 pa = (u64)as_frames[0], base = pa & ~0x1ffffful;
+	u64 big = KTEST + 0x40000000ul;
+	u64 *pde = pt_entry(as[0], big, 2);
+	*pde = base | PTE_P | PTE_W | PTE_PS;
+	write_cr3((u64)as[0]);
+	cr3_writes++;
+	ok = RD(big + (pa - base)) == 0x100 && RD(big + ((u64)shared_frame - base)) == 0x5a5a &&
+	     RD(big + ((u64)spare_frames[1] - base)) == 0x888;
+	check("aspace: a 2 MiB mapping reads the frames at their offsets", ok);
+	check("aspace: a read through the 2 MiB mapping sets its accessed bit, not the dirty bit",
+	      (*pde & (PTE_A | PTE_D)) == PTE_A);
+	RD(big + (pa - base) + 24) = 0xbeef;
+	check("aspace: a write through the 2 MiB mapping lands and sets its dirty bit",
+	      as_frames[0][3] == 0xbeef && (*pde & PTE_D));
+
+	/* Global pages: CPUID.1:EDX.PGE decides whether the guest may use them. */
+	u32 a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	info("aspace: cpuid 1 edx", d);
+	if (d & (1u << 13)) {
+		u64 cr4 = read_cr4();
+		write_cr4(cr4 | 0x80);
+		spare_frames[2][0] = 0x6161;
+		spare_frames[3][0] = 0x6262;
+		map4k(as[0], KTEST + 0x2000, (u64)spare_frames[2], PTE_P | PTE_W | PTE_G);
+		map4k(as[1], KTEST + 0x2000, (u64)spare_frames[2], PTE_P | PTE_W | PTE_G);
+		write_cr3((u64)as[0]);
+		ok = RD(KTEST + 0x2000) == 0x6161;
+		write_cr3((u64)as[1]);
+		ok &= RD(KTEST + 0x2000) == 0x6161;
+		*pt_entry(as[0], KTEST + 0x2000, 1) = (u64)spare_frames[3] | PTE_P | PTE_W | PTE_G;
+		*pt_entry(as[1], KTEST + 0x2000, 1) = (u64)spare_frames[3] | PTE_P | PTE_W | PTE_G;
+		write_cr4(cr4 & ~0x80ul);
+		write_cr4(cr4 | 0x80);
+		int flushed = RD(KTEST + 0x2000) == 0x6262;
+		write_cr3((u64)as[0]);
+		flushed &= RD(KTEST + 0x2000) == 0x6262;
+		write_cr4(cr4);
+		cr3_writes += 3;
+		puts_("info aspace: global pages (CR4.PGE) checked\n");
+		if (!ok || !flushed) {
+			puts_("info aspace: global page check failed\n");
+			failures++;
+		}
+	}
+	write_cr3(boot_cr3);
+	cr3_writes++;
+	check("aspace: back on the boot tables, the stack and data still work", as_frames[0][3] == 0xbeef);
+	info("aspace cr3 writes", cr3_writes);
+}
+
+/* ---- the address space of the pagefault, usermode, nested and stress groups ---- */
+static u64 *main_as;
+static u64 *cur_pml4;
+static u64 pf_rw_frame[512] __attribute__((aligned(4096)));
+static u64 pf_ro_frame[512] __attribute__((aligned(4096)));
+static u8 pf_code_frame[4096] __attribute__((aligned(4096)));
+static u64 pf_demand_frame[512] __attribute__((aligned(4096)));
+static u64 pf_cow_frame[512] __attribute__((aligned(4096)));
+static u64 user_data[512] __attribute__((aligned(4096)));
+static u64 user_ro[512] __attribute__((aligned(4096)));
+static u64 per_as_frames[2][512] __attribute__((aligned(4096)));
+static u8 user_stack[4][4096] __attribute__((aligned(4096)));
+static u8 rsp0_stack[4 * 4096] __attribute__((aligned(4096)));
+#define RSP0_TOP ((u64)rsp0_stack + sizeof(rsp0_stack))
+
+/* The user program's mappings (same in every user address space but the
+ * per-AS page). */
+static void map_user(u64 *pml4, int as_id)
+{
+	for (u64 p = (u64)user_text_start; p < (u64)user_text_end; p += 4096)
+		map4k(pml4, USER_BASE + (p - (u64)user_text_start), p, PTE_P | PTE_U);
+	map4k(pml4, USER_DATA, (u64)user_data, PTE_P | PTE_W | PTE_U | PTE_NX);
+	map4k(pml4, USER_RO, (u64)user_ro, PTE_P | PTE_U | PTE_NX);
+	map4k(pml4, USER_NX, (u64)user_text_start, PTE_P | PTE_U | PTE_NX);
+	for (u64 i = 0; i < 4; i++)
+		map4k(pml4, USER_STACK_TOP - 0x4000 + i * 0x1000, (u64)user_stack[i], PTE_P | PTE_W | PTE_U | PTE_NX);
+	map4k(pml4, USER_PER_AS, (u64)per_as_frames[as_id], PTE_P | PTE_U | PTE_NX);
+	per_as_frames[as_id][0] = (u64)as_id;
+}
+
+static void enable_nx(void)
+{
+	wrmsr(0xc0000080, rdmsr(0xc0000080) | 0x800);   /* EFER.NXE */
+}
+
+static void use_main_as(void)
+{
+	if (!main_as) {
+		main_as = new_aspace();
+		map4k(main_as, KTEST, (u64)pf_rw_frame, PTE_P | PTE_W);
+		map4k(main_as, KTEST + 0x1000, (u64)pf_ro_frame, PTE_P);
+		*pt_entry(main_as, KTEST + 0x2000, 1) = 0;   /* not present */
+		map4k(main_as, KTEST + 0x3000, (u64)pf_code_frame, PTE_P | PTE_W | PTE_NX);
+		map4k(main_as, KTEST + 0x4000, (u64)pf_code_frame, PTE_P);
+		map_user(main_as, 0);
+	}
+	enable_nx();
+	write_cr3((u64)main_as);
+	cur_pml4 = main_as;
+}
+
+/* ---- #PF, #GP, #NM, #UD handlers of the new groups ---- */
+enum { ACT_NONE, ACT_SKIP, ACT_MAP, ACT_USER_EXIT, ACT_NESTED, ACT_CLTS, ACT_SWITCH };
+static volatile int pf_action, gp_action, nm_action;
+static volatile u64 pf_count, pf_cr2, pf_err, pf_rip, pf_cs, pf_rsp, pf_frame, pf_in_gp;
+static volatile u64 pf_fix_pa, pf_fix_flags, pf_int3_inside, pf_bp_seen;
+static volatile u64 gp_count, gp_err, gp_rip, gp_cs, gp_ss, gp_rsp, gp_frame, gp_inner_result, gp_in;
+static volatile u64 nm_count, nm_rip, nm_cs, nm_ss, nm_frame;
+static u8 fx_area_a[512] __attribute__((aligned(16)));
+static u8 fx_area_b[512] __attribute__((aligned(16)));
+
+/* A probe that faulted resumes after its instruction; a call into a page
+ * that cannot be fetched returns to its caller. */
+static int skip_faulting(struct frame *f, u64 cr2)
+{
+	if (f->rip == (u64)probe_read_insn)
+		f->rip = (u64)probe_read_done;
+	else if (f->rip == (u64)probe_write_insn)
+		f->rip = (u64)probe_write_done;
+	else if (f->rip == cr2) {
+		f->rip = *(u64 *)f->rsp;
+		f->rsp += 8;
+	} else
+		return 0;
+	return 1;
+}
+
+void pf_handler(struct frame *f)
+{
+	u64 cr2 = read_cr2();
+	pf_count++;
+	pf_cr2 = cr2;
+	pf_err = f->err;
+	pf_rip = f->rip;
+	pf_cs = f->cs;
+	pf_rsp = f->rsp;
+	pf_frame = (u64)f;
+	pf_in_gp = gp_in;
+	if ((f->cs & 3) == 3) {
+		if (pf_action == ACT_USER_EXIT)
+			user_exit(EXIT_PF);
+		unexpected_full(14, f);
+	}
+	if (pf_action == ACT_MAP && pf_count <= 3) {
+		*pt_entry(cur_pml4, cr2, 1) = pf_fix_pa | pf_fix_flags;   /* no invlpg: a #PF flushes */
+		return;
+	}
+	if (pf_action == ACT_SKIP || pf_action == ACT_MAP) {
+		if (pf_int3_inside) {
+			u64 before = bp_count;
+			__asm__ volatile("int3" ::: "memory");
+			pf_bp_seen = bp_count == before + 1;
+		}
+		if (skip_faulting(f, cr2))
+			return;
+	}
+	unexpected_full(14, f);
+}
+
+void gp_handler(struct frame *f)
+{
+	gp_count++;
+	gp_err = f->err;
+	gp_rip = f->rip;
+	gp_cs = f->cs;
+	gp_ss = f->ss;
+	gp_rsp = f->rsp;
+	gp_frame = (u64)f;
+	if ((f->cs & 3) == 3) {
+		if (gp_action == ACT_USER_EXIT)
+			user_exit(EXIT_GP);
+		unexpected_full(13, f);
+	}
+	if (gp_action == ACT_NESTED && f->rip == (u64)probe_read_insn) {
+		gp_in = 1;
+		gp_inner_result = probe_read(KTEST + 0x2000);   /* not present: a #PF in here */
+		gp_in = 0;
+		f->rip = (u64)probe_read_done;
+		return;
+	}
+	unexpected_full(13, f);
+}
+
+static void fxsave(u8 *area) { __asm__ volatile("fxsave64 %0" : "=m"(*(u8 (*)[512])area)); }
+static void fxrstor(const u8 *area) { __asm__ volatile("fxrstor64 %0" :: "m"(*(const u8 (*)[512])area)); }
+
+void nm_handler(struct frame *f)
+{
+	nm_count++;
+	nm_rip = f->rip;
+	nm_cs = f->cs;
+	nm_ss = f->ss;
+	nm_frame = (u64)f;
+	if (nm_count > 4)
+		unexpected_full(7, f);
+	if (nm_action == ACT_CLTS) {
+		__asm__ volatile("clts" ::: "memory");
+		return;
+	}
+	if (nm_action == ACT_SWITCH) {   /* lazy FPU switch: save the old owner, load the new */
+		__asm__ volatile("clts" ::: "memory");
+		fxsave(fx_area_a);
+		fxrstor(fx_area_b);
+		return;
+	}
+	unexpected_full(7, f);
+}
+
+/* ---- timer (IRQ0) for the new groups ---- */
+enum { TIMER_COUNT, TIMER_UD, TIMER_CHAIN };
+static volatile int timer_mode;
+static volatile u64 tm_ticks, tm_user_ticks, tm_bad_user_frames, tm_last_flags, tm_last_cs;
+static volatile u64 tm_arms, tm_target, tm_doubled, tm_ud_ok;
+
+static void pit_oneshot(u16 count)
+{
+	outb(0x43, 0x30);   /* channel 0, lo/hi, mode 0: one edge when it reaches 0 */
+	outb(0x40, (u8)count);
+	outb(0x40, (u8)(count >> 8));
+}
+
+/* Stop channel 0 (mode 0 with no count: OUT stays low) and re-initialise
+ * the PIC, which forgets a request latched while IRQ0 was masked: the exact
+ * tick counts below must not see a stale one. */
+static void timer_quiesce(void)
+{
+	outb(0x43, 0x30);
+	pic_init();
+}
+
+static int on_rsp0_stack(const struct frame *f)
+{
+	return (u64)&f->ss == RSP0_TOP - 8;
+}
+
+static int user_frame_ok(const struct frame *f)
+{
+	return f->cs == 0x3b && f->ss == 0x33 && (f->rflags & 0x200) &&
+	       f->rsp > USER_STACK_TOP - 0x4000 && f->rsp <= USER_STACK_TOP && on_rsp0_stack(f);
+}
+
+void timer_handler(struct frame *f)
+{
+	tm_ticks++;
+	tm_last_flags = f->rflags;
+	tm_last_cs = f->cs;
+	if ((f->cs & 3) == 3) {
+		tm_user_ticks++;
+		user_data[0] = tm_user_ticks;
+		if (!user_frame_ok(f))
+			tm_bad_user_frames++;
+	}
+	if (timer_mode == TIMER_UD) {
+		u64 before = ud_count;
+		__asm__ volatile("ud2" ::: "memory");   /* ud_entry records CS and RFLAGS, skips it */
+		tm_ud_ok = ud_count == before + 1 && trap_frame_cs == 0x08 && !(trap_frame_flags & 0x200);
+	}
+	outb(0x20, 0x20);
+	if (timer_mode == TIMER_CHAIN) {
+		if (tm_ticks > tm_arms)
+			tm_doubled++;
+		if (tm_ticks < tm_target) {
+			pit_oneshot(1193);   /* 1 ms */
+			tm_arms++;
+		}
+	}
+}
+
+/* ---- system calls ---- */
+enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH };
+static volatile u64 sys_add_syscall, sys_add_int80, sys_exit_count, sys_bad, int80_bad_frames;
+static volatile u64 syscall_check_ok, int80_check_ok, copyin_ok, sys_switches;
+static u64 *stress_as[2];
+static int stress_cur;
+
+static u64 do_syscall(struct frame *f, int via_int80)
+{
+	switch (f->rax) {
+	case SYS_EXIT:
+		sys_exit_count++;
+		user_exit(f->rdi);
+	case SYS_ADD:
+		if (via_int80)
+			sys_add_int80++;
+		else
+			sys_add_syscall++;
+		return f->rdi + f->rsi;
+	case SYS_CHECK: {
+		/* rdi = the user's return address, rsi = its rsp */
+		int ok = f->rip == f->rdi && f->rsp == f->rsi && (f->rflags & 0x202) == 0x202 &&
+			 read_cs() == 0x08 && !(read_flags() & 0x200);
+		if (via_int80)
+			int80_check_ok = ok && f->cs == 0x3b && f->ss == 0x33 && on_rsp0_stack(f);
+		else
+			syscall_check_ok = ok && read_ss() == 0x10 && (u64)f > (u64)rsp0_stack && (u64)f < RSP0_TOP;
+		return 0;
+	}
+	case SYS_COPYIN:
+		copyin_ok = *(volatile u64 *)f->rdi == 0x3e2d336e6769722eul;
+		return 0;
+	case SYS_COPYOUT:
+		*(volatile u64 *)f->rdi = 0x336e69722d3e306cul;
+		return 0;
+	case SYS_SWITCH:
+		stress_cur ^= 1;
+		write_cr3((u64)stress_as[stress_cur]);
+		cur_pml4 = stress_as[stress_cur];
+		sys_switches++;
+		return (u64)stress_cur;
+	}
+	sys_bad++;
+	return (u64)-1;
+}
+
+void syscall_handler(struct frame *f)
+{
+	f->rax = do_syscall(f, 0);
+}
+
+void int80_handler(struct frame *f)
+{
+	if (!user_frame_ok(f))
+		int80_bad_frames++;
+	f->rax = do_syscall(f, 1);
+}
+
+/* ---- user mode set-up ---- */
+static void fpu_setup(void)
+{
+	write_cr4(read_cr4() | 0x600);                     /* OSFXSR, OSXMMEXCPT */
+	write_cr0((read_cr0() | 0x22) & ~0xcul);           /* MP, NE; no EM, no TS */
+	__asm__ volatile("fninit");
+	set_gate(7, nm_full_entry);
+}
+
+static void usermode_setup(void)
+{
+	gdt[5] = 0x00cffa000000ffff;   /* 0x28: user code32 (STAR's sysret base) */
+	gdt[6] = 0x00cff2000000ffff;   /* 0x30: user data (sysret SS 0x33) */
+	gdt[7] = 0x00affa000000ffff;   /* 0x38: user code64 (sysret CS 0x3b) */
+	struct dtr g = { sizeof(gdt) - 1, (u64)gdt };
+	__asm__ volatile("lgdt %0" :: "m"(g));
+	u64 rsp0 = RSP0_TOP;
+	for (int i = 0; i < 8; i++)
+		tss[4 + i] = (u8)(rsp0 >> (8 * i));   /* TSS.RSP0 */
+	tss[102] = sizeof(tss);                      /* I/O bitmap beyond the limit: no port for ring 3 */
+	tss[103] = 0;
+	kernel_stack_top = rsp0;
+	wrmsr(0xc0000080, rdmsr(0xc0000080) | 0x801);      /* EFER.SCE, NXE */
+	wrmsr(0xc0000081, 0x002b000800000000ul);           /* STAR: sysret base 0x2b, syscall CS 0x08 */
+	wrmsr(0xc0000082, (u64)syscall_entry);             /* LSTAR */
+	wrmsr(0xc0000084, 0x47700);                        /* SFMASK: TF DF IF IOPL NT AC */
+	set_gate(13, gp_full_entry);
+	set_gate(14, pf_full_entry);
+	set_gate(0x20, timer_full_entry);
+	set_gate_dpl(0x80, int80_full_entry, 3);
+	fpu_setup();
+	use_main_as();
+}
+
+static u64 run_user(u64 mode, u64 arg)
+{
+	return enter_user(USER_BASE + ((u64)user_main - (u64)user_text_start), USER_STACK_TOP, mode, arg, USER_DATA);
+}
+
+static u64 user_va(const char *sym)
+{
+	return USER_BASE + ((u64)sym - (u64)user_text_start);
+}
+
+/* ---- group pagefault (kernel mode) ---- */
+static void pf_expect(int action)
+{
+	pf_action = action;
+	pf_count = pf_cr2 = pf_err = pf_rip = 0;
+}
+
+static void group_pagefault(void)
+{
+	set_gate(14, pf_full_entry);
+	use_main_as();
+	write_cr0(read_cr0() | 0x10000);   /* CR0.WP: supervisor writes honour R/W */
+	u64 np = KTEST + 0x2000;
+
+	pf_expect(ACT_SKIP);
+	u64 v = probe_read(np);
+	check("pagefault: read of a not-present page: #PF, cr2, error code 0, rip = the instruction",
+	      pf_count == 1 && v == (u64)-1 && pf_cr2 == np && pf_err == 0 &&
+	      pf_rip == (u64)probe_read_insn && pf_cs == 0x08);
+	pf_expect(ACT_SKIP);
+	probe_write(np + 8, 1);
+	check("pagefault: write to a not-present page: error code 0x2",
+	      pf_count == 1 && pf_cr2 == np + 8 && pf_err == 0x2 && pf_rip == (u64)probe_write_insn);
+
+	pf_ro_frame[0] = 0x5150;
+	pf_expect(ACT_SKIP);
+	v = probe_read(KTEST + 0x1000);
+	check("pagefault: read of a read-only page works", pf_count == 0 && v == 0x5150);
+	probe_write(KTEST + 0x1010, 0xbad);
+	check("pagefault: kernel write to a read-only page with CR0.WP set: error code 0x3, page unchanged",
+	      pf_count == 1 && pf_cr2 == KTEST + 0x1010 && pf_err == 0x3 && pf_ro_frame[2] == 0);
+
+	/* mov $0x42, %eax ; ret */
+	static const u8 code[] = { 0xb8, 0x42, 0, 0, 0, 0xc3 };
+	for (unsigned i = 0; i < sizeof(code); i++)
+		pf_code_frame[i] = code[i];
+	pf_expect(ACT_SKIP);
+	u64 r = ((u64 (*)(void))(KTEST + 0x4000))();
+	check("pagefault: code runs through an executable mapping", pf_count == 0 && (u32)r == 0x42);
+	r = ((u64 (*)(void))(KTEST + 0x3000))();
+	check("pagefault: instruction fetch from an NX page (EFER.NXE): error code 0x11, cr2 = rip = the page",
+	      pf_count == 1 && pf_err == 0x11 && pf_cr2 == KTEST + 0x3000 && pf_rip == KTEST + 0x3000);
+	pf_expect(ACT_SKIP);
+	v = probe_read(KTEST + 0x3000);
+	check("pagefault: an NX page is still readable as data", pf_count == 0 && (u8)v == 0xb8);
+
+	/* Demand paging: the handler maps the page and the read restarts. */
+	pf_demand_frame[1] = 0xd00d;
+	u64 dva = KTEST + 0x5000;
+	pf_fix_pa = (u64)pf_demand_frame;
+	pf_fix_flags = PTE_P | PTE_W;
+	pf_expect(ACT_MAP);
+	v = probe_read(dva + 8);
+	check("pagefault: a not-present fault fixed by the handler restarts the read, which completes",
+	      pf_count == 1 && pf_cr2 == dva + 8 && pf_err == 0 && v == 0xd00d);
+
+	/* Write protection lifted by the handler (copy-on-write style). */
+	u64 cva = KTEST + 0x6000;
+	map4k(main_as, cva, (u64)pf_cow_frame, PTE_P);
+	invlpg(cva);
+	v = probe_read(cva);
+	pf_fix_pa = (u64)pf_cow_frame;
+	pf_fix_flags = PTE_P | PTE_W;
+	pf_expect(ACT_MAP);
+	probe_write(cva + 16, 0xc0c0);
+	check("pagefault: a write-protect fault fixed by the handler restarts the write, which lands",
+	      pf_count == 1 && pf_cr2 == cva + 16 && pf_err == 0x3 && pf_cow_frame[2] == 0xc0c0);
+
+	/* Unmapping: PTE cleared and invlpg, then the page faults. */
+	*pt_entry(main_as, dva, 1) = 0;
+	invlpg(dva);
+	pf_expect(ACT_SKIP);
+	v = probe_read(dva + 8);
+	check("pagefault: a page unmapped with invlpg faults again", pf_count == 1 && pf_cr2 == dva + 8 && v == (u64)-1);
+	pf_expect(ACT_NONE);
+}
+
+/* ---- group usermode ---- */
+static int gp_stopped(u64 status, const char *insn, u64 err)
+{
+	/* The IDT error code of a gate-DPL #GP: QEMU 7.2 gives vector*16+2 where
+	 * the SDM says vector*8+2; check only the IDT and EXT bits. */
+	u64 mask = err & 2 ? 3 : ~0ul;
+	return status == EXIT_GP && gp_count == 1 && (gp_err & mask) == err && gp_rip == user_va(insn) &&
+	       gp_cs == 0x3b && gp_ss == 0x33 && gp_rsp == USER_STACK_TOP && gp_frame + 8 * 15 + 8 * 5 == RSP0_TOP - 8;
+}
+
+static void reset_gp(void) { gp_count = gp_err = gp_rip = gp_cs = gp_ss = gp_rsp = gp_frame = 0; }
+
+static int pf_stopped(u64 status, u64 rip, u64 cr2, u64 err)
+{
+	return status == EXIT_PF && pf_count == 1 && pf_cr2 == cr2 && pf_err == err && pf_rip == rip &&
+	       pf_cs == 0x3b && pf_rsp == USER_STACK_TOP && pf_frame + 8 * 15 + 8 * 5 == RSP0_TOP - 8;
+}
+
+static void group_usermode(void)
+{
+	usermode_setup();
+	gp_action = ACT_USER_EXIT;
+	pf_action = ACT_USER_EXIT;
+
+	u64 status = run_user(1, 100);
+	check("usermode: iretq to ring 3 runs the program until its exit syscall", sys_exit_count == 1 && status == 0);
+	check("usermode: 100 syscall/sysretq and 100 int $0x80 round trips pass values both ways",
+	      sys_add_syscall == 100 && sys_add_int80 == 100 && sys_bad == 0 && status == 0);
+	check("usermode: syscall enters LSTAR with CS/SS from STAR, IF masked by SFMASK, rcx/r11 = user rip/rflags",
+	      syscall_check_ok);
+	check("usermode: int $0x80 (DPL-3 gate) frame: user rip, rsp, CS 0x3b, SS 0x33, at TSS.RSP0, IF clear",
+	      int80_check_ok && int80_bad_frames == 0);
+	check("usermode: the kernel reads and writes the user program's pages", copyin_ok && status == 0);
+	info("usermode syscalls", sys_add_syscall);
+	info("usermode int 0x80", sys_add_int80);
+
+	static const struct { u64 mode; const char *insn; u64 err; const char *name; } priv[] = {
+		{ 2, u_cli, 0, "usermode: cli in ring 3 raises #GP(0) with the user frame at TSS.RSP0; program stopped" },
+		{ 3, u_hlt, 0, "usermode: hlt in ring 3 raises #GP(0); program stopped" },
+		{ 4, u_mov_cr3, 0, "usermode: mov from cr3 in ring 3 raises #GP(0); program stopped" },
+		{ 5, u_in, 0, "usermode: in from a port in ring 3 (IOPL 0) raises #GP(0); program stopped" },
+		{ 6, u_int30, 2, "usermode: int $0x30 to a DPL-0 gate raises #GP with an IDT error code; program stopped" },
+	};
+	for (unsigned i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		reset_gp();
+		status = run_user(priv[i].mode, 0);
+		int ok = gp_stopped(status, priv[i].insn, priv[i].err);
+		check(priv[i].name, ok);
+		if (!ok) {
+			info("  exit status", status);
+			info("  #GP count", gp_count);
+			info("  #GP error code", gp_err);
+			info("  #GP rip", gp_rip);
+			info("  #GP cs", gp_cs);
+		}
+	}
+
+	pf_count = 0;
+	status = run_user(7, 0x100000);
+	check("usermode: user read of a supervisor page: #PF error 0x5, cr2, user frame at TSS.RSP0",
+	      pf_stopped(status, user_va(u_read), 0x100000, 0x5));
+	pf_count = 0;
+	status = run_user(7, USER_ABSENT);
+	check("usermode: user read of a not-present page: #PF error 0x4", pf_stopped(status, user_va(u_read), USER_ABSENT, 0x4));
+	pf_count = 0;
+	user_ro[0] = 0x1234;
+	status = run_user(8, USER_RO);
+	check("usermode: user write to a read-only user page: #PF error 0x7, page unchanged",
+	      pf_stopped(status, user_va(u_write), USER_RO, 0x7) && user_ro[0] == 0x1234);
+	pf_count = 0;
+	status = run_user(9, USER_NX);
+	check("usermode: user jump into an NX user page: #PF error 0x15, cr2 = rip", pf_stopped(status, USER_NX, USER_NX, 0x15));
+	pf_count = 0;
+	status = run_user(9, (u64)probe_read);
+	check("usermode: user jump into supervisor code: #PF error 0x15", pf_stopped(status, (u64)probe_read, (u64)probe_read, 0x15));
+
+	/* Timer interrupts while in ring 3: 100 Hz, until 5 have hit user mode. */
+	timer_mode = TIMER_COUNT;
+	tm_ticks = tm_user_ticks = tm_bad_user_frames = 0;
+	user_data[0] = 0;
+	pit_periodic(11932);
+	outb(0x21, 0xfe);
+	status = run_user(10, 5);
+	outb(0x21, 0xff);
+	check("usermode: timer interrupts (PIT, IRQ0) hit ring 3 with the user frame at TSS.RSP0 and return to it",
+	      status == 0 && tm_user_ticks >= 5 && tm_bad_user_frames == 0);
+	info("usermode timer ticks in ring 3", tm_user_ticks);
+
+	/* #NM in ring 3: the handler clears TS and paddq restarts. */
+	nm_action = ACT_CLTS;
+	nm_count = 0;
+	write_cr0(read_cr0() | 0x8);
+	status = run_user(12, 21);
+	check("usermode: SSE in ring 3 with CR0.TS set: #NM with the user frame, restarted after clts",
+	      status == 42 && nm_count == 1 && nm_rip == user_va(u_fpu) && nm_cs == 0x3b && nm_ss == 0x33 &&
+	      nm_frame + 8 * 15 + 8 * 5 == RSP0_TOP - 8);
+	nm_action = ACT_NONE;
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+}
+
+/* ---- group nested ---- */
+static void group_nested(void)
+{
+	set_gate(13, gp_full_entry);
+	set_gate(14, pf_full_entry);
+	set_gate(0x20, timer_full_entry);
+	use_main_as();
+
+	/* #GP (non-canonical read) whose handler takes a #PF, whose handler takes a #BP. */
+	reset_gp();
+	gp_action = ACT_NESTED;
+	pf_expect(ACT_SKIP);
+	pf_int3_inside = 1;
+	pf_bp_seen = 0;
+	u64 v = probe_read(0x8000000000000000ul);
+	pf_int3_inside = 0;
+	check("nested: a non-canonical read raises #GP(0) at the instruction, CS 0x08",
+	      gp_count == 1 && gp_err == 0 && gp_rip == (u64)probe_read_insn && gp_cs == 0x08);
+	check("nested: a #PF inside the #GP handler: own frame (cr2, error 0, rip) below the #GP frame on the same stack",
+	      pf_count == 1 && pf_in_gp && pf_cr2 == KTEST + 0x2000 && pf_err == 0 && pf_rip == (u64)probe_read_insn &&
+	      pf_cs == 0x08 && pf_frame < gp_frame && pf_rsp < gp_frame && pf_rsp > gp_frame - 4096);
+	check("nested: int3 inside that #PF handler (third level) returns into it", pf_bp_seen);
+	check("nested: each handler returns to the one it interrupted, then past the #GP instruction",
+	      gp_inner_result == (u64)-1 && v == (u64)-1 && !gp_in);
+	gp_action = ACT_NONE;
+	pf_expect(ACT_NONE);
+
+	/* #UD inside the timer interrupt handler. */
+	timer_mode = TIMER_UD;
+	tm_ticks = 0;
+	tm_ud_ok = 0;
+	timer_quiesce();
+	pit_oneshot(1193);
+	outb(0x21, 0xfe);
+	__asm__ volatile("sti");
+	for (u64 i = 0; i < 2000000000ul && tm_ticks == 0; i++)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	outb(0x21, 0xff);
+	timer_mode = TIMER_COUNT;
+	check("nested: #UD inside the timer interrupt handler: frame CS 0x08, IF clear; it resumes the handler",
+	      tm_ticks == 1 && tm_ud_ok);
+	check("nested: the timer handler then returns to the interrupted code (frame CS 0x08, IF set)",
+	      tm_last_cs == 0x08 && (tm_last_flags & 0x200));
+}
+
+/* ---- group fpu ---- */
+static void group_fpu(void)
+{
+	fpu_setup();
+	nm_count = 0;
+	nm_action = ACT_CLTS;
+	u64 r = fpu_sse_add(2, 3);
+	check("fpu: with CR0.TS clear, SSE runs without #NM", r == 5 && nm_count == 0);
+
+	fpu_set_xmm2(0x600d);
+	write_cr0(read_cr0() | 0x8);
+	check("fpu: CR0.TS reads back set", read_cr0() & 0x8);
+	r = fpu_sse_add(40, 2);
+	check("fpu: SSE with CR0.TS set raises #NM (rip = the instruction, CS 0x08)",
+	      nm_count == 1 && nm_rip == (u64)fpu_sse_add && nm_cs == 0x08);
+	check("fpu: the handler's clts lets the instruction restart and complete", r == 42 && !(read_cr0() & 0x8));
+	check("fpu: xmm registers survive the #NM round trip", fpu_get_xmm2() == 0x600d && nm_count == 1);
+
+	nm_count = 0;
+	write_cr0(read_cr0() | 0x8);
+	r = fpu_x87_one_plus_one();
+	check("fpu: x87 with CR0.TS set raises #NM, restarted after clts",
+	      r == 2 && nm_count == 1 && nm_rip == (u64)fpu_x87_insn);
+
+	/* Lazy switch: the #NM handler saves the old owner's state and loads the new one's. */
+	fpu_set_xmm2(0xbbbb);
+	fxsave(fx_area_b);
+	fpu_set_xmm2(0xaaaa);
+	nm_count = 0;
+	nm_action = ACT_SWITCH;
+	write_cr0(read_cr0() | 0x8);
+	r = fpu_get_xmm2();
+	check("fpu: a lazy switch in the #NM handler (fxsave old, fxrstor new) is what the restarted instruction sees",
+	      r == 0xbbbb && nm_count == 1 && *(u64 *)(fx_area_a + 160 + 2 * 16) == 0xaaaa);
+	nm_action = ACT_NONE;
+	check("fpu: CR0.TS clear at the end", !(read_cr0() & 0x8));
+}
+
+/* ---- group stress ---- */
+#define STRESS_ROUNDS 1000   /* x (10 ADD + 1 SWITCH) syscalls */
+#define STRESS_TICKS  1000
+
+static void group_stress(void)
+{
+	usermode_setup();
+	if (!stress_as[0]) {
+		stress_as[0] = main_as;
+		stress_as[1] = new_aspace();
+		map_user(stress_as[1], 1);
+	}
+	stress_cur = 0;
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+	sys_add_syscall = sys_switches = sys_bad = 0;
+	timer_mode = TIMER_CHAIN;
+	tm_ticks = tm_user_ticks = tm_bad_user_frames = tm_doubled = 0;
+	tm_target = STRESS_TICKS;
+	user_data[0] = 0;
+	user_data[1] = STRESS_TICKS;
+	tm_arms = 1;
+	timer_quiesce();
+	pit_oneshot(1193);
+	outb(0x21, 0xfe);
+	u64 status = run_user(11, STRESS_ROUNDS);
+	outb(0x21, 0xff);
+	timer_mode = TIMER_COUNT;
+	write_cr3((u64)main_as);
+	cur_pml4 = main_as;
+	info("stress syscalls", sys_add_syscall + sys_switches + 1);
+	info("stress cr3 switches", sys_switches);
+	info("stress timer ticks", tm_ticks);
+	info("stress timer arms", tm_arms);
+	info("stress user program errors", status);
+	check("stress: 11000 syscalls from ring 3 (10000 ADD, 1000 SWITCH), every result right",
+	      sys_add_syscall == 10 * STRESS_ROUNDS && sys_switches == STRESS_ROUNDS && sys_bad == 0 && status == 0);
+	check("stress: 1000 address-space switches (cr3 writes), each seen by the user program",
+	      sys_switches == STRESS_ROUNDS && status == 0);
+	check("stress: 1000 one-shot timer interrupts, exactly one per arm: none lost, none doubled",
+	      tm_ticks == STRESS_TICKS && tm_arms == STRESS_TICKS && tm_doubled == 0);
+	check("stress: every timer interrupt hit ring 3 with a correct user frame",
+	      tm_user_ticks == STRESS_TICKS && tm_bad_user_frames == 0);
+}
+
+extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
+
 void conformance_main(u64 boot_params)
 {
 	check_uart();
 	info("boot_params", boot_params);
+	const char *cmdline = 0;
+	if (boot_params)
+		cmdline = (const char *)(u64)*(const u32 *)((const u8 *)boot_params + 0x228);
+	else if (multiboot_info && (*(const u32 *)(u64)multiboot_info & 4))
+		cmdline = (const char *)(u64)*(const u32 *)(u64)(multiboot_info + 16);
+	unsigned groups = parse_groups(cmdline);
+	puts_("info groups base");
+	for (unsigned g = 0; g < sizeof(group_names) / sizeof(group_names[0]); g++)
+		if (groups & 1u << g) {
+			puts_(",");
+			puts_(group_names[g]);
+		}
+	puts_("\n");
+	puts_("group base\n");
 	on_xen = boot_params != 0;   /* entered at startup_64 by the wedge, not by multiboot */
 	if (boot_params) {
 		/* Entered like Linux's startup_64: show what the loader handed over. */
@@ -483,5 +1427,29 @@ void conformance_main(u64 boot_params)
 	check_paging();
 	check_interrupts();
 	measure_costs();
+	if (groups & G_ASPACE) {
+		puts_("group aspace\n");
+		group_aspace();
+	}
+	if (groups & G_PAGEFAULT) {
+		puts_("group pagefault\n");
+		group_pagefault();
+	}
+	if (groups & G_USERMODE) {
+		puts_("group usermode\n");
+		group_usermode();
+	}
+	if (groups & G_NESTED) {
+		puts_("group nested\n");
+		group_nested();
+	}
+	if (groups & G_FPU) {
+		puts_("group fpu\n");
+		group_fpu();
+	}
+	if (groups & G_STRESS) {
+		puts_("group stress\n");
+		group_stress();
+	}
 	finish();
 }

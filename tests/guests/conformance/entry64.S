@@ -107,3 +107,415 @@ exc_entry_\vec:
 	.align 16
 	.skip 16384
 stack_top:
+
+/* ---- the new groups (aspace, pagefault, usermode, nested, fpu, stress) ----
+ * A full entry saves every general register in a struct frame (see
+ * conformance.c) and calls a C handler with it; the handler may change the
+ * frame (rip, rsp, rax) or leave the user program through user_exit. */
+	.text
+	.macro full_entry name, handler, has_err
+	.globl \name
+\name:
+	.if \has_err == 0
+	pushq $0
+	.endif
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	movq %rsp, %rbp
+	andq $-16, %rsp
+	call \handler
+	movq %rbp, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $8, %rsp             /* error code */
+	iretq
+	.endm
+
+	full_entry nm_full_entry, nm_handler, 0
+	full_entry gp_full_entry, gp_handler, 1
+	full_entry pf_full_entry, pf_handler, 1
+	full_entry timer_full_entry, timer_handler, 0
+	full_entry int80_full_entry, int80_handler, 0
+
+/* syscall from user mode: the CPU loaded CS/SS from STAR and masked the
+ * flags with SFMASK, rcx = user rip, r11 = user rflags, rsp still the
+ * user's.  Build the same struct frame as an exception (cs/ss slots 0) on
+ * the kernel stack (the TSS.RSP0 stack) and return with sysretq. */
+	.globl syscall_entry
+syscall_entry:
+	movq %rsp, syscall_user_rsp(%rip)
+	movq kernel_stack_top(%rip), %rsp
+	pushq $0                  /* pad: keeps the C call 16-byte aligned */
+	pushq $0                  /* ss */
+	pushq syscall_user_rsp(%rip)
+	pushq %r11                /* rflags */
+	pushq $0                  /* cs */
+	pushq %rcx                /* rip */
+	pushq $0                  /* error code */
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	call syscall_handler      /* the stack is 16-byte aligned here */
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $8, %rsp             /* error code */
+	popq %rcx                 /* rip (the handler may have changed it) */
+	addq $8, %rsp             /* cs */
+	popq %r11                 /* rflags */
+	popq %rsp                 /* user rsp */
+	sysretq
+
+/* u64 enter_user(u64 rip, u64 rsp, u64 arg0, u64 arg1, u64 arg2):
+ * iretq to ring 3 (CS 0x3b, SS 0x33, IF set) with rdi/rsi/rdx = arg0-2;
+ * returns the status given to user_exit when the user program ends. */
+	.globl enter_user
+enter_user:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, enter_user_saved_rsp(%rip)
+	pushq $0x33               /* ss */
+	pushq %rsi                /* rsp */
+	pushq $0x202              /* rflags: IF */
+	pushq $0x3b               /* cs */
+	pushq %rdi                /* rip */
+	movq %rdx, %rdi
+	movq %rcx, %rsi
+	movq %r8, %rdx
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %ebp, %ebp
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	xorl %r11d, %r11d
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %r14d, %r14d
+	xorl %r15d, %r15d
+	iretq
+
+/* void user_exit(u64 status): from any kernel context entered from the user
+ * program (syscall, interrupt, exception): back to enter_user's caller. */
+	.globl user_exit
+user_exit:
+	movq enter_user_saved_rsp(%rip), %rsp
+	movq %rdi, %rax
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	ret
+
+/* Probes: one instruction at a known address (probe_*_insn) that may fault;
+ * a #PF/#GP handler asked to skip it resumes at probe_*_done. */
+	.globl probe_read, probe_read_insn, probe_read_done
+probe_read:                   /* u64 probe_read(u64 addr): -1 when skipped */
+	movq $-1, %rax
+probe_read_insn:
+	movq (%rdi), %rax
+probe_read_done:
+	ret
+
+	.globl probe_write, probe_write_insn, probe_write_done
+probe_write:                  /* void probe_write(u64 addr, u64 value) */
+probe_write_insn:
+	movq %rsi, (%rdi)
+probe_write_done:
+	ret
+
+/* FPU probes: the instruction at *_insn is the one #NM interrupts. */
+	.globl fpu_sse_add
+fpu_sse_add:                  /* u64 fpu_sse_add(u64 a, u64 b): a+b via paddq */
+	movq %rdi, %xmm0          /* the first SSE instruction: #NM here when TS is set */
+	movq %rsi, %xmm1
+	paddq %xmm1, %xmm0
+	movq %xmm0, %rax
+	ret
+
+	.globl fpu_x87_insn, fpu_x87_one_plus_one
+fpu_x87_one_plus_one:         /* u64 fpu_x87_one_plus_one(void): 1.0+1.0 stored by fistp */
+	subq $8, %rsp
+fpu_x87_insn:                 /* the first x87 instruction */
+	fld1
+	fld1
+	faddp
+	fistpq (%rsp)
+	popq %rax
+	ret
+
+	.globl fpu_set_xmm2, fpu_get_xmm2
+fpu_set_xmm2:
+	movq %rdi, %xmm2
+	ret
+fpu_get_xmm2:
+	movq %xmm2, %rax
+	ret
+
+	.data
+	.align 8
+	.globl kernel_stack_top
+kernel_stack_top:	.quad 0      /* = TSS.RSP0 while a user program runs */
+syscall_user_rsp:	.quad 0
+enter_user_saved_rsp:	.quad 0
+
+/* ---- the user program (ring 3) ----
+ * In a non-executable *input* section, so afterburn-as leaves it alone (it
+ * warns that the cli/hlt/int/mov-cr in it are not annotated: on purpose,
+ * in guest user mode they must trap, #GP, or run natively, never be
+ * emulated as kernel sites).  The linker script places it page aligned in
+ * the executable load segment; the guest maps those pages at USER_BASE,
+ * user accessible, so the code is position independent.
+ * Entered with rdi = mode, rsi = count/argument, rdx = user data page. */
+#define SYS_EXIT   0
+#define SYS_ADD    1
+#define SYS_CHECK  2
+#define SYS_COPYIN 3
+#define SYS_COPYOUT 4
+#define SYS_SWITCH 5
+	.section .user_text, "aw"
+	.balign 4096
+	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
+user_text_start:
+user_main:
+	movq %rdx, %r15           /* data page */
+	movq %rsi, %r14           /* count */
+	xorl %r13d, %r13d         /* errors */
+	cmpq $1, %rdi; je u_syscalls
+	cmpq $2, %rdi; je u_cli
+	cmpq $3, %rdi; je u_hlt
+	cmpq $4, %rdi; je u_mov_cr3
+	cmpq $5, %rdi; je u_in
+	cmpq $6, %rdi; je u_int30
+	cmpq $7, %rdi; je u_read
+	cmpq $8, %rdi; je u_write
+	cmpq $9, %rdi; je u_jump
+	cmpq $10, %rdi; je u_spin_ticks
+	cmpq $11, %rdi; je u_stress
+	cmpq $12, %rdi; je u_fpu
+	movq $0xbad0, %rdi
+	jmp u_exit
+
+/* r14 syscalls and r14 int $0x80 of ADD, then CHECK (entry state), COPYIN,
+ * COPYOUT; exit(errors). */
+u_syscalls:
+	xorl %r12d, %r12d
+1:	movl $SYS_ADD, %eax
+	movq %r12, %rdi
+	movq $0x1000, %rsi
+	syscall
+	leaq 0x1000(%r12), %rbx
+	cmpq %rax, %rbx
+	je 2f
+	incq %r13
+2:	movl $SYS_ADD, %eax
+	movq %r12, %rdi
+	movq $0x2000, %rsi
+	int $0x80
+	leaq 0x2000(%r12), %rbx
+	cmpq %rax, %rbx
+	je 3f
+	incq %r13
+3:	incq %r12
+	cmpq %r14, %r12
+	jb 1b
+	/* CHECK by syscall: the kernel compares rcx with rdi, the user rsp with rsi */
+	movl $SYS_CHECK, %eax
+	leaq 4f(%rip), %rdi
+	movq %rsp, %rsi
+	syscall
+4:	addq %rax, %r13           /* the kernel returns its error count */
+	movl $SYS_CHECK, %eax
+	leaq 5f(%rip), %rdi
+	movq %rsp, %rsi
+	int $0x80
+5:	addq %rax, %r13
+	/* COPYIN: the kernel reads a string from this page */
+	movabsq $0x3e2d336e6769722e, %rax   /* ".ring3->" */
+	movq %rax, 256(%r15)
+	movl $SYS_COPYIN, %eax
+	leaq 256(%r15), %rdi
+	syscall
+	addq %rax, %r13
+	/* COPYOUT: the kernel writes a value into this page */
+	movl $SYS_COPYOUT, %eax
+	leaq 264(%r15), %rdi
+	syscall
+	movabsq $0x336e69722d3e306c, %rbx
+	cmpq 264(%r15), %rbx
+	je 6f
+	incq %r13
+6:	movq %r13, %rdi
+	jmp u_exit
+
+/* Privileged instructions: each must end the program with a #GP. */
+u_cli:	cli
+	jmp u_survived
+u_hlt:	hlt
+	jmp u_survived
+u_mov_cr3:
+	movq %cr3, %rax
+	jmp u_survived
+u_in:	inb $0x21, %al
+	jmp u_survived
+u_int30:
+	int $0x30                 /* gate DPL 0: #GP with the IDT error code */
+	jmp u_survived
+u_survived:
+	movq $0xdead, %rdi
+	jmp u_exit
+
+/* Memory access at r14: must fault (#PF) and end the program. */
+u_read:	movq (%r14), %rax
+	jmp u_survived
+u_write:
+	movq %r14, (%r14)
+	jmp u_survived
+u_jump:	jmp *%r14
+
+/* Spin until the kernel's count of timer ticks taken in user mode (data
+ * page word 0) reaches r14; give up after 2^32 loops without a new tick. */
+u_spin_ticks:
+	movq (%r15), %rbx
+	movl $1, %ecx
+	shlq $32, %rcx
+1:	movq (%r15), %rax
+	cmpq %r14, %rax
+	jae 3f
+	cmpq %rax, %rbx
+	je 2f
+	movq %rax, %rbx           /* progress: restart the budget */
+	movl $1, %ecx
+	shlq $32, %rcx
+2:	pause
+	decq %rcx
+	jnz 1b
+	movq $0xdead, %rdi
+	jmp u_exit
+3:	xorl %edi, %edi
+	jmp u_exit
+
+/* Stress: r14 rounds of 10 ADD syscalls and one SWITCH (the kernel loads
+ * the other address space's cr3 and returns its id, which the page at
+ * USER_BASE+0x300000 must show), then spin until data word 0 (ticks) reaches
+ * data word 1 (the target).  exit(errors). */
+u_stress:
+	xorl %r12d, %r12d
+1:	movl $10, %ebx
+2:	movl $SYS_ADD, %eax
+	movq %rbx, %rdi
+	movq %r12, %rsi
+	syscall
+	leaq (%rbx,%r12), %rcx
+	cmpq %rax, %rcx
+	je 3f
+	incq %r13
+3:	decl %ebx
+	jnz 2b
+	movl $SYS_SWITCH, %eax
+	syscall
+	leaq user_text_start(%rip), %rcx
+	addq $0x300000, %rcx
+	cmpq (%rcx), %rax
+	je 4f
+	incq %r13
+4:	incq %r12
+	cmpq %r14, %r12
+	jb 1b
+	movq 8(%r15), %r14
+	jmp u_spin_ticks_errors
+
+/* as u_spin_ticks, but exit(r13 + (1 if it gave up)) */
+u_spin_ticks_errors:
+	movq (%r15), %rbx
+	movl $1, %ecx
+	shlq $32, %rcx
+1:	movq (%r15), %rax
+	cmpq %r14, %rax
+	jae 3f
+	cmpq %rax, %rbx
+	je 2f
+	movq %rax, %rbx
+	movl $1, %ecx
+	shlq $32, %rcx
+2:	pause
+	decq %rcx
+	jnz 1b
+	incq %r13
+3:	movq %r13, %rdi
+	jmp u_exit
+
+/* FPU in user mode: paddq with whatever CR0.TS the kernel left; the #NM
+ * handler clears TS and the instruction restarts.  exit(result). */
+u_fpu:	movq %r14, %xmm0
+	movq %r14, %xmm1
+	paddq %xmm1, %xmm0
+	movq %xmm0, %rdi
+	jmp u_exit
+
+u_exit:	movl $SYS_EXIT, %eax
+	syscall
+	ud2                       /* never returns */
+
+	.balign 4096
+	.globl user_text_end
+user_text_end:
