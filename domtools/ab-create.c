@@ -45,9 +45,9 @@ static const char *const kind_names[X86_KIND_MAX] = {
 };
 
 struct options {
-	const char *kernel, *ramdisk, *cmdline, *name, *wedge;
+	const char *kernel, *ramdisk, *cmdline, *name, *wedge, *bundle_out;
 	unsigned memory_mb, vcpus;
-	int dry_run, paused, verbose;
+	int dry_run, paused, verbose, wedge_rewrites;
 };
 
 static void usage(FILE *f)
@@ -63,6 +63,9 @@ static void usage(FILE *f)
 		"      --vcpus N         (only 1 is supported)\n"
 		"      --vif SPEC        (not supported yet: refused)\n"
 		"  -p, --paused          leave the domain paused\n"
+		"      --wedge-rewrites  leave the sites to the wedge (default: rewritten here,\n"
+		"                        with the original instructions in the bundle's site table)\n"
+		"      --bundle-out FILE also write the boot bundle (the PV module) to FILE\n"
 		"      --dry-run         validate everything and print the layout; no hypervisor needed\n"
 		"  -v, --verbose         libxenguest's domain builder log on stderr\n");
 }
@@ -110,17 +113,21 @@ static void put64(ab_u32 *lo, ab_u32 *hi, uint64_t v)
 /* The afterburn boot bundle: image, initrd at the next 4 KiB, trailer. */
 static unsigned char *make_bundle(const unsigned char *kernel, size_t ksize,
 				  const unsigned char *initrd, size_t isize,
+				  const void *sites, size_t ssize,
 				  uint32_t flags, size_t *bsize, size_t *initrd_offset)
 {
 	struct afterburn_bundle_trailer t;
 	size_t ioff = initrd ? align_up(ksize, AFTERBURN_BUNDLE_ALIGN) : 0;
-	size_t size = align_up(initrd ? ioff + isize : ksize, 8) + sizeof(t);
+	size_t soff = align_up(initrd ? ioff + isize : ksize, 8);
+	size_t size = align_up(soff + ssize, 8) + sizeof(t);
 	unsigned char *b = calloc(1, size);
 	if (!b)
 		die("out of memory for a %zu-byte boot bundle", size);
 	memcpy(b, kernel, ksize);
 	if (initrd)
 		memcpy(b + ioff, initrd, isize);
+	if (sites)
+		memcpy(b + soff, sites, ssize);
 	memset(&t, 0, sizeof(t));
 	memcpy(t.magic, AFTERBURN_BUNDLE_MAGIC, sizeof(t.magic));
 	t.trailer_size = sizeof(t);
@@ -129,6 +136,8 @@ static unsigned char *make_bundle(const unsigned char *kernel, size_t ksize,
 	put64(&t.kernel_size_lo, &t.kernel_size_hi, ksize);
 	put64(&t.initrd_offset_lo, &t.initrd_offset_hi, ioff);
 	put64(&t.initrd_size_lo, &t.initrd_size_hi, initrd ? isize : 0);
+	put64(&t.sites_offset_lo, &t.sites_offset_hi, sites ? soff : 0);
+	put64(&t.sites_size_lo, &t.sites_size_hi, sites ? ssize : 0);
 	memcpy(b + size - sizeof(t), &t, sizeof(t));
 	*bsize = size;
 	*initrd_offset = ioff;
@@ -372,7 +381,7 @@ fail:;
 int main(int argc, char **argv)
 {
 	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "" };
-	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF };
+	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -384,6 +393,8 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "vif", required_argument, NULL, OPT_VIF },
+		{ "wedge-rewrites", no_argument, NULL, OPT_WEDGE_REWRITES },
+		{ "bundle-out", required_argument, NULL, OPT_BUNDLE_OUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -405,6 +416,8 @@ int main(int argc, char **argv)
 		case 'p': o.paused = 1; break;
 		case 'v': o.verbose = 1; break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_WEDGE_REWRITES: o.wedge_rewrites = 1; break;
+		case OPT_BUNDLE_OUT: o.bundle_out = optarg; break;
 		case OPT_VCPUS:
 			if (strcmp(optarg, "1"))
 				die("--vcpus %s: the wedge runs one virtual CPU; only 1 is supported", optarg);
@@ -452,11 +465,33 @@ int main(int argc, char **argv)
 	ab_elf_close(&welf);
 	unsigned char *initrd = o.ramdisk ? read_file(o.ramdisk, &isize, "ramdisk") : NULL;
 
-	/* Rewriting sites ahead needs the x86/ rewriter; until it is linked
-	 * in, the wedge rewrites them (bundle flag clear). */
+	/* The sites, rewritten here on a copy of the image (the wedge then
+	 * takes their original instructions from the site table), unless the
+	 * wedge is to do it. */
 	uint32_t bundle_flags = 0;
+	unsigned char *image = kernel, *sites = NULL;
+	size_t ssize = 0;
+	struct ab_rewrite_stats rw = { 0 };
+	if (!o.wedge_rewrites) {
+		image = malloc(ksize ? ksize : 1);
+		if (!image)
+			die("out of memory for a copy of %s", o.kernel);
+		memcpy(image, kernel, ksize);
+		sites = ab_image_rewrite(&img, image, ksize, &ssize, &rw, err, sizeof(err));
+		if (!sites)
+			die("%s: rewriting the sites: %s", o.kernel, err);
+		bundle_flags |= AFTERBURN_BUNDLE_F_REWRITTEN;
+	}
 	size_t bsize, ioff;
-	unsigned char *bundle = make_bundle(kernel, ksize, initrd, isize, bundle_flags, &bsize, &ioff);
+	unsigned char *bundle = make_bundle(image, ksize, initrd, isize, sites, ssize, bundle_flags,
+					    &bsize, &ioff);
+	if (image != kernel)
+		free(image);
+	if (o.bundle_out) {
+		FILE *f = fopen(o.bundle_out, "wb");
+		if (!f || fwrite(bundle, 1, bsize, f) != bsize || fclose(f))
+			die("--bundle-out %s: %s", o.bundle_out, strerror(errno));
+	}
 
 	if (o.dry_run) {
 		print_image(&o, &img, ksize);
@@ -464,18 +499,23 @@ int main(int argc, char **argv)
 		printf("boot bundle (the PV module): %zu bytes: image at 0 (%zu bytes)", bsize, ksize);
 		if (initrd)
 			printf(", initrd %s at %#zx (%zu bytes)", o.ramdisk, ioff, isize);
+		if (sites)
+			printf(", site table at %#zx (%zu bytes)", align_up(initrd ? ioff + isize : ksize, 8), ssize);
 		printf(", trailer at %#zx, flags %#x (%s)\n", bsize - sizeof(struct afterburn_bundle_trailer),
 		       bundle_flags, bundle_flags & AFTERBURN_BUNDLE_F_REWRITTEN ?
 		       "sites rewritten by the builder" : "the wedge rewrites the sites");
+		if (sites)
+			printf("rewritten here: %zu sites (%zu calls into the wedge, %zu left to trap), "
+			       "%zu left as they are\n", rw.rewritten, rw.calls, rw.traps, rw.kept);
 		printf("domain %s: PV x86-64, %u MiB, %u vcpu, command line \"%s\"\n",
 		       o.name, o.memory_mb, o.vcpus, o.cmdline);
 		printf("dry run: nothing created\n");
 		ab_image_free(&img);
-		free(kernel); free(wedge); free(initrd); free(bundle);
+		free(kernel); free(wedge); free(initrd); free(bundle); free(sites);
 		return 0;
 	}
 	int rc = build(&o, wedge, wsize, bundle, bsize);
 	ab_image_free(&img);
-	free(kernel); free(wedge); free(initrd); free(bundle);
+	free(kernel); free(wedge); free(initrd); free(bundle); free(sites);
 	return rc;
 }

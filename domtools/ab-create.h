@@ -44,4 +44,19 @@ void ab_image_free(struct ab_image *img);
 /* Sites per kind, for the layout report: counts[k] for k < nkinds. */
 void ab_image_count_kinds(const struct ab_image *img, size_t *counts, size_t nkinds);
 
+struct ab_rewrite_stats {
+	size_t rewritten;        /* sites rewritten (calls, inline forms, traps) */
+	size_t calls;            /* of those: calls into the wedge */
+	size_t traps;            /* of those: put back to trap (swapgs, sysret) */
+	size_t kept;             /* COUNT kinds left as they are */
+};
+
+/* Rewrite every site of img (validated by ab_image_load) in `image`, a
+ * writable copy of the same size-byte file, for the wedge's layout
+ * (wedge-xen/layout.h), as the wedge would.  Returns the bundle's site
+ * table (malloc'ed, *table_size bytes; domtools/ab-create-bundle.h), or
+ * NULL with a one-line reason in err. */
+void *ab_image_rewrite(const struct ab_image *img, unsigned char *image, size_t size,
+		       size_t *table_size, struct ab_rewrite_stats *stats, char *err, size_t errlen);
+
 #endif

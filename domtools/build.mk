@@ -34,7 +34,8 @@ endif
 ifeq ($(CONFIG_DOMTOOLS_AB_CREATE),y)
 AB_CREATE := $(O)/domtools/ab-create
 $(O)/domtools/ab-create.o: CFLAGS += -DAB_WEDGE_DEFAULT='"$(LIBDIR)/wedge-xen"'
-$(AB_CREATE): $(O)/domtools/ab-create.o $(O)/domtools/ab-create-image.o $(O)/x86/decode.o $(LIBAFTERBURN)
+$(AB_CREATE): $(O)/domtools/ab-create.o $(O)/domtools/ab-create-image.o $(O)/domtools/ab-create-rewrite.o \
+		$(O)/x86/decode.o $(O)/x86/rewrite.o $(LIBAFTERBURN)
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) -o $@ $^ -lxenguest -lxenctrl -lxenstore -lxentoollog

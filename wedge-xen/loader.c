@@ -10,6 +10,7 @@
 #include "wedge-xen/wedge.h"
 #include "x86/rewrite.h"
 #include "include/afterburn/annotation.h"
+#include "domtools/ab-create-bundle.h"
 #include <elf.h>
 #include <xen/sched.h>
 
@@ -163,20 +164,74 @@ static u64 elf_file_end(const struct image *im)
 
 static u64 initrd_pa, initrd_size;
 
-/* The initrd goes to the top of guest memory, page aligned. */
-static void place_initrd(const struct image *im, u64 kernel_end)
+/* An afterburn boot bundle (domtools/ab-create-bundle.h): the module ends
+ * in a trailer that says where the image, the initrd and (sites rewritten
+ * by the domain builder) the site table are. */
+struct bundle {
+	bool present;
+	u32 flags;
+	const u8 *initrd;
+	u64 initrd_size;
+	const u8 *sites;
+	u64 sites_size;
+};
+
+static u64 lohi(ab_u32 lo, ab_u32 hi) { return (u64)hi << 32 | lo; }
+
+/* Reads the trailer, if any, and shrinks *size to the ELF image. */
+static void read_bundle(const u8 *data, u64 *size, struct bundle *b)
 {
-	u64 end = elf_file_end(im);
-	if (end >= im->size)
+	struct afterburn_bundle_trailer t;
+	memset(b, 0, sizeof(*b));
+	if (*size < sizeof(t) || memcmp(data + *size - sizeof(t), AFTERBURN_BUNDLE_MAGIC, 8))
+		return;   /* a plain burnt ELF (xl create kernel=wedge ramdisk=vmlinux) */
+	memcpy(&t, data + *size - sizeof(t), sizeof(t));
+	u64 room = *size - sizeof(t);
+	u64 koff = lohi(t.kernel_offset_lo, t.kernel_offset_hi), ksize = lohi(t.kernel_size_lo, t.kernel_size_hi);
+	u64 ioff = lohi(t.initrd_offset_lo, t.initrd_offset_hi), isize = lohi(t.initrd_size_lo, t.initrd_size_hi);
+	u64 soff = lohi(t.sites_offset_lo, t.sites_offset_hi), ssize = lohi(t.sites_size_lo, t.sites_size_hi);
+	if (t.trailer_size != sizeof(t))
+		refuse("boot bundle: trailer of %u bytes, this wedge knows %zu", t.trailer_size, sizeof(t));
+	if (t.flags & ~AFTERBURN_BUNDLE_F_KNOWN)
+		refuse("boot bundle: unknown flags %x", t.flags & ~AFTERBURN_BUNDLE_F_KNOWN);
+	if (koff != 0 || ksize == 0 || ksize > room)
+		refuse("boot bundle: image at %lx+%lx, expected at 0 inside the %lu-byte module", koff, ksize, *size);
+	if (isize && (ioff < ksize || ioff > room || isize > room - ioff))
+		refuse("boot bundle: initrd at %lx+%lx is not between the image and the trailer", ioff, isize);
+	if (!(t.flags & AFTERBURN_BUNDLE_F_REWRITTEN) != !ssize)
+		refuse("boot bundle: a site table (%lu bytes) goes with the rewritten flag, and only with it", ssize);
+	if (ssize && (soff < ksize || soff > room || ssize > room - soff || soff % 8))
+		refuse("boot bundle: site table at %lx+%lx is not between the image and the trailer", soff, ssize);
+	b->present = true;
+	b->flags = t.flags;
+	b->initrd = isize ? data + ioff : NULL;
+	b->initrd_size = isize;
+	b->sites = ssize ? data + soff : NULL;
+	b->sites_size = ssize;
+	*size = ksize;
+	printk("wedge: boot bundle: image %lu bytes, initrd %lu bytes, flags %x\n", ksize, isize, t.flags);
+}
+
+/* The initrd goes to the top of guest memory, page aligned. */
+static void place_initrd(const struct image *im, const struct bundle *b, u64 kernel_end)
+{
+	const u8 *src = im->data + elf_file_end(im);
+	if (b->present) {
+		src = b->initrd;
+		initrd_size = b->initrd_size;
+	} else {
+		u64 end = elf_file_end(im);
+		initrd_size = end < im->size ? im->size - end : 0;
+	}
+	if (!initrd_size)
 		return;
-	initrd_size = im->size - end;
 	initrd_pa = (guest_mem_bytes - initrd_size) & ~(PAGE_SIZE - 1);
 	if (initrd_pa < kernel_end || initrd_pa + initrd_size > 0x80000000ul)
 		refuse("the initrd (%lu bytes after the ELF image) does not fit guest memory above "
 		       "the kernel", initrd_size);
-	memcpy(gpa_ptr(initrd_pa, initrd_size), im->data + end, initrd_size);
-	printk("wedge: initrd: %lu bytes (module bytes after the ELF image) at %lx\n",
-	       initrd_size, initrd_pa);
+	memcpy(gpa_ptr(initrd_pa, initrd_size), src, initrd_size);
+	printk("wedge: initrd: %lu bytes (%s) at %lx\n", initrd_size,
+	       b->present ? "from the boot bundle" : "module bytes after the ELF image", initrd_pa);
 }
 
 static u64 load_segments(const struct image *im)
@@ -204,6 +259,7 @@ static u64 load_segments(const struct image *im)
 static void rewrite_sites(const struct image *im)
 {
 	const Elf64_Shdr *ab = find_section(im, AFTERBURN_SECTION);
+	printk("wedge: site rewriting: done by the wedge\n");
 	if (!ab) {
 		printk("wedge: the guest has no .afterburn section: nothing to rewrite\n");
 		return;
@@ -267,6 +323,123 @@ static void rewrite_sites(const struct image *im)
 	       n - kept, site_table_count(), kept);
 }
 
+/* [pa, pa+len) inside the file image of an executable PT_LOAD. */
+static bool pa_in_code(const struct image *im, u64 pa, u64 len)
+{
+	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
+		const Elf64_Phdr *p = &im->ph[i];
+		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && pa >= p->p_paddr &&
+		    pa - p->p_paddr <= p->p_filesz && len <= p->p_filesz - (pa - p->p_paddr))
+			return true;
+	}
+	return false;
+}
+
+static __attribute__((noreturn, format(printf, 3, 4)))
+void refuse_entry(u64 i, const struct afterburn_bundle_site *e, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	refuse("corrupt bundle site table: entry %lu (kind %u %s, %u of %u bytes at %lx): %s", i,
+	       e->kind, x86_kind_name(e->kind), e->insn, e->length, lohi(e->paddr_lo, e->paddr_hi), why);
+}
+
+/*
+ * The domain builder rewrote the sites already (AFTERBURN_BUNDLE_F_REWRITTEN):
+ * the site table gives each site's original instruction.  Nothing is
+ * trusted: every entry must lie in executable code, its original bytes
+ * must decode to its kind and length, and the site in guest memory must
+ * hold exactly what this wedge would have written there (the rewriter run
+ * on a scratch copy, with the wedge's own choices for traps and sti;hlt).
+ */
+static void take_builder_sites(const struct image *im, const struct bundle *b)
+{
+	struct afterburn_bundle_sites h;
+	if (b->sites_size < sizeof(h))
+		refuse("corrupt bundle site table: %lu bytes, shorter than its header", b->sites_size);
+	memcpy(&h, b->sites, sizeof(h));
+	if (memcmp(h.magic, AFTERBURN_SITES_MAGIC, 8) || h.entry_size != sizeof(struct afterburn_bundle_site) ||
+	    (u64)h.count * h.entry_size != b->sites_size - sizeof(h))
+		refuse("corrupt bundle site table: bad magic, entry size %u or count %u for %lu bytes",
+		       h.entry_size, h.count, b->sites_size);
+	struct x86_rewrite_targets t;
+	t.upcall_mask = WEDGE_UPCALL_MASK;
+	t.sti_check_slot = WEDGE_SLOT_STI_CHECK;
+	for (unsigned k = 0; k < X86_KIND_MAX; k++)
+		t.slot[k] = WEDGE_SLOT_KIND(k);
+	if (lohi(h.upcall_mask_lo, h.upcall_mask_hi) != t.upcall_mask ||
+	    lohi(h.sti_check_slot_lo, h.sti_check_slot_hi) != t.sti_check_slot ||
+	    lohi(h.kind_slot_base_lo, h.kind_slot_base_hi) != WEDGE_SLOT_KIND(0))
+		refuse("bundle site table: rewritten for another wedge layout (upcall mask %lx, slots %lx)",
+		       lohi(h.upcall_mask_lo, h.upcall_mask_hi), lohi(h.kind_slot_base_lo, h.kind_slot_base_hi));
+	printk("wedge: site rewriting: done by the domain builder (bundle site table, %u entries)\n", h.count);
+	const struct afterburn_bundle_site *es = (const void *)(b->sites + sizeof(h));
+	u64 kept = 0, prev_end = 0;
+	for (u64 i = 0; i < h.count; i++) {
+		struct afterburn_bundle_site e, next = { 0 };
+		memcpy(&e, &es[i], sizeof(e));
+		if (i + 1 < h.count)
+			memcpy(&next, &es[i + 1], sizeof(next));
+		u64 pa = lohi(e.paddr_lo, e.paddr_hi);
+		if (e.kind == 0 || e.kind >= X86_KIND_MAX || e.insn == 0 || e.insn > 15 || e.insn > e.length ||
+		    e.reserved[0] || e.reserved[1])
+			refuse_entry(i, &e, "bad kind, lengths or reserved bytes");
+		if (!pa_in_code(im, pa, e.length))
+			refuse_entry(i, &e, "outside the executable segments");
+		if (pa < prev_end)
+			refuse_entry(i, &e, "overlaps the previous site or out of address order");
+		prev_end = pa + e.length;
+		u8 expect[256];
+		struct x86_insn insn;
+		unsigned ret_off;
+		memcpy(expect, e.original, e.insn);
+		enum x86_rewrite_status st = x86_rewrite_site(expect, e.length, e.insn, e.kind, &t, &insn, &ret_off);
+		unsigned form = AFTERBURN_SITE_INLINE, pair_len = 0, cmp_len = e.length;
+		if (st == X86_REWRITE_KEPT) {
+			form = AFTERBURN_SITE_KEPT;
+			cmp_len = e.insn;
+		} else if (st != X86_REWRITE_OK) {
+			refuse_entry(i, &e, "original bytes: %s", x86_rewrite_strerror(st));
+		} else if (e.kind == X86_KIND_SWAPGS || e.kind == X86_KIND_SYSRET) {
+			form = AFTERBURN_SITE_TRAP;   /* left to trap (see site_table_add_trap) */
+			memcpy(expect, e.original, e.insn);
+			cmp_len = e.insn;
+			ret_off = 0;
+		} else {
+			if (e.kind == X86_KIND_STI && next.kind == X86_KIND_HLT &&
+			    lohi(next.paddr_lo, next.paddr_hi) == pa + e.length) {
+				pair_len = next.length;   /* sti;hlt as one step, as rewrite_sites does */
+				ret_off = x86_rewrite_call(expect, e.length, WEDGE_SLOT_KIND(X86_KIND_STI));
+				if (!ret_off)
+					refuse_entry(i, &e, "sti site too short for a call");
+			}
+			if (ret_off)
+				form = AFTERBURN_SITE_CALL;
+		}
+		if (e.form != form || e.ret_offset != ret_off || e.pair_len != pair_len)
+			refuse_entry(i, &e, "form %u, return offset %u, pair %u; expected %u, %u, %u",
+				  e.form, e.ret_offset, e.pair_len, form, ret_off, pair_len);
+		if (memcmp(gpa_ptr(pa, cmp_len), expect, cmp_len))
+			refuse_entry(i, &e, "the image does not hold the %s form there",
+				  form == AFTERBURN_SITE_CALL || form == AFTERBURN_SITE_INLINE ? "rewritten" : "original");
+		if (form == AFTERBURN_SITE_KEPT) {
+			kept++;
+			continue;
+		}
+		sites_rewritten[e.kind]++;
+		if (form == AFTERBURN_SITE_TRAP)
+			site_table_add_trap(pa, e.length, &insn);
+		else if (form == AFTERBURN_SITE_CALL)
+			site_table_add(pa + ret_off, pa, e.length, &insn, pair_len);
+	}
+	site_table_sort();
+	printk("wedge: took %lu sites rewritten by the builder (%u calls into the wedge, %lu left as they are)\n",
+	       h.count - kept, site_table_count(), kept);
+}
+
 static u64 find_symbol(const struct image *im, const char *name)
 {
 	for (unsigned i = 0; i < im->eh->e_shnum; i++) {
@@ -313,12 +486,17 @@ static void write_boot_params(const char *cmdline)
 
 void load_guest(const u8 *data, u64 size, const char *cmdline)
 {
+	struct bundle b;
+	read_bundle(data, &size, &b);
 	struct image im = { .data = data, .size = size };
 	check_elf(&im);
 	check_note(&im);
 	u64 kernel_end = load_segments(&im);
-	place_initrd(&im, kernel_end);
-	rewrite_sites(&im);
+	place_initrd(&im, &b, kernel_end);
+	if (b.flags & AFTERBURN_BUNDLE_F_REWRITTEN)
+		take_builder_sites(&im, &b);
+	else
+		rewrite_sites(&im);
 	write_boot_params(cmdline);
 	write_boot_page_tables();
 	shadow_switch(vcpu.cr3);
