@@ -456,9 +456,10 @@ static void measure_costs(void)
  * ====================================================================== */
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
-	G_ALL = 63,
+	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_ALL = 255,
 };
-static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress" };
+static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
+					   "exceptions", "userentry" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -969,7 +970,7 @@ void timer_handler(struct frame *f)
 }
 
 /* ---- system calls ---- */
-enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH };
+enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH, SYS_PROBE };
 static volatile u64 sys_add_syscall, sys_add_int80, sys_exit_count, sys_bad, int80_bad_frames;
 static volatile u64 syscall_check_ok, int80_check_ok, copyin_ok, sys_switches;
 static u64 *stress_as[2];
@@ -1003,6 +1004,12 @@ static u64 do_syscall(struct frame *f, int via_int80)
 	case SYS_COPYOUT:
 		*(volatile u64 *)f->rdi = 0x336e69722d3e306cul;
 		return 0;
+	case SYS_PROBE:   /* touch a user address the way copy_{from,to}_user does */
+		if (f->rsi) {
+			probe_write(f->rdi, 0x77);
+			return 0;
+		}
+		return probe_read(f->rdi);
 	case SYS_SWITCH:
 		stress_cur ^= 1;
 		write_cr3((u64)stress_as[stress_cur]);
@@ -1377,6 +1384,206 @@ static void group_stress(void)
 	      tm_user_ticks == STRESS_TICKS && tm_bad_user_frames == 0);
 }
 
+/* ---- group exceptions: the other vectors, kernel and ring 3, and IST ---- */
+extern char exc_full_0[], exc_full_1[], exc_full_3[], exc_full_6[], exc_full_12[], exc_full_13[];
+extern char exc_full_16[], exc_full_0x81[];
+extern char probe_div0_insn[], probe_div0_done[], probe_step_first[], probe_step_after[], probe_mf_insn[];
+extern char u_div0_insn[], u_ud2[], u_int3_after[], u_step_after[], u_ss_insn[], u_int81_after[];
+extern u64 probe_div0(u64 divisor);
+extern void probe_step(void);
+extern void probe_mf(void);
+
+static volatile u64 exc_count, exc_vec, exc_err, exc_rip, exc_cs, exc_ss, exc_rsp, exc_frame, exc_dr6, exc_resume;
+static u8 ist1_stack[2 * 4096] __attribute__((aligned(4096)));
+#define IST1_TOP ((u64)ist1_stack + sizeof(ist1_stack))
+
+static u64 read_dr6(void) { u64 v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
+static void write_dr6(u64 v) { __asm__ volatile("mov %0, %%dr6" :: "r"(v)); }
+
+void exc_handler(struct frame *f, u64 vec)
+{
+	exc_count++;
+	exc_vec = vec;
+	exc_err = f->err;
+	exc_rip = f->rip;
+	exc_cs = f->cs;
+	exc_ss = f->ss;
+	exc_rsp = f->rsp;
+	exc_frame = (u64)f;
+	if (vec == 1) {
+		exc_dr6 = read_dr6();
+		f->rflags &= ~0x100ul;   /* one step only */
+	}
+	if (vec == 16)
+		__asm__ volatile("fnclex");
+	if (exc_count > 3)
+		unexpected_full(vec, f);
+	int trap = vec == 1 || vec == 3 || vec == 0x81;
+	if ((f->cs & 3) == 3) {
+		if (trap)
+			return;
+		user_exit(0x6e00 + vec);
+	}
+	if (trap || vec == 16)   /* #MF: fwait restarts after fnclex */
+		return;
+	if (exc_resume) {
+		f->rip = exc_resume;
+		exc_resume = 0;
+		return;
+	}
+	unexpected_full(vec, f);
+}
+
+static void exc_reset(void)
+{
+	exc_count = exc_vec = exc_err = exc_rip = exc_cs = exc_ss = exc_rsp = exc_frame = exc_dr6 = 0;
+}
+
+static int exc_user(u64 vec, u64 rip, u64 err)
+{
+	return exc_count == 1 && exc_vec == vec && exc_rip == rip && exc_err == err && exc_cs == 0x3b &&
+	       exc_ss == 0x33 && exc_frame + 8 * 20 == RSP0_TOP - 8;
+}
+
+static void set_gate_ist(unsigned vec, void *handler, unsigned dpl, unsigned ist)
+{
+	set_gate_dpl(vec, handler, dpl);
+	idt[2 * vec] |= (u64)ist << 32;
+}
+
+static void group_exceptions(void)
+{
+	usermode_setup();
+	for (int i = 0; i < 8; i++)
+		tss[36 + i] = (u8)(IST1_TOP >> (8 * i));   /* TSS.IST1 */
+	set_gate(0, exc_full_0);
+	set_gate(1, exc_full_1);
+	set_gate_dpl(3, exc_full_3, 3);
+	set_gate(6, exc_full_6);
+	set_gate(12, exc_full_12);
+	set_gate(16, exc_full_16);
+	set_gate_ist(0x81, exc_full_0x81, 3, 1);
+
+	/* kernel mode */
+	exc_reset();
+	exc_resume = (u64)probe_div0_done;
+	u64 r = probe_div0(0);
+	check("exceptions: #DE from a divide by zero, rip = the div, CS 0x08",
+	      exc_count == 1 && exc_vec == 0 && exc_rip == (u64)probe_div0_insn && exc_cs == 0x08 && r == (u64)-1);
+	exc_reset();
+	write_dr6(0);
+	probe_step();
+	/* After the popf site comes its pad (bare) or the rest of its rewrite (wedge). */
+	check("exceptions: TF set by popf: one #DB after the next instruction (single step)",
+	      exc_count == 1 && exc_vec == 1 && exc_cs == 0x08 &&
+	      (exc_rip == (u64)probe_step_first || exc_rip == (u64)probe_step_after));
+	check("exceptions: DR6.BS reports the single step", exc_dr6 & 0x4000);
+	exc_reset();
+	probe_mf();
+	check("exceptions: #MF for an unmasked x87 zero divide at the next fwait, restarted after fnclex",
+	      exc_count == 1 && exc_vec == 16 && exc_rip == (u64)probe_mf_insn);
+	exc_reset();
+	__asm__ volatile("int $0x81" ::: "memory");
+	check("exceptions: int $0x81 in the kernel through an IST-1 gate: the frame is on the IST1 stack",
+	      exc_count == 1 && exc_vec == 0x81 && exc_cs == 0x08 && exc_frame + 8 * 20 == IST1_TOP - 8);
+
+	/* ring 3 */
+	gp_action = ACT_USER_EXIT;
+	exc_reset();
+	u64 status = run_user(13, 0);
+	check("exceptions: #DE in ring 3: user frame at TSS.RSP0, program stopped",
+	      status == 0x6e00 && exc_user(0, user_va(u_div0_insn), 0));
+	exc_reset();
+	status = run_user(14, 0);
+	check("exceptions: #UD (ud2) in ring 3: user frame, program stopped", status == 0x6e06 && exc_user(6, user_va(u_ud2), 0));
+	exc_reset();
+	status = run_user(15, 0);
+	check("exceptions: int3 in ring 3 (DPL-3 gate): #BP trap with the user frame, the program continues",
+	      status == 0x3333 && exc_user(3, user_va(u_int3_after), 0));
+	exc_reset();
+	status = run_user(16, 0);
+	check("exceptions: TF set by popf in ring 3: one #DB with the user frame, the program continues",
+	      status == 0x5555 && exc_user(1, user_va(u_step_after), 0));
+	/* The SDM says #SS(0); QEMU 7.2 (TCG) raises #GP(0): either, with the user frame. */
+	exc_reset();
+	reset_gp();
+	status = run_user(17, 0);
+	check("exceptions: push on a non-canonical rsp in ring 3: #SS(0) or #GP(0) at the push, program stopped",
+	      (status == 0x6e0c && exc_count == 1 && exc_vec == 12 && exc_err == 0 && exc_rip == user_va(u_ss_insn) &&
+	       exc_cs == 0x3b && exc_rsp == 0x8000000000000000ul) ||
+	      (status == EXIT_GP && exc_count == 0 && gp_count == 1 && gp_err == 0 && gp_rip == user_va(u_ss_insn) &&
+	       gp_cs == 0x3b && gp_rsp == 0x8000000000000000ul));
+	info("exceptions: the non-canonical push raised vector", status == EXIT_GP ? 13 : exc_vec);
+	reset_gp();
+	status = run_user(7, 0x8000000000000000ul);
+	check("exceptions: non-canonical read in ring 3: #GP(0), program stopped",
+	      status == EXIT_GP && gp_count == 1 && gp_err == 0 && gp_rip == user_va(u_read) && gp_cs == 0x3b);
+	exc_reset();
+	status = run_user(19, 0);
+	check("exceptions: int $0x81 in ring 3 through an IST-1 gate: user frame on the IST1 stack, returns",
+	      status == 0x8181 && exc_count == 1 && exc_vec == 0x81 && exc_rip == user_va(u_int81_after) &&
+	      exc_cs == 0x3b && exc_ss == 0x33 && exc_frame + 8 * 20 == IST1_TOP - 8);
+	gp_action = ACT_NONE;
+	set_gate(6, ud_entry);
+	set_gate(3, bp_entry);
+}
+
+/* ---- group userentry: other ways into ring 3, user A/D bits, flags ---- */
+extern u64 enter_user_sysret(u64 rip, u64 rsp, u64 arg0, u64 arg1, u64 arg2);
+extern u64 enter_user_lret(u64 rip, u64 rsp, u64 arg0, u64 arg1, u64 arg2);
+static u64 ad_frames[2][512] __attribute__((aligned(4096)));
+static volatile u64 sys_probe_result;
+
+static void group_userentry(void)
+{
+	usermode_setup();
+	write_cr0(read_cr0() | 0x10000);   /* CR0.WP */
+	u64 main_rip = user_va(user_main);
+	sys_add_syscall = sys_add_int80 = int80_bad_frames = sys_exit_count = 0;
+	u64 status = enter_user_sysret(main_rip, USER_STACK_TOP, 1, 10, USER_DATA);
+	check("userentry: sysretq into ring 3 runs the program (10 syscalls, 10 int $0x80, user frames)",
+	      status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0);
+	sys_add_syscall = sys_add_int80 = sys_exit_count = 0;
+	status = enter_user_lret(main_rip, USER_STACK_TOP, 1, 10, USER_DATA);
+	check("userentry: lretq to ring 3 (CS, RIP, RSP, SS popped) runs the program",
+	      status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0);
+
+	/* Accessed and dirty bits set by ring-3 accesses. */
+	u64 va_r = USER_BASE + 0x500000, va_w = USER_BASE + 0x501000;
+	ad_frames[0][0] = 0xadad;
+	map4k(main_as, va_r, (u64)ad_frames[0], PTE_P | PTE_W | PTE_U | PTE_NX);
+	map4k(main_as, va_w, (u64)ad_frames[1], PTE_P | PTE_W | PTE_U | PTE_NX);
+	status = run_user(20, va_r);
+	u64 pte_r = *pt_entry(main_as, va_r, 1);
+	check("userentry: a ring-3 read sets the accessed bit, not the dirty bit",
+	      status == 0xadad && (pte_r & (PTE_A | PTE_D)) == PTE_A);
+	status = run_user(21, va_w);
+	u64 pte_w = *pt_entry(main_as, va_w, 1);
+	check("userentry: a ring-3 write sets the accessed and dirty bits and lands",
+	      status == 0 && (pte_w & (PTE_A | PTE_D)) == (PTE_A | PTE_D) && ad_frames[1][0] == va_w);
+
+	status = run_user(22, 0);
+	check("userentry: pushf in ring 3 shows IF set and IOPL 0", (status & 0x3200) == 0x200);
+	status = run_user(23, 0);
+	check("userentry: popf in ring 3 (IOPL 0) cannot clear IF", (status & 0x200) != 0);
+	status = run_user(24, 0);
+	info("userentry: mov from cs in ring 3 reads (0x3b natively; not trapped under PV)", status & 0xffff);
+
+	/* The kernel faulting on a user address inside a system call (the
+	 * copy_from_user fixup path): a kernel-mode #PF on the RSP0 stack. */
+	pf_expect(ACT_SKIP);
+	status = run_user(25, USER_ABSENT);
+	check("userentry: a syscall reading an absent user page: kernel #PF (error 0, cr2, CS 0x08) on the RSP0 stack, fixed up",
+	      status == (u64)-1 && pf_count == 1 && pf_err == 0 && pf_cr2 == USER_ABSENT && pf_cs == 0x08 &&
+	      pf_rip == (u64)probe_read_insn && pf_frame > (u64)rsp0_stack && pf_frame < RSP0_TOP);
+	pf_expect(ACT_SKIP);
+	user_ro[1] = 0;
+	status = run_user(26, USER_RO + 8);
+	check("userentry: a syscall writing a read-only user page with CR0.WP: kernel #PF error 0x3, page unchanged",
+	      status == 0 && pf_count == 1 && pf_err == 0x3 && pf_cr2 == USER_RO + 8 && pf_cs == 0x08 && user_ro[1] == 0);
+	pf_expect(ACT_NONE);
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -1450,6 +1657,14 @@ void conformance_main(u64 boot_params)
 	if (groups & G_STRESS) {
 		puts_("group stress\n");
 		group_stress();
+	}
+	if (groups & G_EXCEPTIONS) {
+		puts_("group exceptions\n");
+		group_exceptions();
+	}
+	if (groups & G_USERENTRY) {
+		puts_("group userentry\n");
+		group_userentry();
 	}
 	finish();
 }

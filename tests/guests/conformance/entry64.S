@@ -113,7 +113,7 @@ stack_top:
  * conformance.c) and calls a C handler with it; the handler may change the
  * frame (rip, rsp, rax) or leave the user program through user_exit. */
 	.text
-	.macro full_entry name, handler, has_err
+	.macro full_entry name, handler, has_err, vec=0
 	.globl \name
 \name:
 	.if \has_err == 0
@@ -135,6 +135,7 @@ stack_top:
 	pushq %r14
 	pushq %r15
 	movq %rsp, %rdi
+	movl $\vec, %esi          /* the vector, for handlers shared by several */
 	movq %rsp, %rbp
 	andq $-16, %rsp
 	call \handler
@@ -163,6 +164,102 @@ stack_top:
 	full_entry pf_full_entry, pf_handler, 1
 	full_entry timer_full_entry, timer_handler, 0
 	full_entry int80_full_entry, int80_handler, 0
+	/* group exceptions: one entry per vector into exc_handler(frame, vector) */
+	full_entry exc_full_0, exc_handler, 0, 0
+	full_entry exc_full_1, exc_handler, 0, 1
+	full_entry exc_full_3, exc_handler, 0, 3
+	full_entry exc_full_6, exc_handler, 0, 6
+	full_entry exc_full_12, exc_handler, 1, 12
+	full_entry exc_full_13, exc_handler, 1, 13
+	full_entry exc_full_16, exc_handler, 0, 16
+	full_entry exc_full_0x81, exc_handler, 0, 0x81
+
+/* Kernel-mode exception probes: *_insn faults, the handler resumes at *_done. */
+	.globl probe_div0, probe_div0_insn, probe_div0_done
+probe_div0:                   /* u64 probe_div0(u64 divisor): -1 when skipped */
+	movq $-1, %rax
+	movq %rdi, %rcx
+	xorl %edx, %edx
+probe_div0_insn:
+	divq %rcx
+probe_div0_done:
+	ret
+
+/* Single step: popf sets TF; the trap comes after the instruction that
+ * follows the popf, with rip = probe_step_after. */
+	.globl probe_step, probe_step_first, probe_step_after
+probe_step:
+	pushfq
+	orq $0x100, (%rsp)
+	popfq                     /* a site: its pad of NOPs follows on bare metal */
+probe_step_first:
+	incq %rax
+probe_step_after:
+	incq %rax
+	pushfq
+	andq $~0x100, (%rsp)
+	popfq
+	ret
+
+/* #MF: an unmasked x87 zero divide is reported at the next waiting x87
+ * instruction (probe_mf_insn); the handler clears it with fnclex. */
+	.globl probe_mf, probe_mf_insn
+probe_mf:
+	subq $8, %rsp
+	fninit
+	movw $0x37b, (%rsp)       /* control word: all masked but ZM */
+	fldcw (%rsp)
+	fld1
+	fldz
+	fdivrp                    /* 1/0: ZE pending */
+probe_mf_insn:
+	fwait
+	fninit
+	addq $8, %rsp
+	ret
+
+/* u64 enter_user_sysret(rip, rsp, arg0, arg1, arg2) and enter_user_lret:
+ * as enter_user, entering ring 3 with sysretq / lretq instead of iretq. */
+	.globl enter_user_sysret
+enter_user_sysret:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, enter_user_saved_rsp(%rip)
+	movq %rdi, %rax           /* user rip */
+	movq %rsi, %r10           /* user rsp */
+	movq %rdx, %rdi
+	movq %rcx, %rsi
+	movq %r8, %rdx
+	movq %rax, %rcx           /* sysretq: rip from rcx */
+	movl $0x202, %r11d        /* rflags from r11: IF */
+	movq %r10, %rsp           /* the user stack (IF is clear here) */
+	xorl %eax, %eax
+	xorl %r10d, %r10d
+	sysretq
+
+	.globl enter_user_lret
+enter_user_lret:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, enter_user_saved_rsp(%rip)
+	pushq $0x33               /* ss */
+	pushq %rsi                /* rsp */
+	pushq $0x3b               /* cs */
+	pushq %rdi                /* rip */
+	movq %rdx, %rdi
+	movq %rcx, %rsi
+	movq %r8, %rdx
+	xorl %eax, %eax
+	sti                       /* lret keeps RFLAGS: IF for ring 3 (the sti shadow covers lretq) */
+	lretq
 
 /* syscall from user mode: the CPU loaded CS/SS from STAR and masked the
  * flags with SFMASK, rcx = user rip, r11 = user rflags, rsp still the
@@ -332,9 +429,11 @@ enter_user_saved_rsp:	.quad 0
 #define SYS_COPYIN 3
 #define SYS_COPYOUT 4
 #define SYS_SWITCH 5
+#define SYS_PROBE  6
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
+	.globl u_div0_insn, u_ud2, u_sysprobe, u_int3_after, u_step_after, u_ss_insn, u_int81_after
 user_text_start:
 user_main:
 	movq %rdx, %r15           /* data page */
@@ -352,6 +451,19 @@ user_main:
 	cmpq $10, %rdi; je u_spin_ticks
 	cmpq $11, %rdi; je u_stress
 	cmpq $12, %rdi; je u_fpu
+	cmpq $13, %rdi; je u_div0
+	cmpq $14, %rdi; je u_ud2
+	cmpq $15, %rdi; je u_int3
+	cmpq $16, %rdi; je u_step
+	cmpq $17, %rdi; je u_ss
+	cmpq $19, %rdi; je u_int81
+	cmpq $20, %rdi; je u_load
+	cmpq $21, %rdi; je u_store
+	cmpq $22, %rdi; je u_flags
+	cmpq $23, %rdi; je u_popf_if
+	cmpq $24, %rdi; je u_cs
+	cmpq $25, %rdi; je u_sysprobe
+	cmpq $26, %rdi; je u_sysprobe_w
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -510,6 +622,70 @@ u_fpu:	movq %r14, %xmm0
 	movq %r14, %xmm1
 	paddq %xmm1, %xmm0
 	movq %xmm0, %rdi
+	jmp u_exit
+
+/* Exceptions in ring 3 (group exceptions): the faults end the program, the
+ * traps (#BP, #DB, int $0x81) return to it and it exits with a marker. */
+u_div0:	xorl %ecx, %ecx
+	xorl %edx, %edx
+u_div0_insn:
+	divq %rcx
+	jmp u_survived
+u_ud2:	ud2
+	jmp u_survived
+u_int3:	int3
+u_int3_after:
+	movq $0x3333, %rdi
+	jmp u_exit
+u_step:	pushfq
+	orq $0x100, (%rsp)
+	popfq
+	incq %rax
+u_step_after:
+	incq %rax
+	movq $0x5555, %rdi
+	jmp u_exit
+u_ss:	movq %rsp, %rbx
+	movabsq $0x8000000000000000, %rsp
+u_ss_insn:
+	pushq %rax
+	movq %rbx, %rsp
+	jmp u_survived
+u_int81:
+	int $0x81                 /* DPL-3 gate with IST 1 */
+u_int81_after:
+	movq $0x8181, %rdi
+	jmp u_exit
+
+/* group userentry: plain loads, stores and flags from ring 3 */
+u_load:	movq (%r14), %rdi
+	jmp u_exit
+u_store:
+	movq %r14, (%r14)
+	xorl %edi, %edi
+	jmp u_exit
+u_flags:
+	pushfq
+	popq %rdi
+	jmp u_exit
+u_popf_if:                    /* at IOPL 0, popf in ring 3 leaves IF alone */
+	pushfq
+	andq $~0x200, (%rsp)
+	popfq
+	pushfq
+	popq %rdi
+	jmp u_exit
+u_cs:	movl %cs, %edi
+	jmp u_exit
+u_sysprobe:                   /* the kernel reads (25) or writes (26) at r14 */
+	xorl %esi, %esi
+	jmp 1f
+u_sysprobe_w:
+	movl $1, %esi
+1:	movl $SYS_PROBE, %eax
+	movq %r14, %rdi
+	syscall
+	movq %rax, %rdi
 	jmp u_exit
 
 u_exit:	movl $SYS_EXIT, %eax
