@@ -506,6 +506,8 @@ static unsigned parse_groups(const char *cmdline)
 	return groups;
 }
 
+static u64 last_status;   /* of the last user program run, for failure details */
+
 /* What every full entry (entry64.S) hands its C handler. */
 struct frame {
 	u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax;
@@ -1026,10 +1028,18 @@ void syscall_handler(struct frame *f)
 	f->rax = do_syscall(f, 0);
 }
 
+static volatile u64 int80_bad_cs, int80_bad_ss, int80_bad_rflags, int80_bad_rsp, int80_bad_at;
+
 void int80_handler(struct frame *f)
 {
-	if (!user_frame_ok(f))
+	if (!user_frame_ok(f)) {
 		int80_bad_frames++;
+		int80_bad_cs = f->cs;
+		int80_bad_ss = f->ss;
+		int80_bad_rflags = f->rflags;
+		int80_bad_rsp = f->rsp;
+		int80_bad_at = (u64)f;
+	}
 	f->rax = do_syscall(f, 1);
 }
 
@@ -1179,6 +1189,7 @@ static void group_usermode(void)
 	pf_action = ACT_USER_EXIT;
 
 	u64 status = run_user(1, 100);
+	last_status = status;
 	check("usermode: iretq to ring 3 runs the program until its exit syscall", sys_exit_count == 1 && status == 0);
 	check("usermode: 100 syscall/sysretq and 100 int $0x80 round trips pass values both ways",
 	      sys_add_syscall == 100 && sys_add_int80 == 100 && sys_bad == 0 && status == 0);
@@ -1213,21 +1224,26 @@ static void group_usermode(void)
 
 	pf_count = 0;
 	status = run_user(7, 0x100000);
+	last_status = status;
 	check("usermode: user read of a supervisor page: #PF error 0x5, cr2, user frame at TSS.RSP0",
 	      pf_stopped(status, user_va(u_read), 0x100000, 0x5));
 	pf_count = 0;
 	status = run_user(7, USER_ABSENT);
+	last_status = status;
 	check("usermode: user read of a not-present page: #PF error 0x4", pf_stopped(status, user_va(u_read), USER_ABSENT, 0x4));
 	pf_count = 0;
 	user_ro[0] = 0x1234;
 	status = run_user(8, USER_RO);
+	last_status = status;
 	check("usermode: user write to a read-only user page: #PF error 0x7, page unchanged",
 	      pf_stopped(status, user_va(u_write), USER_RO, 0x7) && user_ro[0] == 0x1234);
 	pf_count = 0;
 	status = run_user(9, USER_NX);
+	last_status = status;
 	check("usermode: user jump into an NX user page: #PF error 0x15, cr2 = rip", pf_stopped(status, USER_NX, USER_NX, 0x15));
 	pf_count = 0;
 	status = run_user(9, (u64)probe_read);
+	last_status = status;
 	check("usermode: user jump into supervisor code: #PF error 0x15", pf_stopped(status, (u64)probe_read, (u64)probe_read, 0x15));
 
 	/* Timer interrupts while in ring 3: 100 Hz, until 5 have hit user mode. */
@@ -1237,6 +1253,7 @@ static void group_usermode(void)
 	pit_periodic(11932);
 	outb(0x21, 0xfe);
 	status = run_user(10, 5);
+	last_status = status;
 	outb(0x21, 0xff);
 	check("usermode: timer interrupts (PIT, IRQ0) hit ring 3 with the user frame at TSS.RSP0 and return to it",
 	      status == 0 && tm_user_ticks >= 5 && tm_bad_user_frames == 0);
@@ -1247,6 +1264,7 @@ static void group_usermode(void)
 	nm_count = 0;
 	write_cr0(read_cr0() | 0x8);
 	status = run_user(12, 21);
+	last_status = status;
 	check("usermode: SSE in ring 3 with CR0.TS set: #NM with the user frame, restarted after clts",
 	      status == 42 && nm_count == 1 && nm_rip == user_va(u_fpu) && nm_cs == 0x3b && nm_ss == 0x33 &&
 	      nm_frame + 8 * 15 + 8 * 5 == RSP0_TOP - 8);
@@ -1365,6 +1383,7 @@ static void group_stress(void)
 	pit_oneshot(1193);
 	outb(0x21, 0xfe);
 	u64 status = run_user(11, STRESS_ROUNDS);
+	last_status = status;
 	outb(0x21, 0xff);
 	timer_mode = TIMER_COUNT;
 	write_cr3((u64)main_as);
@@ -1445,6 +1464,34 @@ static int exc_user(u64 vec, u64 rip, u64 err)
 	       exc_ss == 0x33 && exc_frame + 8 * 20 == RSP0_TOP - 8;
 }
 
+/* After a failed check of the groups exceptions/userentry: what the handlers saw
+ * (info lines: they are not compared). */
+static void explain(int ok, u64 status)
+{
+	if (ok)
+		return;
+	info("  program status", status);
+	info("  last exception: count", exc_count);
+	info("  last exception: vector", exc_vec);
+	info("  last exception: error code", exc_err);
+	info("  last exception: rip", exc_rip);
+	info("  last exception: cs", exc_cs);
+	info("  last exception: rsp", exc_rsp);
+	info("  last exception: frame at", exc_frame);
+	info("  last exception: DR6", exc_dr6);
+	info("  #GP count", gp_count);
+	info("  #PF count", pf_count);
+	info("  syscalls ADD/int80 ADD/exits/bad int80 frames",
+	     sys_add_syscall << 48 | sys_add_int80 << 32 | sys_exit_count << 16 | int80_bad_frames);
+	if (int80_bad_frames) {
+		info("  last bad int $0x80 frame: cs", int80_bad_cs);
+		info("  last bad int $0x80 frame: ss", int80_bad_ss);
+		info("  last bad int $0x80 frame: rflags", int80_bad_rflags);
+		info("  last bad int $0x80 frame: rsp", int80_bad_rsp);
+		info("  last bad int $0x80 frame: at", int80_bad_at);
+	}
+}
+
 static void set_gate_ist(unsigned vec, void *handler, unsigned dpl, unsigned ist)
 {
 	set_gate_dpl(vec, handler, dpl);
@@ -1468,61 +1515,106 @@ static void group_exceptions(void)
 	exc_reset();
 	exc_resume = (u64)probe_div0_done;
 	u64 r = probe_div0(0);
-	check("exceptions: #DE from a divide by zero, rip = the div, CS 0x08",
-	      exc_count == 1 && exc_vec == 0 && exc_rip == (u64)probe_div0_insn && exc_cs == 0x08 && r == (u64)-1);
+	{
+		int ok_ = exc_count == 1 && exc_vec == 0 && exc_rip == (u64)probe_div0_insn && exc_cs == 0x08 && r == (u64)-1;
+		check("exceptions: #DE from a divide by zero, rip = the div, CS 0x08", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	write_dr6(0);
 	probe_step();
 	/* After the popf site comes its pad (bare) or the rest of its rewrite (wedge). */
-	check("exceptions: TF set by popf: one #DB after the next instruction (single step)",
-	      exc_count == 1 && exc_vec == 1 && exc_cs == 0x08 &&
-	      (exc_rip == (u64)probe_step_first || exc_rip == (u64)probe_step_after));
-	check("exceptions: DR6.BS reports the single step", exc_dr6 & 0x4000);
+	{
+		int ok_ = exc_count == 1 && exc_vec == 1 && exc_cs == 0x08 &&
+		      (exc_rip == (u64)probe_step_first || exc_rip == (u64)probe_step_after);
+		check("exceptions: TF set by popf: one #DB after the next instruction (single step)", ok_);
+		explain(ok_, last_status);
+	}
+	{
+		int ok_ = exc_dr6 & 0x4000;
+		check("exceptions: DR6.BS reports the single step", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	probe_mf();
-	check("exceptions: #MF for an unmasked x87 zero divide at the next fwait, restarted after fnclex",
-	      exc_count == 1 && exc_vec == 16 && exc_rip == (u64)probe_mf_insn);
+	{
+		int ok_ = exc_count == 1 && exc_vec == 16 && exc_rip == (u64)probe_mf_insn;
+		check("exceptions: #MF for an unmasked x87 zero divide at the next fwait, restarted after fnclex", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	__asm__ volatile("int $0x81" ::: "memory");
-	check("exceptions: int $0x81 in the kernel through an IST-1 gate: the frame is on the IST1 stack",
-	      exc_count == 1 && exc_vec == 0x81 && exc_cs == 0x08 && exc_frame + 8 * 20 == IST1_TOP - 8);
+	{
+		int ok_ = exc_count == 1 && exc_vec == 0x81 && exc_cs == 0x08 && exc_frame + 8 * 20 == IST1_TOP - 8;
+		check("exceptions: int $0x81 in the kernel through an IST-1 gate: the frame is on the IST1 stack", ok_);
+		explain(ok_, last_status);
+	}
 
 	/* ring 3 */
 	gp_action = ACT_USER_EXIT;
 	exc_reset();
 	u64 status = run_user(13, 0);
-	check("exceptions: #DE in ring 3: user frame at TSS.RSP0, program stopped",
-	      status == 0x6e00 && exc_user(0, user_va(u_div0_insn), 0));
+	last_status = status;
+	{
+		int ok_ = status == 0x6e00 && exc_user(0, user_va(u_div0_insn), 0);
+		check("exceptions: #DE in ring 3: user frame at TSS.RSP0, program stopped", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	status = run_user(14, 0);
-	check("exceptions: #UD (ud2) in ring 3: user frame, program stopped", status == 0x6e06 && exc_user(6, user_va(u_ud2), 0));
+	last_status = status;
+	{
+		int ok_ = status == 0x6e06 && exc_user(6, user_va(u_ud2), 0);
+		check("exceptions: #UD (ud2) in ring 3: user frame, program stopped", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	status = run_user(15, 0);
-	check("exceptions: int3 in ring 3 (DPL-3 gate): #BP trap with the user frame, the program continues",
-	      status == 0x3333 && exc_user(3, user_va(u_int3_after), 0));
+	last_status = status;
+	{
+		int ok_ = status == 0x3333 && exc_user(3, user_va(u_int3_after), 0);
+		check("exceptions: int3 in ring 3 (DPL-3 gate): #BP trap with the user frame, the program continues", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	status = run_user(16, 0);
-	check("exceptions: TF set by popf in ring 3: one #DB with the user frame, the program continues",
-	      status == 0x5555 && exc_user(1, user_va(u_step_after), 0));
+	last_status = status;
+	{
+		int ok_ = status == 0x5555 && exc_user(1, user_va(u_step_after), 0);
+		check("exceptions: TF set by popf in ring 3: one #DB with the user frame, the program continues", ok_);
+		explain(ok_, last_status);
+	}
 	/* The SDM says #SS(0); QEMU 7.2 (TCG) raises #GP(0): either, with the user frame. */
 	exc_reset();
 	reset_gp();
 	status = run_user(17, 0);
-	check("exceptions: push on a non-canonical rsp in ring 3: #SS(0) or #GP(0) at the push, program stopped",
-	      (status == 0x6e0c && exc_count == 1 && exc_vec == 12 && exc_err == 0 && exc_rip == user_va(u_ss_insn) &&
-	       exc_cs == 0x3b && exc_rsp == 0x8000000000000000ul) ||
-	      (status == EXIT_GP && exc_count == 0 && gp_count == 1 && gp_err == 0 && gp_rip == user_va(u_ss_insn) &&
-	       gp_cs == 0x3b && gp_rsp == 0x8000000000000000ul));
+	last_status = status;
+	{
+		int ok_ = (status == 0x6e0c && exc_count == 1 && exc_vec == 12 && exc_err == 0 && exc_rip == user_va(u_ss_insn) &&
+		       exc_cs == 0x3b && exc_rsp == 0x8000000000000000ul) ||
+		      (status == EXIT_GP && exc_count == 0 && gp_count == 1 && gp_err == 0 && gp_rip == user_va(u_ss_insn) &&
+		       gp_cs == 0x3b && gp_rsp == 0x8000000000000000ul);
+		check("exceptions: push on a non-canonical rsp in ring 3: #SS(0) or #GP(0) at the push, program stopped", ok_);
+		explain(ok_, last_status);
+	}
 	info("exceptions: the non-canonical push raised vector", status == EXIT_GP ? 13 : exc_vec);
 	reset_gp();
 	status = run_user(7, 0x8000000000000000ul);
-	check("exceptions: non-canonical read in ring 3: #GP(0), program stopped",
-	      status == EXIT_GP && gp_count == 1 && gp_err == 0 && gp_rip == user_va(u_read) && gp_cs == 0x3b);
+	last_status = status;
+	{
+		int ok_ = status == EXIT_GP && gp_count == 1 && gp_err == 0 && gp_rip == user_va(u_read) && gp_cs == 0x3b;
+		check("exceptions: non-canonical read in ring 3: #GP(0), program stopped", ok_);
+		explain(ok_, last_status);
+	}
 	exc_reset();
 	status = run_user(19, 0);
-	check("exceptions: int $0x81 in ring 3 through an IST-1 gate: user frame on the IST1 stack, returns",
-	      status == 0x8181 && exc_count == 1 && exc_vec == 0x81 && exc_rip == user_va(u_int81_after) &&
-	      exc_cs == 0x3b && exc_ss == 0x33 && exc_frame + 8 * 20 == IST1_TOP - 8);
+	last_status = status;
+	{
+		int ok_ = status == 0x8181 && exc_count == 1 && exc_vec == 0x81 && exc_rip == user_va(u_int81_after) &&
+		      exc_cs == 0x3b && exc_ss == 0x33 && exc_frame + 8 * 20 == IST1_TOP - 8;
+		check("exceptions: int $0x81 in ring 3 through an IST-1 gate: user frame on the IST1 stack, returns", ok_);
+		explain(ok_, last_status);
+	}
 	gp_action = ACT_NONE;
 	set_gate(6, ud_entry);
 	set_gate(3, bp_entry);
@@ -1541,12 +1633,20 @@ static void group_userentry(void)
 	u64 main_rip = user_va(user_main);
 	sys_add_syscall = sys_add_int80 = int80_bad_frames = sys_exit_count = 0;
 	u64 status = enter_user_sysret(main_rip, USER_STACK_TOP, 1, 10, USER_DATA);
-	check("userentry: sysretq into ring 3 runs the program (10 syscalls, 10 int $0x80, user frames)",
-	      status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0);
+	last_status = status;
+	{
+		int ok_ = status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0;
+		check("userentry: sysretq into ring 3 runs the program (10 syscalls, 10 int $0x80, user frames)", ok_);
+		explain(ok_, last_status);
+	}
 	sys_add_syscall = sys_add_int80 = sys_exit_count = 0;
 	status = enter_user_lret(main_rip, USER_STACK_TOP, 1, 10, USER_DATA);
-	check("userentry: lretq to ring 3 (CS, RIP, RSP, SS popped) runs the program",
-	      status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0);
+	last_status = status;
+	{
+		int ok_ = status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0;
+		check("userentry: lretq to ring 3 (CS, RIP, RSP, SS popped) runs the program", ok_);
+		explain(ok_, last_status);
+	}
 
 	/* Accessed and dirty bits set by ring-3 accesses. */
 	u64 va_r = USER_BASE + 0x500000, va_w = USER_BASE + 0x501000;
@@ -1554,33 +1654,60 @@ static void group_userentry(void)
 	map4k(main_as, va_r, (u64)ad_frames[0], PTE_P | PTE_W | PTE_U | PTE_NX);
 	map4k(main_as, va_w, (u64)ad_frames[1], PTE_P | PTE_W | PTE_U | PTE_NX);
 	status = run_user(20, va_r);
+	last_status = status;
 	u64 pte_r = *pt_entry(main_as, va_r, 1);
-	check("userentry: a ring-3 read sets the accessed bit, not the dirty bit",
-	      status == 0xadad && (pte_r & (PTE_A | PTE_D)) == PTE_A);
+	{
+		int ok_ = status == 0xadad && (pte_r & (PTE_A | PTE_D)) == PTE_A;
+		check("userentry: a ring-3 read sets the accessed bit, not the dirty bit", ok_);
+		explain(ok_, last_status);
+	}
 	status = run_user(21, va_w);
+	last_status = status;
 	u64 pte_w = *pt_entry(main_as, va_w, 1);
-	check("userentry: a ring-3 write sets the accessed and dirty bits and lands",
-	      status == 0 && (pte_w & (PTE_A | PTE_D)) == (PTE_A | PTE_D) && ad_frames[1][0] == va_w);
+	{
+		int ok_ = status == 0 && (pte_w & (PTE_A | PTE_D)) == (PTE_A | PTE_D) && ad_frames[1][0] == va_w;
+		check("userentry: a ring-3 write sets the accessed and dirty bits and lands", ok_);
+		explain(ok_, last_status);
+	}
 
 	status = run_user(22, 0);
-	check("userentry: pushf in ring 3 shows IF set and IOPL 0", (status & 0x3200) == 0x200);
+	last_status = status;
+	{
+		int ok_ = (status & 0x3200) == 0x200;
+		check("userentry: pushf in ring 3 shows IF set and IOPL 0", ok_);
+		explain(ok_, last_status);
+	}
 	status = run_user(23, 0);
-	check("userentry: popf in ring 3 (IOPL 0) cannot clear IF", (status & 0x200) != 0);
+	last_status = status;
+	{
+		int ok_ = (status & 0x200) != 0;
+		check("userentry: popf in ring 3 (IOPL 0) cannot clear IF", ok_);
+		explain(ok_, last_status);
+	}
 	status = run_user(24, 0);
+	last_status = status;
 	info("userentry: mov from cs in ring 3 reads (0x3b natively; not trapped under PV)", status & 0xffff);
 
 	/* The kernel faulting on a user address inside a system call (the
 	 * copy_from_user fixup path): a kernel-mode #PF on the RSP0 stack. */
 	pf_expect(ACT_SKIP);
 	status = run_user(25, USER_ABSENT);
-	check("userentry: a syscall reading an absent user page: kernel #PF (error 0, cr2, CS 0x08) on the RSP0 stack, fixed up",
-	      status == (u64)-1 && pf_count == 1 && pf_err == 0 && pf_cr2 == USER_ABSENT && pf_cs == 0x08 &&
-	      pf_rip == (u64)probe_read_insn && pf_frame > (u64)rsp0_stack && pf_frame < RSP0_TOP);
+	last_status = status;
+	{
+		int ok_ = status == (u64)-1 && pf_count == 1 && pf_err == 0 && pf_cr2 == USER_ABSENT && pf_cs == 0x08 &&
+		      pf_rip == (u64)probe_read_insn && pf_frame > (u64)rsp0_stack && pf_frame < RSP0_TOP;
+		check("userentry: a syscall reading an absent user page: kernel #PF (error 0, cr2, CS 0x08) on the RSP0 stack, fixed up", ok_);
+		explain(ok_, last_status);
+	}
 	pf_expect(ACT_SKIP);
 	user_ro[1] = 0;
 	status = run_user(26, USER_RO + 8);
-	check("userentry: a syscall writing a read-only user page with CR0.WP: kernel #PF error 0x3, page unchanged",
-	      status == 0 && pf_count == 1 && pf_err == 0x3 && pf_cr2 == USER_RO + 8 && pf_cs == 0x08 && user_ro[1] == 0);
+	last_status = status;
+	{
+		int ok_ = status == 0 && pf_count == 1 && pf_err == 0x3 && pf_cr2 == USER_RO + 8 && pf_cs == 0x08 && user_ro[1] == 0;
+		check("userentry: a syscall writing a read-only user page with CR0.WP: kernel #PF error 0x3, page unchanged", ok_);
+		explain(ok_, last_status);
+	}
 	pf_expect(ACT_NONE);
 }
 
