@@ -456,10 +456,10 @@ static void measure_costs(void)
  * ====================================================================== */
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
-	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_ALL = 255,
+	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_ALL = 1023,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
-					   "exceptions", "userentry" };
+					   "exceptions", "userentry", "userproc", "segbase" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -805,7 +805,8 @@ static void use_main_as(void)
 }
 
 /* ---- #PF, #GP, #NM, #UD handlers of the new groups ---- */
-enum { ACT_NONE, ACT_SKIP, ACT_MAP, ACT_USER_EXIT, ACT_NESTED, ACT_CLTS, ACT_SWITCH };
+enum { ACT_NONE, ACT_SKIP, ACT_MAP, ACT_USER_EXIT, ACT_USER_FIX, ACT_NESTED, ACT_CLTS, ACT_SWITCH };
+static int user_pf_fix(u64 cr2, u64 err);
 static volatile int pf_action, gp_action, nm_action;
 static volatile u64 pf_count, pf_cr2, pf_err, pf_rip, pf_cs, pf_rsp, pf_frame, pf_in_gp;
 static volatile u64 pf_fix_pa, pf_fix_flags, pf_int3_inside, pf_bp_seen;
@@ -842,7 +843,9 @@ void pf_handler(struct frame *f)
 	pf_frame = (u64)f;
 	pf_in_gp = gp_in;
 	if ((f->cs & 3) == 3) {
-		if (pf_action == ACT_USER_EXIT)
+		if (pf_action == ACT_USER_FIX && user_pf_fix(cr2, f->err))
+			return;   /* iretq restarts the instruction */
+		if (pf_action == ACT_USER_EXIT || pf_action == ACT_USER_FIX)
 			user_exit(EXIT_PF);
 		unexpected_full(14, f);
 	}
@@ -935,7 +938,7 @@ static void timer_quiesce(void)
 
 static int on_rsp0_stack(const struct frame *f)
 {
-	return (u64)&f->ss == RSP0_TOP - 8;
+	return (u64)&f->ss == kernel_stack_top - 8;   /* = TSS.RSP0 */
 }
 
 static int user_frame_ok(const struct frame *f)
@@ -972,7 +975,8 @@ void timer_handler(struct frame *f)
 }
 
 /* ---- system calls ---- */
-enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH, SYS_PROBE };
+enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH, SYS_PROBE, SYS_SEGS };
+static u64 segs_syscall(struct frame *f);
 static volatile u64 sys_add_syscall, sys_add_int80, sys_exit_count, sys_bad, int80_bad_frames;
 static volatile u64 syscall_check_ok, int80_check_ok, copyin_ok, sys_switches;
 static u64 *stress_as[2];
@@ -997,7 +1001,8 @@ static u64 do_syscall(struct frame *f, int via_int80)
 		if (via_int80)
 			int80_check_ok = ok && f->cs == 0x3b && f->ss == 0x33 && on_rsp0_stack(f);
 		else
-			syscall_check_ok = ok && read_ss() == 0x10 && (u64)f > (u64)rsp0_stack && (u64)f < RSP0_TOP;
+			syscall_check_ok = ok && read_ss() == 0x10 && (u64)f > kernel_stack_top - 4096 &&
+					   (u64)f < kernel_stack_top;
 		return 0;
 	}
 	case SYS_COPYIN:
@@ -1012,6 +1017,8 @@ static u64 do_syscall(struct frame *f, int via_int80)
 			return 0;
 		}
 		return probe_read(f->rdi);
+	case SYS_SEGS:
+		return segs_syscall(f);
 	case SYS_SWITCH:
 		stress_cur ^= 1;
 		write_cr3((u64)stress_as[stress_cur]);
@@ -1711,6 +1718,128 @@ static void group_userentry(void)
 	pf_expect(ACT_NONE);
 }
 
+/* ---- group userproc: what a kernel does for its processes ---- */
+#define UF_DEMAND (USER_BASE + 0x600000)
+#define UF_COW    (USER_BASE + 0x601000)
+static u64 uf_demand_frame[512] __attribute__((aligned(4096)));
+static u64 uf_cow_old[512] __attribute__((aligned(4096)));
+static u64 uf_cow_new[512] __attribute__((aligned(4096)));
+static u64 uf_stack_frames[8][512] __attribute__((aligned(4096)));
+static u8 alt_rsp0_stack[4 * 4096] __attribute__((aligned(4096)));
+static unsigned uf_stack_used;
+static volatile u64 uf_faults, uf_last_err, uf_errs_ok;
+
+/* Demand paging, copy-on-write and stack growth for ring-3 faults. */
+static int user_pf_fix(u64 cr2, u64 err)
+{
+	u64 page = cr2 & ~0xffful;
+	uf_faults++;
+	uf_last_err = err;
+	if (page == UF_DEMAND && err == 0x4) {
+		map4k(cur_pml4, page, (u64)uf_demand_frame, PTE_P | PTE_W | PTE_U | PTE_NX);
+		return 1;   /* no invlpg: a not-present entry is never cached */
+	}
+	if (page == UF_COW && err == 0x7) {
+		for (int i = 0; i < 512; i++)
+			uf_cow_new[i] = uf_cow_old[i];
+		map4k(cur_pml4, page, (u64)uf_cow_new, PTE_P | PTE_W | PTE_U | PTE_NX);
+		invlpg(page);
+		return 1;
+	}
+	if (page < USER_STACK_TOP - 0x4000 && page >= USER_STACK_TOP - 0x4000 - 8 * 0x1000 && err == 0x6 &&
+	    uf_stack_used < 8) {
+		map4k(cur_pml4, page, (u64)uf_stack_frames[uf_stack_used++], PTE_P | PTE_W | PTE_U | PTE_NX);
+		return 1;
+	}
+	return 0;
+}
+
+static void group_userproc(void)
+{
+	usermode_setup();
+	gp_action = ACT_USER_EXIT;
+	pf_action = ACT_USER_FIX;
+
+	uf_demand_frame[0] = 0x5eed;
+	uf_faults = 0;
+	u64 status = run_user(20, UF_DEMAND);
+	last_status = status;
+	check("userproc: a ring-3 load from an absent page: the kernel maps it, iretq restarts the load",
+	      status == 0x5eed && uf_faults == 1 && uf_last_err == 0x4);
+
+	uf_cow_old[0] = 0x01d;
+	uf_cow_old[1] = 0xc0b1ed;
+	map4k(main_as, UF_COW, (u64)uf_cow_old, PTE_P | PTE_U | PTE_NX);
+	uf_faults = 0;
+	status = run_user(21, UF_COW);
+	last_status = status;
+	check("userproc: copy-on-write: a ring-3 store to a read-only page is restarted on the kernel's copy",
+	      status == 0 && uf_faults == 1 && uf_last_err == 0x7 && uf_cow_new[0] == UF_COW &&
+	      uf_cow_new[1] == 0xc0b1ed && uf_cow_old[0] == 0x01d);
+
+	uf_faults = 0;
+	status = run_user(27, 4096);   /* 32 KiB of pushes: 16 KiB mapped, 4 pages on demand */
+	last_status = status;
+	check("userproc: the user stack grows by demand faults (4 pages, 4 faults), every pushed word reads back",
+	      status == 4096ul * 4097 / 2 && uf_faults == 4 && uf_stack_used == 4);
+	info("userproc demand faults on the stack", uf_faults);
+	pf_action = ACT_USER_EXIT;
+
+	/* Another process's kernel stack: TSS.RSP0 changed between two runs. */
+	u64 alt = (u64)alt_rsp0_stack + sizeof(alt_rsp0_stack);
+	for (int i = 0; i < 8; i++)
+		tss[4 + i] = (u8)(alt >> (8 * i));
+	kernel_stack_top = alt;
+	sys_add_syscall = sys_add_int80 = int80_bad_frames = sys_exit_count = 0;
+	syscall_check_ok = int80_check_ok = 0;
+	status = run_user(1, 3);
+	last_status = status;
+	check("userproc: after a TSS.RSP0 change, ring-3 int $0x80 and syscall frames land on the new kernel stack",
+	      status == 0 && sys_add_int80 == 3 && int80_bad_frames == 0 && int80_check_ok && syscall_check_ok);
+	usermode_setup();   /* TSS.RSP0 back */
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+}
+
+/* ---- group segbase: FS and GS bases of ring 3 and of the kernel ---- */
+extern char syscall_entry_swapgs[];
+static u64 kernel_percpu[4] = { 0x6b6b };
+static volatile u64 segs_user_fs, segs_user_gs, segs_kernel_gs;
+
+static u64 segs_syscall(struct frame *f)
+{
+	segs_user_fs = f->rdi;
+	segs_user_gs = f->rsi;
+	u64 v;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	segs_kernel_gs = v;
+	wrmsr(0xc0000100, USER_DATA + 520);   /* another thread's TLS */
+	return 0;
+}
+
+static void group_segbase(void)
+{
+	usermode_setup();
+	user_data[64] = 0xf5f5;
+	user_data[65] = 0xf6f6;
+	user_data[66] = 0x7575;
+	wrmsr(0xc0000082, (u64)syscall_entry_swapgs);
+	wrmsr(0xc0000100, USER_DATA + 512);            /* FS_BASE: the program's TLS */
+	wrmsr(0xc0000101, (u64)kernel_percpu);         /* GS_BASE: the kernel's per-CPU area */
+	wrmsr(0xc0000102, USER_DATA + 528);            /* KERNEL_GS_BASE: the program's GS */
+	__asm__ volatile("swapgs" ::: "memory");       /* as before a return to user mode */
+	u64 status = run_user(28, 0);
+	last_status = status;
+	wrmsr(0xc0000082, (u64)syscall_entry);
+	check("segbase: ring 3 reads its TLS through FS_BASE set by the kernel", segs_user_fs == 0xf5f5);
+	check("segbase: ring 3 reads its GS base (swapgs before entering ring 3)", segs_user_gs == 0x7575);
+	check("segbase: swapgs at syscall entry gives the kernel its per-CPU GS base", segs_kernel_gs == 0x6b6b);
+	check("segbase: an FS base changed during a syscall is what ring 3 sees after sysretq", status == 0xf6f6);
+	check("segbase: GS_BASE and KERNEL_GS_BASE read back after the round trip",
+	      rdmsr(0xc0000101) == (u64)kernel_percpu && rdmsr(0xc0000102) == USER_DATA + 528);
+	wrmsr(0xc0000100, 0);
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -1792,6 +1921,14 @@ void conformance_main(u64 boot_params)
 	if (groups & G_USERENTRY) {
 		puts_("group userentry\n");
 		group_userentry();
+	}
+	if (groups & G_USERPROC) {
+		puts_("group userproc\n");
+		group_userproc();
+	}
+	if (groups & G_SEGBASE) {
+		puts_("group segbase\n");
+		group_segbase();
 	}
 	finish();
 }

@@ -315,6 +315,60 @@ syscall_entry:
 	popq %rsp                 /* user rsp */
 	sysretq
 
+/* The same with swapgs on the way in and out (Linux's pattern): the kernel
+ * runs on its GS base while the user program has its own. */
+	.globl syscall_entry_swapgs
+syscall_entry_swapgs:
+	swapgs
+	movq %rsp, syscall_user_rsp(%rip)
+	movq kernel_stack_top(%rip), %rsp
+	pushq $0                  /* pad */
+	pushq $0                  /* ss */
+	pushq syscall_user_rsp(%rip)
+	pushq %r11
+	pushq $0
+	pushq %rcx
+	pushq $0
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	call syscall_handler
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $8, %rsp
+	popq %rcx
+	addq $8, %rsp
+	popq %r11
+	popq %rsp
+	swapgs
+	sysretq
+
 /* u64 enter_user(u64 rip, u64 rsp, u64 arg0, u64 arg1, u64 arg2):
  * iretq to ring 3 (CS 0x3b, SS 0x33, IF set) with rdi/rsi/rdx = arg0-2;
  * returns the status given to user_exit when the user program ends. */
@@ -430,6 +484,7 @@ enter_user_saved_rsp:	.quad 0
 #define SYS_COPYOUT 4
 #define SYS_SWITCH 5
 #define SYS_PROBE  6
+#define SYS_SEGS   7
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
@@ -464,6 +519,8 @@ user_main:
 	cmpq $24, %rdi; je u_cs
 	cmpq $25, %rdi; je u_sysprobe
 	cmpq $26, %rdi; je u_sysprobe_w
+	cmpq $27, %rdi; je u_deep
+	cmpq $28, %rdi; je u_segs
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -686,6 +743,27 @@ u_sysprobe_w:
 	movq %r14, %rdi
 	syscall
 	movq %rax, %rdi
+	jmp u_exit
+
+/* group userfault: push r14 words (the stack grows past its mapped pages
+ * into pages the kernel maps on demand), pop and sum them: exit(sum). */
+u_deep:	movq %r14, %rcx
+1:	pushq %rcx
+	loop 1b
+	movq %r14, %rcx
+	xorl %edi, %edi
+2:	popq %rax
+	addq %rax, %rdi
+	loop 2b
+	jmp u_exit
+
+/* group segbase: read %fs:0 and %gs:0, hand them to the kernel (SYS_SEGS),
+ * which changes the FS base; exit(%fs:0 read again). */
+u_segs:	movq %fs:0, %rdi
+	movq %gs:0, %rsi
+	movl $SYS_SEGS, %eax
+	syscall
+	movq %fs:0, %rdi
 	jmp u_exit
 
 u_exit:	movl $SYS_EXIT, %eax
