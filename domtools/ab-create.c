@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +48,8 @@ static const char *const kind_names[X86_KIND_MAX] = {
 struct options {
 	const char *kernel, *ramdisk, *cmdline, *name, *wedge, *bundle_out;
 	unsigned memory_mb, vcpus;
-	int dry_run, paused, verbose, wedge_rewrites;
+	int dry_run, paused, verbose, wedge_rewrites, reap;
+	char **argv;             /* to build the domain again on reboot (--reap) */
 };
 
 static void usage(FILE *f)
@@ -66,6 +68,9 @@ static void usage(FILE *f)
 		"      --wedge-rewrites  leave the sites to the wedge (default: rewritten here,\n"
 		"                        with the original instructions in the bundle's site table)\n"
 		"      --bundle-out FILE also write the boot bundle (the PV module) to FILE\n"
+		"      --reap            stay in the background: destroy the domain when it\n"
+		"                        shuts down, build it again when it reboots (what xl's\n"
+		"                        monitor does with on_poweroff=destroy, on_reboot=restart)\n"
 		"      --dry-run         validate everything and print the layout; no hypervisor needed\n"
 		"  -v, --verbose         libxenguest's domain builder log on stderr\n");
 }
@@ -244,6 +249,51 @@ static void write_xenstore(struct xs_handle *xs, uint32_t domid, const struct op
 		die("xs_introduce_domain(%u): %s", domid, strerror(errno));
 }
 
+/*
+ * --reap: a background process that waits (xenstore's @releaseDomain
+ * watch) for the domain to shut down, destroys it, and on a reboot runs
+ * ab-create again with the same arguments.  Ends when the domain is gone
+ * (destroyed by someone else too).
+ */
+static void reap(const struct options *o, uint32_t domid)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die("--reap: fork: %s", strerror(errno));
+	if (pid > 0)
+		return;
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0); dup2(null, 1); dup2(null, 2);
+		if (null > 2)
+			close(null);
+	}
+	xc_interface *xch = xc_interface_open(NULL, NULL, 0);
+	struct xs_handle *xs = xs_open(0);
+	if (!xch || !xs || !xs_watch(xs, "@releaseDomain", "ab-create-reap"))
+		_exit(1);
+	xc_dominfo_t info;
+	for (;;) {
+		if (xc_domain_getinfo(xch, domid, 1, &info) != 1 || info.domid != domid)
+			_exit(0);   /* gone */
+		if (info.shutdown || info.dying)
+			break;
+		unsigned int n;
+		free(xs_read_watch(xs, &n));
+	}
+	int reboot = info.shutdown && !info.dying && info.shutdown_reason == SHUTDOWN_reboot;
+	xc_domain_destroy(xch, domid);
+	char path[64];
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_rm(xs, XBT_NULL, path);
+	xs_close(xs);
+	xc_interface_close(xch);
+	if (reboot)
+		execv("/proc/self/exe", o->argv);
+	_exit(0);
+}
+
 static int build(const struct options *o, const unsigned char *wedge, size_t wsize,
 		 const unsigned char *bundle, size_t bsize)
 {
@@ -356,6 +406,8 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 		step = "xc_domain_unpause";
 		goto fail;
 	}
+	if (o->reap)
+		reap(o, domid);
 	xs_close(xs);
 	xc_interface_close(xch);
 	if (log)
@@ -380,8 +432,8 @@ fail:;
 
 int main(int argc, char **argv)
 {
-	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "" };
-	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT };
+	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "", .argv = argv };
+	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -395,6 +447,7 @@ int main(int argc, char **argv)
 		{ "vif", required_argument, NULL, OPT_VIF },
 		{ "wedge-rewrites", no_argument, NULL, OPT_WEDGE_REWRITES },
 		{ "bundle-out", required_argument, NULL, OPT_BUNDLE_OUT },
+		{ "reap", no_argument, NULL, OPT_REAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -418,6 +471,7 @@ int main(int argc, char **argv)
 		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_WEDGE_REWRITES: o.wedge_rewrites = 1; break;
 		case OPT_BUNDLE_OUT: o.bundle_out = optarg; break;
+		case OPT_REAP: o.reap = 1; break;
 		case OPT_VCPUS:
 			if (strcmp(optarg, "1"))
 				die("--vcpus %s: the wedge runs one virtual CPU; only 1 is supported", optarg);

@@ -41,4 +41,18 @@ $(AB_CREATE): $(O)/domtools/ab-create.o $(O)/domtools/ab-create-image.o $(O)/dom
 	$(Q)$(HOSTCC) -o $@ $^ -lxenguest -lxenctrl -lxenstore -lxentoollog
 ALL_TARGETS += $(AB_CREATE)
 INSTALL_BIN += $(AB_CREATE)
+
+# The idle guest of tests/domtools/xen-e2e.test (xl shutdown, xl console):
+# burnt with afterburn-as, idles in hlt until the domain is ended.
+ifeq ($(CONFIG_BURNER),y)
+IDLE_GUEST := $(O)/tests/domtools/idle-guest.elf
+IDLE_DIR := $(SRC)/tests/domtools/idle-guest
+$(IDLE_GUEST): $(IDLE_DIR)/idle.S $(IDLE_DIR)/idle.lds $(AFTERBURN_AS_BINDIR)/as
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) -B$(AFTERBURN_AS_BINDIR)/ -nostdlib -static -no-pie -ffreestanding \
+		-Wl,-T,$(IDLE_DIR)/idle.lds -Wl,--build-id=none -Wl,-z,noexecstack \
+		-Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments -o $@ $(IDLE_DIR)/idle.S
+ALL_TARGETS += $(IDLE_GUEST)
+endif
 endif

@@ -70,6 +70,9 @@ void events_init(void)
 	if (!(start_info->flags & SIF_INITDOMAIN)) {
 		console_port = start_info->console.domU.evtchn;
 		unmask_port(console_port);
+		xenstore_init();   /* xl shutdown/reboot (xenstore.c) */
+		if (xenstore_port)
+			unmask_port(xenstore_port);
 	}
 	printk("wedge: events: timer port %u, console port %u\n", timer_port, console_port);
 }
@@ -116,17 +119,19 @@ void events_process(void)
 			__atomic_and_fetch(&shared->evtchn_pending[w], ~(1ul << b), __ATOMIC_SEQ_CST);
 			if (port == timer_port)
 				counters[CNT_TIMER_EVENTS]++;
+			if (port == xenstore_port && port)
+				xenstore_event();
 		}
 	}
 	pit_sync();
 	uart_poll_rx();
 }
 
-/* Block (still masked) until the timer or the console fires. */
+/* Block (still masked) until the timer, the console or xenstore fires. */
 void wait_for_event(void)
 {
-	evtchn_port_t ports[2] = { timer_port, console_port };
-	struct sched_poll poll = { .nr_ports = console_port ? 2 : 1, .timeout = 0 };
+	evtchn_port_t ports[3] = { timer_port, console_port, xenstore_port };
+	struct sched_poll poll = { .nr_ports = !console_port ? 1 : xenstore_port ? 3 : 2, .timeout = 0 };
 	set_xen_guest_handle(poll.ports, ports);
 	HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
 }

@@ -133,6 +133,11 @@ unsigned guest_gate_dpl(unsigned vec);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 extern evtchn_port_t timer_port, console_port;
 
+/* xenstore.c: control/shutdown (xl shutdown, xl reboot) */
+void xenstore_init(void);
+void xenstore_event(void);            /* the store port fired */
+extern evtchn_port_t xenstore_port;   /* 0: none */
+
 /* devices.c */
 void devices_init(void);
 u32 io_in(u16 port, unsigned size);
