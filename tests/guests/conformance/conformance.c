@@ -456,10 +456,11 @@ static void measure_costs(void)
  * ====================================================================== */
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
-	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_ALL = 1023,
+	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
+	G_ALL = 2047,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
-					   "exceptions", "userentry", "userproc", "segbase" };
+					   "exceptions", "userentry", "userproc", "segbase", "preempt" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -779,7 +780,7 @@ static void map_user(u64 *pml4, int as_id)
 	map4k(pml4, USER_NX, (u64)user_text_start, PTE_P | PTE_U | PTE_NX);
 	for (u64 i = 0; i < 4; i++)
 		map4k(pml4, USER_STACK_TOP - 0x4000 + i * 0x1000, (u64)user_stack[i], PTE_P | PTE_W | PTE_U | PTE_NX);
-	map4k(pml4, USER_PER_AS, (u64)per_as_frames[as_id], PTE_P | PTE_U | PTE_NX);
+	map4k(pml4, USER_PER_AS, (u64)per_as_frames[as_id], PTE_P | PTE_W | PTE_U | PTE_NX);
 	per_as_frames[as_id][0] = (u64)as_id;
 }
 
@@ -915,7 +916,8 @@ void nm_handler(struct frame *f)
 }
 
 /* ---- timer (IRQ0) for the new groups ---- */
-enum { TIMER_COUNT, TIMER_UD, TIMER_CHAIN };
+enum { TIMER_COUNT, TIMER_UD, TIMER_CHAIN, TIMER_PREEMPT };
+static void preempt_tick(struct frame *f);
 static volatile int timer_mode;
 static volatile u64 tm_ticks, tm_user_ticks, tm_bad_user_frames, tm_last_flags, tm_last_cs;
 static volatile u64 tm_arms, tm_target, tm_doubled, tm_ud_ok;
@@ -949,6 +951,10 @@ static int user_frame_ok(const struct frame *f)
 
 void timer_handler(struct frame *f)
 {
+	if (timer_mode == TIMER_PREEMPT) {
+		preempt_tick(f);
+		return;
+	}
 	tm_ticks++;
 	tm_last_flags = f->rflags;
 	tm_last_cs = f->cs;
@@ -1412,9 +1418,9 @@ static void group_stress(void)
 
 /* ---- group exceptions: the other vectors, kernel and ring 3, and IST ---- */
 extern char exc_full_0[], exc_full_1[], exc_full_3[], exc_full_6[], exc_full_12[], exc_full_13[];
-extern char exc_full_16[], exc_full_0x81[];
+extern char exc_full_16[], exc_full_0x81[], exc_full_0x82[];
 extern char probe_div0_insn[], probe_div0_done[], probe_step_first[], probe_step_after[], probe_mf_insn[];
-extern char u_div0_insn[], u_ud2[], u_int3_after[], u_step_after[], u_ss_insn[], u_int81_after[];
+extern char u_div0_insn[], u_ud2[], u_int3_after[], u_step_after[], u_ss_insn[], u_int81_after[], u_int82_after[];
 extern u64 probe_div0(u64 divisor);
 extern void probe_step(void);
 extern void probe_mf(void);
@@ -1444,7 +1450,7 @@ void exc_handler(struct frame *f, u64 vec)
 		__asm__ volatile("fnclex");
 	if (exc_count > 3)
 		unexpected_full(vec, f);
-	int trap = vec == 1 || vec == 3 || vec == 0x81;
+	int trap = vec == 1 || vec == 3 || vec == 0x81 || vec == 0x82;
 	if ((f->cs & 3) == 3) {
 		if (trap)
 			return;
@@ -1517,6 +1523,7 @@ static void group_exceptions(void)
 	set_gate(12, exc_full_12);
 	set_gate(16, exc_full_16);
 	set_gate_ist(0x81, exc_full_0x81, 3, 1);
+	set_gate_dpl(0x82, exc_full_0x82, 3);
 
 	/* kernel mode */
 	exc_reset();
@@ -1620,6 +1627,14 @@ static void group_exceptions(void)
 		int ok_ = status == 0x8181 && exc_count == 1 && exc_vec == 0x81 && exc_rip == user_va(u_int81_after) &&
 		      exc_cs == 0x3b && exc_ss == 0x33 && exc_frame + 8 * 20 == IST1_TOP - 8;
 		check("exceptions: int $0x81 in ring 3 through an IST-1 gate: user frame on the IST1 stack, returns", ok_);
+		explain(ok_, last_status);
+	}
+	exc_reset();
+	status = run_user(29, 0);
+	last_status = status;
+	{
+		int ok_ = status == 0x8282 && exc_user(0x82, user_va(u_int82_after), 0);
+		check("exceptions: int $0x82 in ring 3 through a DPL-3 gate (no IST): user frame at TSS.RSP0, returns", ok_);
 		explain(ok_, last_status);
 	}
 	gp_action = ACT_NONE;
@@ -1840,6 +1855,102 @@ static void group_segbase(void)
 	wrmsr(0xc0000100, 0);
 }
 
+/* ---- group preempt: two ring-3 processes switched by the timer ---- */
+#define PREEMPT_COUNT 2000000
+struct proc {
+	struct frame f;
+	u64 *pml4;
+	int started;
+};
+static struct proc procs[2];
+static int proc_cur;
+static volatile u64 pre_switches, pre_kernel_ticks;
+
+static void copy_frame(struct frame *to, const struct frame *from)
+{
+	volatile u64 *t = (volatile u64 *)to;
+	const volatile u64 *s = (const volatile u64 *)from;
+	for (unsigned i = 0; i < sizeof(*to) / 8; i++)
+		t[i] = s[i];
+}
+
+/* From ring 3: save the running process's registers (the frame), load the
+ * other's, switch the address space; iretq resumes the other process. */
+static void preempt_tick(struct frame *f)
+{
+	outb(0x20, 0x20);
+	if ((f->cs & 3) != 3) {
+		pre_kernel_ticks++;
+		return;
+	}
+	if (per_as_frames[0][3] && per_as_frames[1][3])
+		user_exit(0);
+	copy_frame(&procs[proc_cur].f, f);
+	proc_cur ^= 1;
+	if (procs[proc_cur].started)
+		per_as_frames[proc_cur][4]++;
+	procs[proc_cur].started = 1;
+	copy_frame(f, &procs[proc_cur].f);
+	write_cr3((u64)procs[proc_cur].pml4);
+	cur_pml4 = procs[proc_cur].pml4;
+	pre_switches++;
+}
+
+static void group_preempt(void)
+{
+	usermode_setup();
+	if (!stress_as[0]) {
+		stress_as[0] = main_as;
+		stress_as[1] = new_aspace();
+		map_user(stress_as[1], 1);
+	}
+	for (int p = 0; p < 2; p++) {
+		for (int i = 0; i < 8; i++)
+			per_as_frames[p][i] = 0;
+		per_as_frames[p][0] = 0x10 + (u64)p;
+		procs[p].pml4 = stress_as[p];
+		procs[p].started = 0;
+		for (unsigned i = 0; i < sizeof(procs[p].f) / 8; i++)
+			((volatile u64 *)&procs[p].f)[i] = 0;
+	}
+	struct frame *f1 = &procs[1].f;
+	f1->rip = user_va(user_main);
+	f1->rsp = USER_STACK_TOP;
+	f1->rflags = 0x202;
+	f1->cs = 0x3b;
+	f1->ss = 0x33;
+	f1->rdi = 30;
+	f1->rsi = PREEMPT_COUNT;
+	f1->rdx = USER_DATA;
+	procs[0].started = 1;
+	proc_cur = 0;
+	pre_switches = pre_kernel_ticks = 0;
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+	timer_quiesce();
+	timer_mode = TIMER_PREEMPT;
+	pit_periodic(1193);   /* 1 kHz */
+	outb(0x21, 0xfe);
+	u64 status = run_user(30, PREEMPT_COUNT);
+	last_status = status;
+	outb(0x21, 0xff);
+	timer_mode = TIMER_COUNT;
+	write_cr3((u64)main_as);
+	cur_pml4 = main_as;
+	const u64 *p0 = per_as_frames[0], *p1 = per_as_frames[1];
+	info("preempt switches", pre_switches);
+	info("preempt process 0 count", p0[1]);
+	info("preempt process 1 count", p1[1]);
+	info("preempt process 0 resumed", p0[4]);
+	info("preempt process 1 resumed", p1[4]);
+	check("preempt: two ring-3 processes in their own address spaces share the CPU by timer preemption until both are done",
+	      status == 0 && p0[3] && p1[3] && p0[1] >= PREEMPT_COUNT && p1[1] >= PREEMPT_COUNT);
+	check("preempt: each process was preempted and resumed by iretq at least once", p0[4] >= 1 && p1[4] >= 1 && pre_switches >= 3);
+	check("preempt: every register of each process survives its preemptions", p0[2] == 0 && p1[2] == 0);
+	per_as_frames[0][0] = 0;
+	per_as_frames[1][0] = 1;
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -1929,6 +2040,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_SEGBASE) {
 		puts_("group segbase\n");
 		group_segbase();
+	}
+	if (groups & G_PREEMPT) {
+		puts_("group preempt\n");
+		group_preempt();
 	}
 	finish();
 }

@@ -173,6 +173,7 @@ stack_top:
 	full_entry exc_full_13, exc_handler, 1, 13
 	full_entry exc_full_16, exc_handler, 0, 16
 	full_entry exc_full_0x81, exc_handler, 0, 0x81
+	full_entry exc_full_0x82, exc_handler, 0, 0x82
 
 /* Kernel-mode exception probes: *_insn faults, the handler resumes at *_done. */
 	.globl probe_div0, probe_div0_insn, probe_div0_done
@@ -488,6 +489,7 @@ enter_user_saved_rsp:	.quad 0
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
+	.globl u_int82_after
 	.globl u_div0_insn, u_ud2, u_sysprobe, u_int3_after, u_step_after, u_ss_insn, u_int81_after
 user_text_start:
 user_main:
@@ -521,6 +523,8 @@ user_main:
 	cmpq $26, %rdi; je u_sysprobe_w
 	cmpq $27, %rdi; je u_deep
 	cmpq $28, %rdi; je u_segs
+	cmpq $29, %rdi; je u_int82
+	cmpq $30, %rdi; je u_preempt
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -713,6 +717,11 @@ u_int81:
 u_int81_after:
 	movq $0x8181, %rdi
 	jmp u_exit
+u_int82:
+	int $0x82                 /* DPL-3 gate without IST */
+u_int82_after:
+	movq $0x8282, %rdi
+	jmp u_exit
 
 /* group userentry: plain loads, stores and flags from ring 3 */
 u_load:	movq (%r14), %rdi
@@ -765,6 +774,64 @@ u_segs:	movq %fs:0, %rdi
 	syscall
 	movq %fs:0, %rdi
 	jmp u_exit
+
+/* group preempt: a process that counts in its own page (USER_PER_AS:
+ * [0] id, [1] count, [2] register errors, [3] done, [4] times resumed
+ * after a preemption, kept by the kernel) with patterns derived from its
+ * id in rbx, rbp, r8-r13 checked on every iteration.  It is done when it
+ * has counted to r14 and has been preempted and resumed at least once;
+ * then it spins until the kernel ends the run from the timer interrupt. */
+u_preempt:
+	leaq user_text_start(%rip), %r15
+	addq $0x300000, %r15
+	movq (%r15), %r8
+	movq %r8, %r9
+	imulq $0x11111111, %r9, %r9
+	movq %r9, %r10
+	notq %r10
+	movq %r9, %r11
+	xorq $0x5a5a5a5a, %r11
+	leaq 7(%r9), %r12
+	leaq (%r9,%r9,2), %r13
+	leaq -1(%r9), %rbx
+	movq %r9, %rbp
+	shlq $5, %rbp
+1:	incq 8(%r15)
+	movq (%r15), %rax
+	cmpq %rax, %r8
+	jne 2f
+	imulq $0x11111111, %rax, %rax
+	cmpq %rax, %r9
+	jne 2f
+	movq %rax, %rcx
+	notq %rcx
+	cmpq %rcx, %r10
+	jne 2f
+	movq %rax, %rcx
+	xorq $0x5a5a5a5a, %rcx
+	cmpq %rcx, %r11
+	jne 2f
+	leaq 7(%rax), %rcx
+	cmpq %rcx, %r12
+	jne 2f
+	leaq (%rax,%rax,2), %rcx
+	cmpq %rcx, %r13
+	jne 2f
+	leaq -1(%rax), %rcx
+	cmpq %rcx, %rbx
+	jne 2f
+	movq %rax, %rcx
+	shlq $5, %rcx
+	cmpq %rcx, %rbp
+	je 3f
+2:	incq 16(%r15)
+3:	cmpq %r14, 8(%r15)
+	jb 1b
+	cmpq $0, 32(%r15)
+	je 1b
+	movq $1, 24(%r15)
+4:	pause
+	jmp 4b
 
 u_exit:	movl $SYS_EXIT, %eax
 	syscall
