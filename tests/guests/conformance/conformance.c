@@ -1418,9 +1418,9 @@ static void group_stress(void)
 
 /* ---- group exceptions: the other vectors, kernel and ring 3, and IST ---- */
 extern char exc_full_0[], exc_full_1[], exc_full_3[], exc_full_6[], exc_full_12[], exc_full_13[];
-extern char exc_full_16[], exc_full_0x81[], exc_full_0x82[];
+extern char exc_full_16[], exc_full_0x81[], exc_full_0x85[];
 extern char probe_div0_insn[], probe_div0_done[], probe_step_first[], probe_step_after[], probe_mf_insn[];
-extern char u_div0_insn[], u_ud2[], u_int3_after[], u_step_after[], u_ss_insn[], u_int81_after[], u_int82_after[];
+extern char u_div0_insn[], u_ud2[], u_int3_after[], u_step_after[], u_ss_insn[], u_int81_after[], u_int85_after[];
 extern u64 probe_div0(u64 divisor);
 extern void probe_step(void);
 extern void probe_mf(void);
@@ -1450,7 +1450,7 @@ void exc_handler(struct frame *f, u64 vec)
 		__asm__ volatile("fnclex");
 	if (exc_count > 3)
 		unexpected_full(vec, f);
-	int trap = vec == 1 || vec == 3 || vec == 0x81 || vec == 0x82;
+	int trap = vec == 1 || vec == 3 || vec == 0x81 || vec == 0x85;
 	if ((f->cs & 3) == 3) {
 		if (trap)
 			return;
@@ -1523,7 +1523,7 @@ static void group_exceptions(void)
 	set_gate(12, exc_full_12);
 	set_gate(16, exc_full_16);
 	set_gate_ist(0x81, exc_full_0x81, 3, 1);
-	set_gate_dpl(0x82, exc_full_0x82, 3);
+	set_gate_dpl(0x85, exc_full_0x85, 3);
 
 	/* kernel mode */
 	exc_reset();
@@ -1633,8 +1633,8 @@ static void group_exceptions(void)
 	status = run_user(29, 0);
 	last_status = status;
 	{
-		int ok_ = status == 0x8282 && exc_user(0x82, user_va(u_int82_after), 0);
-		check("exceptions: int $0x82 in ring 3 through a DPL-3 gate (no IST): user frame at TSS.RSP0, returns", ok_);
+		int ok_ = status == 0x8585 && exc_user(0x85, user_va(u_int85_after), 0);
+		check("exceptions: int $0x85 in ring 3 through a DPL-3 gate (no IST): user frame at TSS.RSP0, returns", ok_);
 		explain(ok_, last_status);
 	}
 	gp_action = ACT_NONE;

@@ -173,7 +173,7 @@ stack_top:
 	full_entry exc_full_13, exc_handler, 1, 13
 	full_entry exc_full_16, exc_handler, 0, 16
 	full_entry exc_full_0x81, exc_handler, 0, 0x81
-	full_entry exc_full_0x82, exc_handler, 0, 0x82
+	full_entry exc_full_0x85, exc_handler, 0, 0x85
 
 /* Kernel-mode exception probes: *_insn faults, the handler resumes at *_done. */
 	.globl probe_div0, probe_div0_insn, probe_div0_done
@@ -489,7 +489,7 @@ enter_user_saved_rsp:	.quad 0
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
-	.globl u_int82_after
+	.globl u_int85_after
 	.globl u_div0_insn, u_ud2, u_sysprobe, u_int3_after, u_step_after, u_ss_insn, u_int81_after
 user_text_start:
 user_main:
@@ -523,7 +523,7 @@ user_main:
 	cmpq $26, %rdi; je u_sysprobe_w
 	cmpq $27, %rdi; je u_deep
 	cmpq $28, %rdi; je u_segs
-	cmpq $29, %rdi; je u_int82
+	cmpq $29, %rdi; je u_int85
 	cmpq $30, %rdi; je u_preempt
 	movq $0xbad0, %rdi
 	jmp u_exit
@@ -717,10 +717,10 @@ u_int81:
 u_int81_after:
 	movq $0x8181, %rdi
 	jmp u_exit
-u_int82:
-	int $0x82                 /* DPL-3 gate without IST */
-u_int82_after:
-	movq $0x8282, %rdi
+u_int85:
+	int $0x85                 /* DPL-3 gate without IST (0x82 is Xen's compat hypercall vector) */
+u_int85_after:
+	movq $0x8585, %rdi
 	jmp u_exit
 
 /* group userentry: plain loads, stores and flags from ring 3 */
