@@ -1,15 +1,17 @@
 # Dom0 tools.  Shared file: append only, keep the others' lines.
-ifeq ($(CONFIG_DOMTOOLS),y)
 
 # libafterburn: bounds-checked ELF + annotation reader (API in
 # domtools/libafterburn/afterburn.h), a static library for ab-check, the
-# domain builder and the fuzzer.
+# domain builder, the fuzzer and ab-check-ia64 (ia64/build.mk links it,
+# hence defined whatever CONFIG_DOMTOOLS says).
 LIBAFTERBURN := $(O)/domtools/libafterburn.a
 LIBAFTERBURN_OBJS := $(O)/domtools/libafterburn/elf.o $(O)/domtools/libafterburn/records.o
 $(LIBAFTERBURN): $(LIBAFTERBURN_OBJS)
 	$(quiet) AR $(patsubst $(O)/%,%,$@)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
+
+ifeq ($(CONFIG_DOMTOOLS),y)
 
 # ab-check: coverage checker (Capstone disassembly, kind names from
 # x86/sensitive.def through x86/burn_classify.c).

@@ -33,10 +33,10 @@ ALL_TARGETS += $(IA64_EQUIV)
 # The IA-64 checker: coverage of .afterburn over every sensitive slot of an
 # IA-64 ELF object or image, and (--rewrite) the loaded form of each site.
 AB_CHECK_IA64 := $(O)/domtools/ab-check-ia64
-$(AB_CHECK_IA64): $(O)/domtools/ab-check-ia64.o $(IA64_LIB_OBJS)
+$(AB_CHECK_IA64): $(O)/domtools/ab-check-ia64.o $(IA64_LIB_OBJS) $(LIBAFTERBURN)
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOSTCC) -o $@ $^ -lelf
+	$(Q)$(HOSTCC) -o $@ $^
 
 ALL_TARGETS += $(AB_CHECK_IA64) $(O)/domtools/elilo-conf
 INSTALL_BIN += $(AB_CHECK_IA64) $(O)/domtools/elilo-conf
