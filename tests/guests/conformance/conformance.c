@@ -457,10 +457,10 @@ static void measure_costs(void)
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
-	G_ALL = 2047,
+	G_PTWALK = 2048, G_ALL = 4095,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
-					   "exceptions", "userentry", "userproc", "segbase", "preempt" };
+					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -1951,6 +1951,106 @@ static void group_preempt(void)
 	per_as_frames[1][0] = 1;
 }
 
+/* ---- group ptwalk: permissions combined across levels, upper-level A
+ * bits, 2 MiB user pages, a recursive PML4 slot ---- */
+#define PTW_BASE (3ul << 39)   /* PML4 slot 3: tables built by hand below */
+#define PTW_REC  4ul           /* PML4 slot 4: the PML4 itself */
+static u64 ptw_pdpt[512] __attribute__((aligned(4096)));
+static u64 ptw_pd[512] __attribute__((aligned(4096)));
+static u64 ptw_pt[4][512] __attribute__((aligned(4096)));
+static u64 ptw_frames[3][512] __attribute__((aligned(4096)));
+
+extern char u_load[], u_store[];
+
+static u64 rec_va(u64 i4, u64 i3, u64 i2, u64 i1)
+{
+	return i4 << 39 | i3 << 30 | i2 << 21 | i1 << 12;
+}
+
+static void group_ptwalk(void)
+{
+	usermode_setup();
+	write_cr0(read_cr0() | 0x10000);   /* CR0.WP */
+	/* PD entry 0: no R/W above a writable PTE; 1: no U/S above a user PTE;
+	 * 2: NX above an executable PTE; 3: a 2 MiB user page. */
+	ptw_frames[0][0] = 0x1010;
+	ptw_frames[1][0] = 0x2020;
+	static const u8 code[] = { 0xb8, 0x42, 0, 0, 0, 0xc3 };   /* mov $0x42, %eax; ret */
+	for (unsigned i = 0; i < sizeof(code); i++)
+		((u8 *)ptw_frames[2])[i] = code[i];
+	for (int i = 0; i < 3; i++)
+		ptw_pt[i][0] = (u64)ptw_frames[i] | PTE_P | PTE_W | PTE_U;
+	ptw_pd[0] = (u64)ptw_pt[0] | PTE_P | PTE_U;
+	ptw_pd[1] = (u64)ptw_pt[1] | PTE_P | PTE_W;
+	ptw_pd[2] = (u64)ptw_pt[2] | PTE_P | PTE_W | PTE_U | PTE_NX;
+	u64 big_pa = (u64)user_data & ~0x1ffffful;
+	ptw_pd[3] = big_pa | PTE_P | PTE_W | PTE_U | PTE_PS;
+	ptw_pdpt[0] = (u64)ptw_pd | PTE_P | PTE_W | PTE_U;
+	main_as[3] = (u64)ptw_pdpt | PTE_P | PTE_W | PTE_U;
+	main_as[PTW_REC] = (u64)main_as | PTE_P | PTE_W;
+	write_cr3((u64)main_as);
+	u64 va0 = PTW_BASE, va1 = PTW_BASE + (1ul << 21), va2 = PTW_BASE + (2ul << 21), va3 = PTW_BASE + (3ul << 21);
+
+	gp_action = ACT_USER_EXIT;
+	pf_action = ACT_USER_EXIT;
+	pf_count = 0;
+	u64 status = run_user(20, va0);
+	last_status = status;
+	check("ptwalk: ring 3 reads through a read-only PDE", status == 0x1010 && pf_count == 0);
+	status = run_user(21, va0);
+	check("ptwalk: a ring-3 write under a PDE without R/W faults (error 0x7) although the PTE allows it",
+	      pf_stopped(status, user_va(u_store), va0, 0x7) && ptw_frames[0][0] == 0x1010);
+	pf_expect(ACT_SKIP);
+	probe_write(va0 + 8, 1);
+	check("ptwalk: a kernel write under a PDE without R/W, CR0.WP set: #PF error 0x3",
+	      pf_count == 1 && pf_err == 0x3 && pf_cr2 == va0 + 8 && ptw_frames[0][1] == 0);
+	pf_action = ACT_USER_EXIT;
+	pf_count = 0;
+	status = run_user(20, va1);
+	check("ptwalk: a ring-3 read under a supervisor PDE faults (error 0x5) although the PTE is a user one",
+	      pf_stopped(status, user_va(u_load), va1, 0x5));
+	pf_expect(ACT_SKIP);
+	u64 v = probe_read(va1);
+	check("ptwalk: the kernel reads under that supervisor PDE", pf_count == 0 && v == 0x2020);
+	u64 r = ((u64 (*)(void))va2)();
+	check("ptwalk: a kernel fetch under an NX PDE faults (error 0x11) although the PTE is executable",
+	      pf_count == 1 && pf_err == 0x11 && pf_cr2 == va2 && pf_rip == va2);
+	v = probe_read(va2);
+	check("ptwalk: data reads under the NX PDE work", pf_count == 1 && (u8)v == 0xb8);
+	(void)r;
+
+	pf_action = ACT_USER_EXIT;
+	pf_count = 0;
+	user_data[7] = 0x2b16;
+	status = run_user(20, va3 + ((u64)&user_data[7] - big_pa));
+	check("ptwalk: ring 3 reads through a 2 MiB user page", status == 0x2b16 && pf_count == 0);
+	check("ptwalk: that walk set the accessed bit of the PML4E, PDPTE and the 2 MiB PDE",
+	      (main_as[3] & PTE_A) && (ptw_pdpt[0] & PTE_A) && (ptw_pd[3] & PTE_A));
+
+	/* The recursive slot: the page-table pages read and written as data. */
+	pf_expect(ACT_NONE);
+	u64 ktest_pte_va = rec_va(PTW_REC, KTEST >> 39 & 511, KTEST >> 30 & 511, KTEST >> 21 & 511) + (KTEST >> 12 & 511) * 8;
+	u64 *ktest_pte = pt_entry(main_as, KTEST, 1);
+	int ok = (RD(rec_va(PTW_REC, PTW_REC, PTW_REC, PTW_REC) + 3 * 8) & ~0x60ul) == (main_as[3] & ~0x60ul) &&
+		 (RD(ktest_pte_va) & ~0x60ul) == (*ktest_pte & ~0x60ul);
+	check("ptwalk: a recursive PML4 slot shows the PML4 and a PTE as data", ok);
+	u64 saved = *ktest_pte;
+	pf_rw_frame[0] = 0xaaaa;
+	pf_demand_frame[0] = 0xbbbb;
+	(void)RD(KTEST);
+	RD(ktest_pte_va) = (u64)pf_demand_frame | PTE_P | PTE_W;
+	invlpg(KTEST);
+	ok = RD(KTEST) == 0xbbbb && (*ktest_pte & PTE_ADDR) == (u64)pf_demand_frame;
+	RD(ktest_pte_va) = saved;
+	invlpg(KTEST);
+	ok &= RD(KTEST) == 0xaaaa;
+	check("ptwalk: a PTE written through the recursive slot (then invlpg) remaps the page", ok);
+	main_as[3] = main_as[PTW_REC] = 0;
+	write_cr3((u64)main_as);
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -2044,6 +2144,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_PREEMPT) {
 		puts_("group preempt\n");
 		group_preempt();
+	}
+	if (groups & G_PTWALK) {
+		puts_("group ptwalk\n");
+		group_ptwalk();
 	}
 	finish();
 }

@@ -489,7 +489,7 @@ enter_user_saved_rsp:	.quad 0
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
-	.globl u_int85_after
+	.globl u_int85_after, u_load, u_store
 	.globl u_div0_insn, u_ud2, u_sysprobe, u_int3_after, u_step_after, u_ss_insn, u_int81_after
 user_text_start:
 user_main:
