@@ -12,6 +12,8 @@
 #   e2e-dom0.sh shutdown      the idle guest: xl console, then xl shutdown -w
 #                             and xl reboot via ab-create --reap and xl create
 set -u
+# the guest's command line (the conformance groups the wedge runs)
+CMDLINE=$(cat /ab/conformance.cmdline 2>/dev/null || echo "conformance run")
 fail() {
 	echo "E2E FAIL: $*"; xl list
 	[ -n "${guest:-}" ] && tail -n 30 "/var/log/xen/console/guest-$guest.log" | tr -d '\r' | sed "s/^/E2E [$guest] /"
@@ -28,7 +30,7 @@ wait_console() { # NAME REGEX SECONDS
 }
 create() { # NAME [ab-create options]
 	name=$1; shift
-	ab-create -w /ab/wedge -m 64 -c "conformance run" -n "$name" "$@" /ab/conformance.elf
+	ab-create -w /ab/wedge -m 64 -c "$CMDLINE" -n "$name" "$@" /ab/conformance.elf
 }
 case $1 in
 conformance)
@@ -82,8 +84,8 @@ cycles)
 bundles)
 	# the wedge as the kernel, a bundle as the module: the stock xl path
 	for b in good bad-original bad-address bad-count; do
-		printf 'name = "%s"\nkernel = "/ab/wedge"\nramdisk = "/ab/%s.bundle"\nextra = "conformance run"\nmemory = 64\n' \
-			"$b" "$b" >"/tmp/$b.cfg"
+		printf 'name = "%s"\nkernel = "/ab/wedge"\nramdisk = "/ab/%s.bundle"\nextra = "%s"\nmemory = 64\n' \
+			"$b" "$b" "$CMDLINE" >"/tmp/$b.cfg"
 		xl create "/tmp/$b.cfg" 'on_poweroff="preserve"' >/dev/null || fail "xl create $b"
 		if [ $b = good ]; then
 			wait_console $b '^Test result: (SUCCESS|FAILURE)' 180 || fail "$b: no 'Test result' line"
