@@ -457,10 +457,11 @@ static void measure_costs(void)
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
-	G_PTWALK = 2048, G_ALL = 4095,
+	G_PTWALK = 2048, G_DEBUG = 4096, G_SOFTINT = 8192, G_LRETUSER = 16384, G_ALL = 32767,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
-					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk" };
+					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
+					   "debug", "softint", "lretuser" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -1511,7 +1512,7 @@ static void set_gate_ist(unsigned vec, void *handler, unsigned dpl, unsigned ist
 	idt[2 * vec] |= (u64)ist << 32;
 }
 
-static void group_exceptions(void)
+static void exc_setup(void)
 {
 	usermode_setup();
 	for (int i = 0; i < 8; i++)
@@ -1525,6 +1526,18 @@ static void group_exceptions(void)
 	set_gate_ist(0x81, exc_full_0x81, 3, 1);
 	set_gate_dpl(0x85, exc_full_0x85, 3);
 
+}
+
+static void exc_teardown(void)
+{
+	gp_action = ACT_NONE;
+	set_gate(6, ud_entry);
+	set_gate(3, bp_entry);
+}
+
+static void group_exceptions(void)
+{
+	exc_setup();
 	/* kernel mode */
 	exc_reset();
 	exc_resume = (u64)probe_div0_done;
@@ -1532,21 +1545,6 @@ static void group_exceptions(void)
 	{
 		int ok_ = exc_count == 1 && exc_vec == 0 && exc_rip == (u64)probe_div0_insn && exc_cs == 0x08 && r == (u64)-1;
 		check("exceptions: #DE from a divide by zero, rip = the div, CS 0x08", ok_);
-		explain(ok_, last_status);
-	}
-	exc_reset();
-	write_dr6(0);
-	probe_step();
-	/* After the popf site comes its pad (bare) or the rest of its rewrite (wedge). */
-	{
-		int ok_ = exc_count == 1 && exc_vec == 1 && exc_cs == 0x08 &&
-		      (exc_rip == (u64)probe_step_first || exc_rip == (u64)probe_step_after);
-		check("exceptions: TF set by popf: one #DB after the next instruction (single step)", ok_);
-		explain(ok_, last_status);
-	}
-	{
-		int ok_ = exc_dr6 & 0x4000;
-		check("exceptions: DR6.BS reports the single step", ok_);
 		explain(ok_, last_status);
 	}
 	exc_reset();
@@ -1620,13 +1618,44 @@ static void group_exceptions(void)
 		check("exceptions: non-canonical read in ring 3: #GP(0), program stopped", ok_);
 		explain(ok_, last_status);
 	}
+	exc_teardown();
+}
+
+/* ---- group debug: single step in the kernel, DR6 ---- */
+static void group_debug(void)
+{
+	exc_setup();
+	exc_reset();
+	write_dr6(0);
+	probe_step();
+	/* After the popf site comes its pad (bare) or the rest of its rewrite (wedge). */
+	{
+		int ok_ = exc_count == 1 && exc_vec == 1 && exc_cs == 0x08 &&
+		      (exc_rip == (u64)probe_step_first || exc_rip == (u64)probe_step_after);
+		check("debug: TF set by popf in the kernel: one #DB after the next instruction (single step)", ok_);
+		explain(ok_, last_status);
+	}
+	{
+		int ok_ = exc_dr6 & 0x4000;
+		check("debug: DR6.BS reports the single step", ok_);
+		explain(ok_, last_status);
+	}
+	exc_teardown();
+}
+
+/* ---- group softint: int $n from ring 3 through DPL-3 gates other than 0x80 ---- */
+static void group_softint(void)
+{
+	u64 status;
+	exc_setup();
+	gp_action = ACT_USER_EXIT;
 	exc_reset();
 	status = run_user(19, 0);
 	last_status = status;
 	{
 		int ok_ = status == 0x8181 && exc_count == 1 && exc_vec == 0x81 && exc_rip == user_va(u_int81_after) &&
 		      exc_cs == 0x3b && exc_ss == 0x33 && exc_frame + 8 * 20 == IST1_TOP - 8;
-		check("exceptions: int $0x81 in ring 3 through an IST-1 gate: user frame on the IST1 stack, returns", ok_);
+		check("softint: int $0x81 in ring 3 through an IST-1 gate: user frame on the IST1 stack, returns", ok_);
 		explain(ok_, last_status);
 	}
 	exc_reset();
@@ -1634,12 +1663,10 @@ static void group_exceptions(void)
 	last_status = status;
 	{
 		int ok_ = status == 0x8585 && exc_user(0x85, user_va(u_int85_after), 0);
-		check("exceptions: int $0x85 in ring 3 through a DPL-3 gate (no IST): user frame at TSS.RSP0, returns", ok_);
+		check("softint: int $0x85 in ring 3 through a DPL-3 gate (no IST): user frame at TSS.RSP0, returns", ok_);
 		explain(ok_, last_status);
 	}
-	gp_action = ACT_NONE;
-	set_gate(6, ud_entry);
-	set_gate(3, bp_entry);
+	exc_teardown();
 }
 
 /* ---- group userentry: other ways into ring 3, user A/D bits, flags ---- */
@@ -1661,15 +1688,6 @@ static void group_userentry(void)
 		check("userentry: sysretq into ring 3 runs the program (10 syscalls, 10 int $0x80, user frames)", ok_);
 		explain(ok_, last_status);
 	}
-	sys_add_syscall = sys_add_int80 = sys_exit_count = 0;
-	status = enter_user_lret(main_rip, USER_STACK_TOP, 1, 10, USER_DATA);
-	last_status = status;
-	{
-		int ok_ = status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0;
-		check("userentry: lretq to ring 3 (CS, RIP, RSP, SS popped) runs the program", ok_);
-		explain(ok_, last_status);
-	}
-
 	/* Accessed and dirty bits set by ring-3 accesses. */
 	u64 va_r = USER_BASE + 0x500000, va_w = USER_BASE + 0x501000;
 	ad_frames[0][0] = 0xadad;
@@ -1731,6 +1749,23 @@ static void group_userentry(void)
 		explain(ok_, last_status);
 	}
 	pf_expect(ACT_NONE);
+}
+
+/* ---- group lretuser: lretq from the kernel into ring 3 ---- */
+static void group_lretuser(void)
+{
+	usermode_setup();
+	u64 main_rip = user_va(user_main);
+	u64 status;
+	int80_bad_frames = 0;
+	sys_add_syscall = sys_add_int80 = sys_exit_count = 0;
+	status = enter_user_lret(main_rip, USER_STACK_TOP, 1, 10, USER_DATA);
+	last_status = status;
+	{
+		int ok_ = status == 0 && sys_exit_count == 1 && sys_add_syscall == 10 && sys_add_int80 == 10 && int80_bad_frames == 0;
+		check("lretuser: lretq to ring 3 (CS, RIP, RSP, SS popped) runs the program", ok_);
+		explain(ok_, last_status);
+	}
 }
 
 /* ---- group userproc: what a kernel does for its processes ---- */
@@ -2148,6 +2183,18 @@ void conformance_main(u64 boot_params)
 	if (groups & G_PTWALK) {
 		puts_("group ptwalk\n");
 		group_ptwalk();
+	}
+	if (groups & G_DEBUG) {
+		puts_("group debug\n");
+		group_debug();
+	}
+	if (groups & G_SOFTINT) {
+		puts_("group softint\n");
+		group_softint();
+	}
+	if (groups & G_LRETUSER) {
+		puts_("group lretuser\n");
+		group_lretuser();
 	}
 	finish();
 }
