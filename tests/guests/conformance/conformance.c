@@ -79,6 +79,15 @@ static void info(const char *what, u64 v)
 	puts_("\n");
 }
 
+static void info_dec(const char *what, u64 v)
+{
+	puts_("info ");
+	puts_(what);
+	puts_(" ");
+	put_dec(v);
+	puts_("\n");
+}
+
 static __attribute__((noreturn)) void finish(void)
 {
 	if (on_xen)
@@ -457,11 +466,12 @@ static void measure_costs(void)
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
-	G_PTWALK = 2048, G_DEBUG = 4096, G_SOFTINT = 8192, G_LRETUSER = 16384, G_ALL = 32767,
+	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_DEBUG = 8192, G_SOFTINT = 16384, G_LRETUSER = 32768,
+	G_ALL = 65535,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
 					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
-					   "debug", "softint", "lretuser" };
+					   "sigsleep", "debug", "softint", "lretuser" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -922,6 +932,7 @@ static void preempt_tick(struct frame *f);
 static volatile int timer_mode;
 static volatile u64 tm_ticks, tm_user_ticks, tm_bad_user_frames, tm_last_flags, tm_last_cs;
 static volatile u64 tm_arms, tm_target, tm_doubled, tm_ud_ok;
+static volatile u64 tm_in_syscall, tm_syscall_ticks_ok, tm_syscall_ticks_bad;
 
 static void pit_oneshot(u16 count)
 {
@@ -964,6 +975,13 @@ void timer_handler(struct frame *f)
 		user_data[0] = tm_user_ticks;
 		if (!user_frame_ok(f))
 			tm_bad_user_frames++;
+	} else if (tm_in_syscall) {
+		/* nested in a syscall: kernel frame on the kernel stack below the syscall's */
+		if (f->cs == 0x08 && (u64)f < kernel_stack_top - 8 * 22 && (u64)f > kernel_stack_top - 4096 &&
+		    (f->rflags & 0x200))
+			tm_syscall_ticks_ok++;
+		else
+			tm_syscall_ticks_bad++;
 	}
 	if (timer_mode == TIMER_UD) {
 		u64 before = ud_count;
@@ -982,7 +1000,9 @@ void timer_handler(struct frame *f)
 }
 
 /* ---- system calls ---- */
-enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH, SYS_PROBE, SYS_SEGS };
+enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH, SYS_PROBE, SYS_SEGS,
+       SYS_RAISE, SYS_SIGRETURN, SYS_SLEEP };
+static u64 sigsleep_syscall(struct frame *f);
 static u64 segs_syscall(struct frame *f);
 static volatile u64 sys_add_syscall, sys_add_int80, sys_exit_count, sys_bad, int80_bad_frames;
 static volatile u64 syscall_check_ok, int80_check_ok, copyin_ok, sys_switches;
@@ -1026,6 +1046,10 @@ static u64 do_syscall(struct frame *f, int via_int80)
 		return probe_read(f->rdi);
 	case SYS_SEGS:
 		return segs_syscall(f);
+	case SYS_RAISE:
+	case SYS_SIGRETURN:
+	case SYS_SLEEP:
+		return sigsleep_syscall(f);
 	case SYS_SWITCH:
 		stress_cur ^= 1;
 		write_cr3((u64)stress_as[stress_cur]);
@@ -1212,8 +1236,8 @@ static void group_usermode(void)
 	check("usermode: int $0x80 (DPL-3 gate) frame: user rip, rsp, CS 0x3b, SS 0x33, at TSS.RSP0, IF clear",
 	      int80_check_ok && int80_bad_frames == 0);
 	check("usermode: the kernel reads and writes the user program's pages", copyin_ok && status == 0);
-	info("usermode syscalls", sys_add_syscall);
-	info("usermode int 0x80", sys_add_int80);
+	info_dec("usermode syscalls", sys_add_syscall);
+	info_dec("usermode int 0x80", sys_add_int80);
 
 	static const struct { u64 mode; const char *insn; u64 err; const char *name; } priv[] = {
 		{ 2, u_cli, 0, "usermode: cli in ring 3 raises #GP(0) with the user frame at TSS.RSP0; program stopped" },
@@ -1271,7 +1295,7 @@ static void group_usermode(void)
 	outb(0x21, 0xff);
 	check("usermode: timer interrupts (PIT, IRQ0) hit ring 3 with the user frame at TSS.RSP0 and return to it",
 	      status == 0 && tm_user_ticks >= 5 && tm_bad_user_frames == 0);
-	info("usermode timer ticks in ring 3", tm_user_ticks);
+	info_dec("usermode timer ticks in ring 3", tm_user_ticks);
 
 	/* #NM in ring 3: the handler clears TS and paddq restarts. */
 	nm_action = ACT_CLTS;
@@ -1402,11 +1426,11 @@ static void group_stress(void)
 	timer_mode = TIMER_COUNT;
 	write_cr3((u64)main_as);
 	cur_pml4 = main_as;
-	info("stress syscalls", sys_add_syscall + sys_switches + 1);
-	info("stress cr3 switches", sys_switches);
-	info("stress timer ticks", tm_ticks);
-	info("stress timer arms", tm_arms);
-	info("stress user program errors", status);
+	info_dec("stress syscalls", sys_add_syscall + sys_switches + 1);
+	info_dec("stress cr3 switches", sys_switches);
+	info_dec("stress timer ticks", tm_ticks);
+	info_dec("stress timer arms", tm_arms);
+	info_dec("stress user program errors", status);
 	check("stress: 11000 syscalls from ring 3 (10000 ADD, 1000 SWITCH), every result right",
 	      sys_add_syscall == 10 * STRESS_ROUNDS && sys_switches == STRESS_ROUNDS && sys_bad == 0 && status == 0);
 	check("stress: 1000 address-space switches (cr3 writes), each seen by the user program",
@@ -1832,7 +1856,7 @@ static void group_userproc(void)
 	last_status = status;
 	check("userproc: the user stack grows by demand faults (4 pages, 4 faults), every pushed word reads back",
 	      status == 4096ul * 4097 / 2 && uf_faults == 4 && uf_stack_used == 4);
-	info("userproc demand faults on the stack", uf_faults);
+	info_dec("userproc demand faults on the stack", uf_faults);
 	pf_action = ACT_USER_EXIT;
 
 	/* Another process's kernel stack: TSS.RSP0 changed between two runs. */
@@ -1973,11 +1997,11 @@ static void group_preempt(void)
 	write_cr3((u64)main_as);
 	cur_pml4 = main_as;
 	const u64 *p0 = per_as_frames[0], *p1 = per_as_frames[1];
-	info("preempt switches", pre_switches);
-	info("preempt process 0 count", p0[1]);
-	info("preempt process 1 count", p1[1]);
-	info("preempt process 0 resumed", p0[4]);
-	info("preempt process 1 resumed", p1[4]);
+	info_dec("preempt switches", pre_switches);
+	info_dec("preempt process 0 count", p0[1]);
+	info_dec("preempt process 1 count", p1[1]);
+	info_dec("preempt process 0 resumed", p0[4]);
+	info_dec("preempt process 1 resumed", p1[4]);
 	check("preempt: two ring-3 processes in their own address spaces share the CPU by timer preemption until both are done",
 	      status == 0 && p0[3] && p1[3] && p0[1] >= PREEMPT_COUNT && p1[1] >= PREEMPT_COUNT);
 	check("preempt: each process was preempted and resumed by iretq at least once", p0[4] >= 1 && p1[4] >= 1 && pre_switches >= 3);
@@ -2086,6 +2110,70 @@ static void group_ptwalk(void)
 	pf_action = ACT_NONE;
 }
 
+/* ---- group sigsleep: signal delivery and sigreturn through iretq, a
+ * syscall that sleeps with sti; hlt ---- */
+extern u8 syscall_exit_iret;
+extern char u_sighandler[];
+static struct frame sig_saved;
+static volatile u64 sig_raised, sig_returned;
+
+static u64 sigsleep_syscall(struct frame *f)
+{
+	if (f->rax == SYS_RAISE) {
+		copy_frame(&sig_saved, f);
+		sig_saved.rax = 0;            /* raise() returns 0 */
+		f->rip = user_va(u_sighandler);
+		f->rsp -= 256;                /* below the red zone */
+		sig_raised++;
+		return 0;
+	}
+	if (f->rax == SYS_SIGRETURN) {
+		copy_frame(f, &sig_saved);
+		f->cs = 0x3b;
+		f->ss = 0x33;
+		syscall_exit_iret = 1;        /* rcx and r11 are registers to restore, not rip/rflags */
+		sig_returned++;
+		return sig_saved.rax;
+	}
+	/* SYS_SLEEP: interrupts on inside the syscall, as in a kernel that blocks */
+	u64 start = tm_ticks;
+	tm_in_syscall = 1;
+	for (u64 i = 0; i < 1000 && tm_ticks - start < f->rdi; i++)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	tm_in_syscall = 0;
+	return tm_ticks - start;
+}
+
+static void group_sigsleep(void)
+{
+	usermode_setup();
+	gp_action = ACT_USER_EXIT;
+	pf_action = ACT_USER_EXIT;
+	user_data[80] = 0;
+	sig_raised = sig_returned = 0;
+	u64 status = run_user(31, 0);
+	last_status = status;
+	check("sigsleep: a syscall redirects ring 3 to a signal handler (rip, rsp, rdi rewritten before sysretq)",
+	      sig_raised == 1 && user_data[80] == 14);
+	check("sigsleep: sigreturn restores every register through iretq from the syscall path",
+	      sig_returned == 1 && status == 0);
+	info_dec("sigsleep registers wrong after sigreturn", status);
+
+	timer_quiesce();
+	timer_mode = TIMER_COUNT;
+	tm_ticks = tm_syscall_ticks_ok = tm_syscall_ticks_bad = 0;
+	pit_periodic(11932);   /* 100 Hz */
+	outb(0x21, 0xfe);
+	status = run_user(32, 3);
+	last_status = status;
+	outb(0x21, 0xff);
+	check("sigsleep: a syscall sleeping with sti; hlt is woken by timer interrupts in kernel mode, nested on the kernel stack",
+	      status >= 3 && tm_syscall_ticks_ok >= 3 && tm_syscall_ticks_bad == 0);
+	info_dec("sigsleep ticks slept", status);
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -2183,6 +2271,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_PTWALK) {
 		puts_("group ptwalk\n");
 		group_ptwalk();
+	}
+	if (groups & G_SIGSLEEP) {
+		puts_("group sigsleep\n");
+		group_sigsleep();
 	}
 	if (groups & G_DEBUG) {
 		puts_("group debug\n");

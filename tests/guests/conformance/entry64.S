@@ -310,11 +310,15 @@ syscall_entry:
 	popq %rcx
 	popq %rax
 	addq $8, %rsp             /* error code */
+	cmpb $0, syscall_exit_iret(%rip)
+	jne 1f
 	popq %rcx                 /* rip (the handler may have changed it) */
 	addq $8, %rsp             /* cs */
 	popq %r11                 /* rflags */
 	popq %rsp                 /* user rsp */
 	sysretq
+1:	movb $0, syscall_exit_iret(%rip)
+	iretq                     /* the handler filled in cs and ss: every register restored (sigreturn) */
 
 /* The same with swapgs on the way in and out (Linux's pattern): the kernel
  * runs on its GS base while the user program has its own. */
@@ -465,8 +469,10 @@ fpu_get_xmm2:
 
 	.data
 	.align 8
-	.globl kernel_stack_top
-kernel_stack_top:	.quad 0      /* = TSS.RSP0 while a user program runs */
+	.globl kernel_stack_top, syscall_exit_iret
+kernel_stack_top:	.quad 0
+syscall_exit_iret:	.byte 0
+	.align 8      /* = TSS.RSP0 while a user program runs */
 syscall_user_rsp:	.quad 0
 enter_user_saved_rsp:	.quad 0
 
@@ -486,10 +492,13 @@ enter_user_saved_rsp:	.quad 0
 #define SYS_SWITCH 5
 #define SYS_PROBE  6
 #define SYS_SEGS   7
+#define SYS_RAISE  8
+#define SYS_SIGRETURN 9
+#define SYS_SLEEP  10
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
-	.globl u_int85_after, u_load, u_store
+	.globl u_int85_after, u_load, u_store, u_sighandler
 	.globl u_div0_insn, u_ud2, u_sysprobe, u_int3_after, u_step_after, u_ss_insn, u_int81_after
 user_text_start:
 user_main:
@@ -525,6 +534,8 @@ user_main:
 	cmpq $28, %rdi; je u_segs
 	cmpq $29, %rdi; je u_int85
 	cmpq $30, %rdi; je u_preempt
+	cmpq $31, %rdi; je u_signal
+	cmpq $32, %rdi; je u_sleep
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -832,6 +843,70 @@ u_preempt:
 	movq $1, 24(%r15)
 4:	pause
 	jmp 4b
+
+/* group sigsleep: a signal raised by a syscall; the handler clobbers the
+ * registers and returns with SYS_SIGRETURN, which must restore them all.
+ * exit(number of registers found wrong). */
+u_signal:
+	movq $0x1234, %r12
+	movq $0x5678, %r13
+	movq $0x9abc, %rbx
+	movq $0xdef0, %rbp
+	movq $0x1111, %r8
+	movq $0x2222, %r9
+	movq $0x3333, %r10
+	movl $SYS_RAISE, %eax
+	movl $7, %edi             /* the signal number */
+	syscall
+	xorl %edi, %edi
+	cmpq $0, %rax
+	je 1f
+	incq %rdi
+1:	cmpq $0x1234, %r12
+	je 1f
+	incq %rdi
+1:	cmpq $0x5678, %r13
+	je 1f
+	incq %rdi
+1:	cmpq $0x9abc, %rbx
+	je 1f
+	incq %rdi
+1:	cmpq $0xdef0, %rbp
+	je 1f
+	incq %rdi
+1:	cmpq $0x1111, %r8
+	je 1f
+	incq %rdi
+1:	cmpq $0x2222, %r9
+	je 1f
+	incq %rdi
+1:	cmpq $0x3333, %r10
+	je 1f
+	incq %rdi
+1:	jmp u_exit
+u_sighandler:                 /* rdi = signal number, on the stack below the red zone */
+	leaq (%rdi,%rdi), %rax
+	movq %rax, 640(%r15)      /* data word 80: 2 x the signal number */
+	xorl %r12d, %r12d
+	xorl %r13d, %r13d
+	xorl %ebx, %ebx
+	xorl %ebp, %ebp
+	xorl %r8d, %r8d
+	xorl %r9d, %r9d
+	xorl %r10d, %r10d
+	pushq %rax
+	popq %rax
+	movl $SYS_SIGRETURN, %eax
+	syscall
+	ud2
+
+/* A syscall that sleeps r14 timer ticks; exit(ticks slept). */
+u_sleep:
+	movl $SYS_SLEEP, %eax
+	movq %r14, %rdi
+	syscall
+	movq %rax, %rdi
+	jmp u_exit
 
 u_exit:	movl $SYS_EXIT, %eax
 	syscall
