@@ -3,12 +3,14 @@
  * libFuzzer target for the image parser: every byte string is handed to
  * ab-create's validator (libafterburn's ELF, note and record readers plus
  * the program-header and site checks) and to libafterburn's other entry
- * points (symbols, sections by address, relocatable-object records).
+ * points (symbols, sections by address, relocatable-object records); an
+ * image it accepts also goes through the builder's site rewriting.
  * Built with clang -fsanitize=fuzzer,address,undefined by
  * domtools/fuzz/run; a crash, an ASan report or a UBSan report is a bug.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "domtools/ab-create.h"
 
@@ -19,7 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	struct ab_image img;
 
-	ab_image_load(&img, data, size, err, sizeof(err));
+	if (ab_image_load(&img, data, size, err, sizeof(err)) == 0) {
+		/* an image the validator accepts is rewritten as ab-create does */
+		unsigned char *copy = malloc(size ? size : 1);
+		struct ab_rewrite_stats st;
+		size_t tsize;
+		if (copy) {
+			memcpy(copy, data, size);
+			free(ab_image_rewrite(&img, copy, size, &tsize, &st, err, sizeof(err)));
+			free(copy);
+		}
+	}
 	ab_image_free(&img);
 
 	struct ab_elf elf;
