@@ -466,12 +466,12 @@ static void measure_costs(void)
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
-	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_DEBUG = 8192, G_SOFTINT = 16384, G_LRETUSER = 32768,
-	G_ALL = 65535,
+	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_DEBUG = 16384, G_SOFTINT = 32768,
+	G_LRETUSER = 65536, G_ALL = 131071,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
 					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
-					   "sigsleep", "debug", "softint", "lretuser" };
+					   "sigsleep", "manyas", "debug", "softint", "lretuser" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -596,7 +596,7 @@ static void unexpected_full(u64 vec, const struct frame *f)
 }
 
 /* ---- page tables built by the guest ---- */
-#define PT_POOL 48
+#define PT_POOL 160
 static u64 pt_pool[PT_POOL][512] __attribute__((aligned(4096)));
 static unsigned pt_used;
 static u64 kernel_pdpt[512] __attribute__((aligned(4096)));
@@ -2174,6 +2174,58 @@ static void group_sigsleep(void)
 	pf_action = ACT_NONE;
 }
 
+/* ---- group manyas: more address spaces than a shadow cache holds ---- */
+#define MANY_AS    24
+#define MANY_PAGES 64
+#define MANY_FRAMES 256
+static u64 many_frames[MANY_FRAMES][512] __attribute__((aligned(4096)));
+
+static unsigned many_frame_of(unsigned as, unsigned page)
+{
+	return (as * 37 + page * 3) % MANY_FRAMES;
+}
+
+static void group_manyas(void)
+{
+	u64 boot_cr3 = read_cr3();
+	u64 *as[MANY_AS];
+	for (unsigned f = 0; f < MANY_FRAMES; f++)
+		many_frames[f][0] = 0xf000 + f;
+	for (unsigned a = 0; a < MANY_AS; a++) {
+		as[a] = new_aspace();
+		for (unsigned p = 0; p < MANY_PAGES; p++)
+			map4k(as[a], KTEST + p * 4096ul, (u64)many_frames[many_frame_of(a, p)], PTE_P | PTE_W);
+	}
+	info_dec("manyas page-table pages used", pt_used);
+	int ok = 1;
+	u64 cr3_writes = 0;
+	for (int round = 0; round < 2; round++)
+		for (unsigned a = 0; a < MANY_AS; a++) {
+			write_cr3((u64)as[a]);
+			cr3_writes++;
+			for (unsigned p = 0; p < MANY_PAGES; p++)
+				ok &= RD(KTEST + p * 4096ul) == 0xf000 + many_frame_of(a, p);
+		}
+	check("manyas: 24 address spaces of 64 pages each, cycled twice: every page shows its own frame", ok);
+
+	/* Change a PTE in every address space while it is not loaded, then
+	 * visit them all again. */
+	write_cr3(boot_cr3);
+	for (unsigned a = 0; a < MANY_AS; a++)
+		*pt_entry(as[a], KTEST + 5 * 4096ul, 1) = (u64)many_frames[(a + 100) % MANY_FRAMES] | PTE_P | PTE_W;
+	ok = 1;
+	for (unsigned a = 0; a < MANY_AS; a++) {
+		write_cr3((u64)as[MANY_AS - 1 - a]);
+		cr3_writes++;
+		unsigned b = MANY_AS - 1 - a;
+		ok &= RD(KTEST + 5 * 4096ul) == 0xf000 + (b + 100) % MANY_FRAMES &&
+		      RD(KTEST + 6 * 4096ul) == 0xf000 + many_frame_of(b, 6);
+	}
+	check("manyas: PTEs changed while their address spaces were not loaded are seen when each is loaded again", ok);
+	write_cr3(boot_cr3);
+	info_dec("manyas cr3 writes", cr3_writes + 2);
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -2275,6 +2327,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_SIGSLEEP) {
 		puts_("group sigsleep\n");
 		group_sigsleep();
+	}
+	if (groups & G_MANYAS) {
+		puts_("group manyas\n");
+		group_manyas();
 	}
 	if (groups & G_DEBUG) {
 		puts_("group debug\n");
