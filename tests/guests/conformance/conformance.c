@@ -466,12 +466,12 @@ static void measure_costs(void)
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
-	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_DEBUG = 16384, G_SOFTINT = 32768,
-	G_LRETUSER = 65536, G_ALL = 131071,
+	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_FPUPREEMPT = 16384, G_DEBUG = 32768,
+	G_SOFTINT = 65536, G_LRETUSER = 131072, G_ALL = 262143,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
 					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
-					   "sigsleep", "manyas", "debug", "softint", "lretuser" };
+					   "sigsleep", "manyas", "fpupreempt", "debug", "softint", "lretuser" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -817,7 +817,7 @@ static void use_main_as(void)
 }
 
 /* ---- #PF, #GP, #NM, #UD handlers of the new groups ---- */
-enum { ACT_NONE, ACT_SKIP, ACT_MAP, ACT_USER_EXIT, ACT_USER_FIX, ACT_NESTED, ACT_CLTS, ACT_SWITCH };
+enum { ACT_NONE, ACT_SKIP, ACT_MAP, ACT_USER_EXIT, ACT_USER_FIX, ACT_NESTED, ACT_CLTS, ACT_SWITCH, ACT_LAZY };
 static int user_pf_fix(u64 cr2, u64 err);
 static volatile int pf_action, gp_action, nm_action;
 static volatile u64 pf_count, pf_cr2, pf_err, pf_rip, pf_cs, pf_rsp, pf_frame, pf_in_gp;
@@ -904,8 +904,23 @@ void gp_handler(struct frame *f)
 static void fxsave(u8 *area) { __asm__ volatile("fxsave64 %0" : "=m"(*(u8 (*)[512])area)); }
 static void fxrstor(const u8 *area) { __asm__ volatile("fxrstor64 %0" :: "m"(*(const u8 (*)[512])area)); }
 
+static volatile int fpu_owner;
+static volatile u64 fpu_lazy_switches;
+static u8 fx_proc[2][512] __attribute__((aligned(16)));
+static int proc_cur;
+
 void nm_handler(struct frame *f)
 {
+	if (nm_action == ACT_LAZY) {   /* lazy FPU switch between the preempt processes */
+		__asm__ volatile("clts" ::: "memory");
+		if (fpu_owner != proc_cur) {
+			fxsave(fx_proc[fpu_owner]);
+			fxrstor(fx_proc[proc_cur]);
+			fpu_owner = proc_cur;
+			fpu_lazy_switches++;
+		}
+		return;
+	}
 	nm_count++;
 	nm_rip = f->rip;
 	nm_cs = f->cs;
@@ -1922,7 +1937,7 @@ struct proc {
 	int started;
 };
 static struct proc procs[2];
-static int proc_cur;
+static int preempt_lazy_fpu;
 static volatile u64 pre_switches, pre_kernel_ticks;
 
 static void copy_frame(struct frame *to, const struct frame *from)
@@ -1952,10 +1967,14 @@ static void preempt_tick(struct frame *f)
 	copy_frame(f, &procs[proc_cur].f);
 	write_cr3((u64)procs[proc_cur].pml4);
 	cur_pml4 = procs[proc_cur].pml4;
+	if (preempt_lazy_fpu)
+		write_cr0(read_cr0() | 0x8);   /* the next FPU use traps: #NM switches the state */
 	pre_switches++;
 }
 
-static void group_preempt(void)
+/* Two processes running user program mode `mode` under timer preemption;
+ * the run ends from the timer once both are done.  Returns the status. */
+static u64 run_two_procs(u64 mode, u64 count)
 {
 	usermode_setup();
 	if (!stress_as[0]) {
@@ -1978,8 +1997,8 @@ static void group_preempt(void)
 	f1->rflags = 0x202;
 	f1->cs = 0x3b;
 	f1->ss = 0x33;
-	f1->rdi = 30;
-	f1->rsi = PREEMPT_COUNT;
+	f1->rdi = mode;
+	f1->rsi = count;
 	f1->rdx = USER_DATA;
 	procs[0].started = 1;
 	proc_cur = 0;
@@ -1990,12 +2009,18 @@ static void group_preempt(void)
 	timer_mode = TIMER_PREEMPT;
 	pit_periodic(1193);   /* 1 kHz */
 	outb(0x21, 0xfe);
-	u64 status = run_user(30, PREEMPT_COUNT);
+	u64 status = run_user(mode, count);
 	last_status = status;
 	outb(0x21, 0xff);
 	timer_mode = TIMER_COUNT;
 	write_cr3((u64)main_as);
 	cur_pml4 = main_as;
+	return status;
+}
+
+static void group_preempt(void)
+{
+	u64 status = run_two_procs(30, PREEMPT_COUNT);
 	const u64 *p0 = per_as_frames[0], *p1 = per_as_frames[1];
 	info_dec("preempt switches", pre_switches);
 	info_dec("preempt process 0 count", p0[1]);
@@ -2006,6 +2031,35 @@ static void group_preempt(void)
 	      status == 0 && p0[3] && p1[3] && p0[1] >= PREEMPT_COUNT && p1[1] >= PREEMPT_COUNT);
 	check("preempt: each process was preempted and resumed by iretq at least once", p0[4] >= 1 && p1[4] >= 1 && pre_switches >= 3);
 	check("preempt: every register of each process survives its preemptions", p0[2] == 0 && p1[2] == 0);
+	per_as_frames[0][0] = 0;
+	per_as_frames[1][0] = 1;
+}
+
+/* ---- group fpupreempt: the same with xmm state and lazy FPU switching ---- */
+static void group_fpupreempt(void)
+{
+	fpu_setup();
+	fxsave(fx_proc[0]);   /* both start from the clean state fpu_setup made */
+	fxsave(fx_proc[1]);
+	fpu_owner = 0;
+	fpu_lazy_switches = 0;
+	nm_action = ACT_LAZY;
+	preempt_lazy_fpu = 1;
+	write_cr0(read_cr0() | 0x8);
+	u64 status = run_two_procs(33, PREEMPT_COUNT);
+	preempt_lazy_fpu = 0;
+	nm_action = ACT_NONE;
+	__asm__ volatile("clts" ::: "memory");
+	const u64 *p0 = per_as_frames[0], *p1 = per_as_frames[1];
+	info_dec("fpupreempt switches", pre_switches);
+	info_dec("fpupreempt lazy FPU switches in #NM", fpu_lazy_switches);
+	info_dec("fpupreempt process 0 errors", p0[2]);
+	info_dec("fpupreempt process 1 errors", p1[2]);
+	check("fpupreempt: two ring-3 processes using xmm registers run to completion under timer preemption",
+	      status == 0 && p0[3] && p1[3] && p0[1] >= PREEMPT_COUNT && p1[1] >= PREEMPT_COUNT);
+	check("fpupreempt: the FPU state changed hands in ring-3 #NM (CR0.TS set at each switch) at least twice",
+	      fpu_lazy_switches >= 2);
+	check("fpupreempt: each process's xmm registers survive every switch", p0[2] == 0 && p1[2] == 0);
 	per_as_frames[0][0] = 0;
 	per_as_frames[1][0] = 1;
 }
@@ -2331,6 +2385,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_MANYAS) {
 		puts_("group manyas\n");
 		group_manyas();
+	}
+	if (groups & G_FPUPREEMPT) {
+		puts_("group fpupreempt\n");
+		group_fpupreempt();
 	}
 	if (groups & G_DEBUG) {
 		puts_("group debug\n");

@@ -536,6 +536,7 @@ user_main:
 	cmpq $30, %rdi; je u_preempt
 	cmpq $31, %rdi; je u_signal
 	cmpq $32, %rdi; je u_sleep
+	cmpq $33, %rdi; je u_fpuproc
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -899,6 +900,47 @@ u_sighandler:                 /* rdi = signal number, on the stack below the red
 	movl $SYS_SIGRETURN, %eax
 	syscall
 	ud2
+
+/* group fpupreempt: like u_preempt, with the count kept in xmm3 (and in
+ * r12 to compare) and id patterns in xmm4/xmm5: the kernel switches the FPU
+ * lazily (CR0.TS, #NM), so a mixed-up FPU state shows as an error. */
+u_fpuproc:
+	leaq user_text_start(%rip), %r15
+	addq $0x300000, %r15
+	movq (%r15), %r8
+	movq %r8, %rax
+	imulq $0x01010101, %rax, %rax
+	movq %rax, %xmm4
+	notq %rax
+	movq %rax, %xmm5
+	movl $1, %eax
+	movq %rax, %xmm6
+	pxor %xmm3, %xmm3
+	xorl %r12d, %r12d
+1:	paddq %xmm6, %xmm3
+	incq %r12
+	movq %r12, 8(%r15)
+	movq %xmm3, %rax
+	cmpq %rax, %r12
+	jne 2f
+	movq %r8, %rax
+	imulq $0x01010101, %rax, %rax
+	movq %xmm4, %rcx
+	cmpq %rax, %rcx
+	jne 2f
+	notq %rax
+	movq %xmm5, %rcx
+	cmpq %rax, %rcx
+	je 3f
+2:	incq 16(%r15)
+	movq %r12, %xmm3          /* resynchronise: count each mix-up once */
+3:	cmpq %r14, %r12
+	jb 1b
+	cmpq $0, 32(%r15)
+	je 1b
+	movq $1, 24(%r15)
+4:	pause
+	jmp 4b
 
 /* A syscall that sleeps r14 timer ticks; exit(ticks slept). */
 u_sleep:
