@@ -466,12 +466,12 @@ static void measure_costs(void)
 enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
-	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_FPUPREEMPT = 16384, G_DEBUG = 32768,
-	G_SOFTINT = 65536, G_LRETUSER = 131072, G_ALL = 262143,
+	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_FPUPREEMPT = 16384, G_USERTLB = 32768,
+	G_DEBUG = 65536, G_SOFTINT = 131072, G_LRETUSER = 262144, G_ALL = 524287,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
 					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
-					   "sigsleep", "manyas", "fpupreempt", "debug", "softint", "lretuser" };
+					   "sigsleep", "manyas", "fpupreempt", "usertlb", "debug", "softint", "lretuser" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -2280,6 +2280,59 @@ static void group_manyas(void)
 	info_dec("manyas cr3 writes", cr3_writes + 2);
 }
 
+/* ---- group usertlb: the kernel changes user mappings; ring 3 must see
+ * each change after the kernel's invlpg or CR3 reload ---- */
+static u64 ut_frames[3][512] __attribute__((aligned(4096)));
+
+static void group_usertlb(void)
+{
+	usermode_setup();
+	gp_action = ACT_USER_EXIT;
+	pf_action = ACT_USER_EXIT;
+	u64 va = USER_BASE + 0x700000;
+	ut_frames[1][0] = 0x2222;
+	ut_frames[2][0] = 0x3333;
+	map4k(main_as, va, (u64)ut_frames[0], PTE_P | PTE_W | PTE_U | PTE_NX);
+
+	RD(va) = 0xabc;   /* the kernel first, through the user address */
+	u64 status = run_user(20, va);
+	last_status = status;
+	check("usertlb: ring 3 reads what the kernel wrote through the user address", status == 0xabc);
+
+	status = run_user(21, va);
+	*pt_entry(main_as, va, 1) = (u64)ut_frames[1] | PTE_P | PTE_W | PTE_U | PTE_NX;
+	invlpg(va);
+	status = run_user(20, va);
+	last_status = status;
+	check("usertlb: after a remap and the kernel's invlpg, ring 3 reads the new frame",
+	      status == 0x2222 && ut_frames[0][0] == va);
+
+	*pt_entry(main_as, va, 1) = (u64)ut_frames[2] | PTE_P | PTE_W | PTE_U | PTE_NX;
+	write_cr3(read_cr3());
+	status = run_user(20, va);
+	last_status = status;
+	check("usertlb: after a remap and a CR3 reload, ring 3 reads the new frame", status == 0x3333);
+
+	status = run_user(21, va);   /* ring 3 writes: the user mapping is writable and dirty now */
+	*pt_entry(main_as, va, 1) = (u64)ut_frames[2] | PTE_P | PTE_U | PTE_NX;
+	invlpg(va);
+	pf_count = 0;
+	status = run_user(21, va + 8);
+	last_status = status;
+	check("usertlb: after the kernel write-protects a page ring 3 has written (invlpg), its next write faults (0x7)",
+	      pf_stopped(status, user_va(u_store), va + 8, 0x7) && ut_frames[2][1] == 0);
+
+	*pt_entry(main_as, va, 1) = 0;
+	invlpg(va);
+	pf_count = 0;
+	status = run_user(20, va);
+	last_status = status;
+	check("usertlb: after the kernel unmaps the page (invlpg), a ring-3 read faults (0x4)",
+	      pf_stopped(status, user_va(u_load), va, 0x4));
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -2389,6 +2442,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_FPUPREEMPT) {
 		puts_("group fpupreempt\n");
 		group_fpupreempt();
+	}
+	if (groups & G_USERTLB) {
+		puts_("group usertlb\n");
+		group_usertlb();
 	}
 	if (groups & G_DEBUG) {
 		puts_("group debug\n");
