@@ -1533,6 +1533,8 @@ static void explain(int ok, u64 status)
 	info("  last exception: frame at", exc_frame);
 	info("  last exception: DR6", exc_dr6);
 	info("  #GP count", gp_count);
+	info("  #GP error code", gp_err);
+	info("  #GP rip", gp_rip);
 	info("  #PF count", pf_count);
 	info("  syscalls ADD/int80 ADD/exits/bad int80 frames",
 	     sys_add_syscall << 48 | sys_add_int80 << 32 | sys_exit_count << 16 | int80_bad_frames);
