@@ -531,7 +531,7 @@ extern char timer_full_entry[], int80_full_entry[], syscall_entry[];
 extern char probe_read_insn[], probe_read_done[], probe_write_insn[], probe_write_done[];
 extern char fpu_x87_insn[];
 extern char user_text_start[], user_text_end[], user_main[];
-extern char u_cli[], u_hlt[], u_mov_cr3[], u_in[], u_int30[], u_read[], u_write[], u_fpu[];
+extern char u_cli[], u_hlt[], u_mov_cr3[], u_in[], u_int30[], u_int40[], u_read[], u_write[], u_fpu[];
 extern u64 kernel_stack_top;
 extern u64 enter_user(u64 rip, u64 rsp, u64 arg0, u64 arg1, u64 arg2);
 extern __attribute__((noreturn)) void user_exit(u64 status);
@@ -1705,6 +1705,14 @@ static void group_softint(void)
 	{
 		int ok_ = status == 0x8585 && exc_user(0x85, user_va(u_int85_after), 0);
 		check("softint: int $0x85 in ring 3 through a DPL-3 gate (no IST): user frame at TSS.RSP0, returns", ok_);
+		explain(ok_, last_status);
+	}
+	reset_gp();
+	status = run_user(34, 0);
+	last_status = status;
+	{
+		int ok_ = gp_stopped(status, u_int40, 2);
+		check("softint: int $0x40 in ring 3 (no gate there) raises #GP, not the int $0x80 gate", ok_);
 		explain(ok_, last_status);
 	}
 	exc_teardown();

@@ -498,7 +498,7 @@ enter_user_saved_rsp:	.quad 0
 	.section .user_text, "aw"
 	.balign 4096
 	.globl user_text_start, user_main, u_cli, u_hlt, u_mov_cr3, u_in, u_int30, u_read, u_write, u_fpu
-	.globl u_int85_after, u_load, u_store, u_sighandler
+	.globl u_int85_after, u_load, u_store, u_sighandler, u_int40
 	.globl u_div0_insn, u_ud2, u_sysprobe, u_int3_after, u_step_after, u_ss_insn, u_int81_after
 user_text_start:
 user_main:
@@ -537,6 +537,7 @@ user_main:
 	cmpq $31, %rdi; je u_signal
 	cmpq $32, %rdi; je u_sleep
 	cmpq $33, %rdi; je u_fpuproc
+	cmpq $34, %rdi; je u_int40
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -604,6 +605,9 @@ u_in:	inb $0x21, %al
 	jmp u_survived
 u_int30:
 	int $0x30                 /* gate DPL 0: #GP with the IDT error code */
+	jmp u_survived
+u_int40:
+	int $0x40                 /* not present, DPL 0 (QEMU's error code 0x402 reads as gate 0x80) */
 	jmp u_survived
 u_survived:
 	movq $0xdead, %rdi
