@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +261,21 @@ static int run_real_as(char **argv, const char *in, size_t len)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return 2;
+}
+
+/* Fault a big buffer's pages in with one call instead of one fault per
+ * page while reading into it (MADV_POPULATE_WRITE, Linux 5.14). */
+static void prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = 4096, a = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(page - 1);
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)n;
+#endif
 }
 
 static bool same_file(const char *a, const char *b)
@@ -500,55 +516,87 @@ int main(int argc, char **argv)
 	}
 
 	/* The input: files in order (each introduced by a line marker so the
-	 * real assembler's messages name it), or stdin. */
+	 * real assembler's messages name it), or stdin.  A file is read
+	 * straight into the input buffer, sized from fstat (no copies). */
 	char *text = NULL;
 	size_t len = 0, cap = 0;
 	const char *first_name = files.n ? files.v[0] : "{standard input}";
+	const char *save_dir = getenv("AFTERBURN_SAVE_DIR");
+	if (save_dir && !*save_dir)
+		save_dir = NULL;
 	size_t nin = files.n ? files.n : 1;
 	for (size_t k = 0; k < nin; k++) {
 		const char *name = files.n ? files.v[k] : "{standard input}";
-		FILE *f = files.n ? fopen(name, "r") : stdin;
-		if (!f) {
+		int fd = files.n ? open(name, O_RDONLY) : 0;
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) != 0) {
 			/* let the real assembler report it exactly as it would */
 			for (size_t i = 0; i < files.n; i++)
 				args_push(&pass, files.v[i]);
 			return run_real_as(pass.v, NULL, 0);
 		}
-		size_t n;
-		char *s = slurp(f, &n);
-		if (f != stdin)
-			fclose(f);
-		if (!s) {
-			fprintf(stderr, "afterburn-as: cannot read %s\n", name);
-			return 1;
-		}
-		if (getenv("AFTERBURN_SAVE_DIR") && *getenv("AFTERBURN_SAVE_DIR"))
-			save_input(getenv("AFTERBURN_SAVE_DIR"), s, n);
-		if (memmem(s, n, ".include", 8) || memmem(s, n, ".INCLUDE", 8)) {
-			size_t en;
-			char *e = expand_includes(s, n, name, &incdirs, 0, &en);
-			free(s);
-			s = e;
-			n = en;
-		}
-		size_t need = len + n + strlen(name) + 32;
-		if (need > cap) {
-			cap = need * 2;
+		char mark[PATH_MAX + 16];
+		size_t m = (size_t)snprintf(mark, sizeof(mark), "# 1 \"%s\"\n", name);
+		size_t guess = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+		if (len + m + guess + 2 > cap) {
+			cap = len + m + guess + 2 + (guess ? 0 : 1 << 20);
 			text = realloc(text, cap);
 			if (!text) {
 				perror("afterburn-as");
 				return 2;
 			}
 		}
+		if (guess >= 65536)
+			prefault(text + len, m + guess + 2);
+		size_t start = len, at = start + m, n = 0;
+		memcpy(text + start, mark, m);
+		for (;;) {
+			if (at + n + 2 > cap) {
+				cap = 2 * cap;
+				text = realloc(text, cap);
+				if (!text) {
+					perror("afterburn-as");
+					return 2;
+				}
+			}
+			ssize_t r = read(fd, text + at + n, cap - at - n - 2);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				fprintf(stderr, "afterburn-as: cannot read %s\n", name);
+				return 1;
+			}
+			if (r == 0)
+				break;
+			n += (size_t)r;
+		}
+		if (fd != 0)
+			close(fd);
+		if (save_dir)
+			save_input(save_dir, text + at, n);
+		if (memmem(text + at, n, ".include", 8) || memmem(text + at, n, ".INCLUDE", 8)) {
+			size_t en;
+			text[at + n] = 0;
+			char *e = expand_includes(text + at, n, name, &incdirs, 0, &en);
+			if (at + en + 2 > cap) {
+				cap = at + en + 2;
+				text = realloc(text, cap);
+				if (!text) {
+					perror("afterburn-as");
+					return 2;
+				}
+			}
+			memcpy(text + at, e, en);
+			free(e);
+			n = en;
+		}
 		/* an empty stdin stays empty: `as </dev/null` probes */
-		if (n || files.n)
-			len += (size_t)sprintf(text + len, "# 1 \"%s\"\n", name);
-		memcpy(text + len, s, n);
-		len += n;
-		if (n && s[n - 1] != '\n')
+		if (!n && !files.n)
+			at = start;
+		len = at + n;
+		if (n && text[len - 1] != '\n')
 			text[len++] = '\n';
 		text[len] = 0;
-		free(s);
 	}
 	if (!text) {
 		text = calloc(1, 1);
@@ -561,7 +609,11 @@ int main(int argc, char **argv)
 	memset(&stats, 0, sizeof(stats));
 	char *burnt = NULL;
 	size_t burnt_len = 0;
-	FILE *mem = open_memstream(&burnt, &burnt_len);
+	/* The burnt text goes straight into the memory file the real
+	 * assembler reads as stdin; into memory only when it is also saved
+	 * or memfd is missing. */
+	int memfd = save ? -1 : memfd_create("afterburn-as", MFD_CLOEXEC);
+	FILE *mem = memfd >= 0 ? fdopen(memfd, "w") : open_memstream(&burnt, &burnt_len);
 	if (!mem) {
 		perror("afterburn-as: open_memstream");
 		return 2;
@@ -577,7 +629,7 @@ int main(int argc, char **argv)
 #endif
 	}
 	int rc = fe(&in, mem, &cfg, &stats);
-	if (fclose(mem) != 0) {
+	if (memfd >= 0 ? fflush(mem) != 0 : fclose(mem) != 0) {
 		perror("afterburn-as");
 		return 2;
 	}
@@ -604,5 +656,15 @@ int main(int argc, char **argv)
 			total, stats.outside_exec);
 	}
 	free(text);
+	if (memfd >= 0) {
+		if (lseek(memfd, 0, SEEK_SET) != 0 || dup2(memfd, 0) != 0) {
+			perror("afterburn-as: memfd");
+			return 2;
+		}
+		execv(pass.v[0], pass.v);
+		fprintf(stderr, "afterburn-as: cannot run the real assembler %s: %s "
+			"(set AFTERBURN_REAL_AS or CONFIG_REAL_AS)\n", pass.v[0], strerror(errno));
+		return 127;
+	}
 	return run_real_as(pass.v, burnt, burnt_len);
 }

@@ -51,6 +51,21 @@ static void sb_reserve(struct strbuf *b, size_t more)
 	b->cap = cap;
 }
 
+/* Fault a big buffer's pages in at once (MADV_POPULATE_WRITE, Linux 5.14;
+ * ignored where unknown). */
+static void prefault(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t page = 4096, a = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(page - 1);
+	if (n >= 65536 && e > a)
+		(void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 static void sb_add(struct strbuf *b, const char *s, size_t n)
 {
 	sb_reserve(b, n);
@@ -207,9 +222,16 @@ static void remember_section(struct burner *b, const struct section *s)
 
 /* ---------------------------------------------------------------- lexing */
 
-static bool is_ident_char(char c)
+/* [A-Za-z0-9_.$] (isalnum in the C locale), by table: the scan's
+ * innermost test */
+static const unsigned char ident_chars[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	['_'] = 1, ['.'] = 1, ['$'] = 1,
+};
+
+static inline bool is_ident_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '$';
+	return ident_chars[(unsigned char)c];
 }
 
 static const char *skip_ws(const char *p, const char *end)
@@ -332,6 +354,25 @@ static void set_section(struct burner *b, const struct section *s)
 static bool word_is(const char *w, size_t n, const char *lit)
 {
 	return strlen(lit) == n && !strncasecmp(w, lit, n);
+}
+
+/* A word that may stand alone as a prefix statement (`rep; insb`). */
+static bool is_prefix_only_word(const char *w, size_t n)
+{
+	static const struct { const char *s; size_t n; } pw[] = {
+		{ "lock", 4 }, { "rep", 3 }, { "repe", 4 }, { "repz", 4 },
+		{ "repne", 5 }, { "repnz", 5 }, { "data16", 6 }, { "data32", 6 },
+		{ "addr16", 6 }, { "addr32", 6 }, { "cs", 2 }, { "ds", 2 },
+		{ "es", 2 }, { "fs", 2 }, { "gs", 2 }, { "ss", 2 }, { "rex", 3 },
+		{ "rex64", 5 },
+	};
+	if (n < 2 || n > 6)
+		return false;
+	char c = (char)tolower((unsigned char)w[0]);
+	for (size_t i = 0; i < sizeof(pw) / sizeof(pw[0]); i++)
+		if (pw[i].n == n && pw[i].s[0] == c && !strncasecmp(w, pw[i].s, n))
+			return true;
+	return false;
 }
 
 static void *xrealloc(void *p, size_t n)
@@ -1032,14 +1073,7 @@ static void statement(struct burner *b, const char *line, const char *clean,
 				prefix_only = false;
 				break;
 			}
-			static const char *const pw[] = { "lock", "rep", "repe", "repz",
-				"repne", "repnz", "data16", "data32", "addr16", "addr32",
-				"cs", "ds", "es", "fs", "gs", "ss", "rex", "rex64", NULL };
-			bool ok = false;
-			for (int i = 0; pw[i]; i++)
-				if (word_is(p, (size_t)(e - p), pw[i]))
-					ok = true;
-			prefix_only = ok;
+			prefix_only = is_prefix_only_word(p, (size_t)(e - p));
 			p = skip_ws(e, cend);
 		}
 		b->pending_prefix = prefix_only ? (long)(out_base + body_off) : -1;
@@ -1220,6 +1254,10 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	b.prev = b.cur;
 	b.pending_prefix = -1;
 
+	/* room for the input and its sites up front: no copies while growing,
+	 * and the pages faulted in with one call rather than one fault each */
+	sb_reserve(&b.out, sizeof(prelude) + in->len + in->len / 8 + 4096);
+	prefault(b.out.s, b.out.cap);
 	sb_adds(&b.out, prelude);
 	const char *p = in->text, *end = in->text + in->len;
 	b.line = 0;

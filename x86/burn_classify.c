@@ -200,9 +200,15 @@ int x86_classify_bytes(const unsigned char *bytes, size_t len, int code_bits)
 
 /* ---------------------------------------------------------------- text */
 
-static bool is_ident_char(char c)
+/* [A-Za-z0-9_.$] (isalnum in the C locale), by table */
+static const unsigned char ident_chars[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	['_'] = 1, ['.'] = 1, ['$'] = 1,
+};
+
+static inline bool is_ident_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '$';
+	return ident_chars[(unsigned char)c];
 }
 
 static const char *skip_space(const char *p, const char *end)
@@ -216,14 +222,17 @@ static const char *skip_space(const char *p, const char *end)
  * mnemonic. */
 static bool is_prefix_word(const char *w, size_t n)
 {
-	static const char *const words[] = {
-		"lock", "rep", "repe", "repz", "repne", "repnz", "data16",
-		"data32", "addr16", "addr32", "wait", "notrack", "bnd",
-		"xacquire", "xrelease", "cs", "ds", "es", "fs", "gs", "ss",
-		"rex", "rex64", NULL,
+	static const struct { const char *s; size_t n; } words[] = {
+		{ "lock", 4 }, { "rep", 3 }, { "repe", 4 }, { "repz", 4 },
+		{ "repne", 5 }, { "repnz", 5 }, { "data16", 6 }, { "data32", 6 },
+		{ "addr16", 6 }, { "addr32", 6 }, { "wait", 4 }, { "notrack", 7 },
+		{ "bnd", 3 }, { "xacquire", 8 }, { "xrelease", 8 }, { "cs", 2 },
+		{ "ds", 2 }, { "es", 2 }, { "fs", 2 }, { "gs", 2 }, { "ss", 2 },
+		{ "rex", 3 }, { "rex64", 5 },
 	};
-	for (int i = 0; words[i]; i++)
-		if (strlen(words[i]) == n && !strncasecmp(words[i], w, n))
+	char c = n ? (char)tolower((unsigned char)w[0]) : 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (words[i].n == n && words[i].s[0] == c && !strncasecmp(words[i].s, w, n))
 			return true;
 	if (n > 4 && !strncasecmp(w, "rex.", 4))
 		return true;
@@ -407,8 +416,18 @@ static enum reg_class reg_class(const char *s, size_t n,
 		return REG_NONE;
 	}
 	char r[8];
-	if (n == 0 || n >= sizeof(r))
+	if (n < 2 || n >= sizeof(r))
 		return REG_NONE;
+	/* every segment, control and debug register name starts [cdefgs][sbr]
+	 * (es cs ss ds fs gs, crN, dbN, drN): most operands stop here */
+	switch (s[0] | 0x20) {
+	case 'c': case 'd': case 'e': case 'f': case 'g': case 's': break;
+	default: return REG_NONE;
+	}
+	switch (s[1] | 0x20) {
+	case 's': case 'r': case 'b': break;
+	default: return REG_NONE;
+	}
 	for (size_t i = 0; i < n; i++)
 		r[i] = (char)tolower((unsigned char)s[i]);
 	r[n] = 0;
@@ -487,6 +506,35 @@ static bool operands_match(int pattern, const struct operands *ops,
 	return false;
 }
 
+/* The table's entries by first letter (table order kept within a
+ * letter: the first match wins), with their name lengths. */
+#define N_MNEMONICS (sizeof(mnemonics) / sizeof(mnemonics[0]))
+struct mnemonic_index {
+	unsigned short first[256], count[256];
+	unsigned short order[N_MNEMONICS];
+	unsigned char len[N_MNEMONICS];
+};
+
+static const struct mnemonic_index *mnemonic_index(void)
+{
+	static struct mnemonic_index ix;
+	static bool built;
+	if (built)
+		return &ix;
+	unsigned at = 0;
+	for (unsigned c = 0; c < 256; c++) {
+		ix.first[c] = (unsigned short)at;
+		for (size_t k = 0; k < N_MNEMONICS; k++)
+			if ((unsigned char)mnemonics[k].name[0] == c)
+				ix.order[at++] = (unsigned short)k;
+		ix.count[c] = (unsigned short)(at - ix.first[c]);
+	}
+	for (size_t k = 0; k < N_MNEMONICS; k++)
+		ix.len[k] = (unsigned char)strlen(mnemonics[k].name);
+	built = true;
+	return &ix;
+}
+
 static int classify_mnemonic(const char *w, size_t n, const char *ops_start,
 			     const char *end, const struct x86_stmt_syntax *syn)
 {
@@ -499,10 +547,13 @@ static int classify_mnemonic(const char *w, size_t n, const char *ops_start,
 	int mode = mode_bit(syn->code_bits);
 	struct operands ops;
 	bool have_ops = false;
-	for (size_t k = 0; k < sizeof(mnemonics) / sizeof(mnemonics[0]); k++) {
+	const struct mnemonic_index *ix = mnemonic_index();
+	unsigned char c0 = (unsigned char)m[0];
+	for (unsigned j = ix->first[c0]; j < ix->first[c0] + ix->count[c0]; j++) {
+		size_t k = ix->order[j];
 		const struct mnemonic *e = &mnemonics[k];
-		size_t ln = strlen(e->name);
-		if (strncmp(m, e->name, ln))
+		size_t ln = ix->len[k];
+		if (n < ln || memcmp(m, e->name, ln))
 			continue;
 		if (n != ln && !(n == ln + 1 && strchr(e->suffixes, m[ln]) && m[ln]))
 			continue;
