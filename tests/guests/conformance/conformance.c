@@ -467,11 +467,12 @@ enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
 	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_FPUPREEMPT = 16384, G_USERTLB = 32768,
-	G_DEBUG = 65536, G_SOFTINT = 131072, G_LRETUSER = 262144, G_ALL = 524287,
+	G_IRQSWAPGS = 65536, G_DEBUG = 131072, G_SOFTINT = 262144, G_LRETUSER = 524288, G_ALL = 1048575,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
 					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
-					   "sigsleep", "manyas", "fpupreempt", "usertlb", "debug", "softint", "lretuser" };
+					   "sigsleep", "manyas", "fpupreempt", "usertlb", "irqswapgs", "debug", "softint",
+					   "lretuser" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -2343,6 +2344,57 @@ static void group_usertlb(void)
 	pf_action = ACT_NONE;
 }
 
+/* ---- group irqswapgs: timer interrupts from ring 3 through an entry that
+ * swaps GS like Linux's; ring 3 keeps reading its own GS base ---- */
+extern char timer_swapgs_entry[];
+static volatile u64 irqgs_ok, irqgs_bad;
+
+void timer_gs_handler(struct frame *f)
+{
+	u64 v;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	if ((f->cs & 3) == 3) {
+		if (v == 0x6b6b)
+			irqgs_ok++;
+		else
+			irqgs_bad++;
+	}
+	timer_handler(f);
+}
+
+static void group_irqswapgs(void)
+{
+	usermode_setup();
+	gp_action = ACT_USER_EXIT;
+	pf_action = ACT_USER_EXIT;
+	user_data[66] = 0x7575;
+	user_data[0] = 0;
+	wrmsr(0xc0000082, (u64)syscall_entry_swapgs);
+	wrmsr(0xc0000101, (u64)kernel_percpu);
+	wrmsr(0xc0000102, USER_DATA + 528);
+	set_gate(0x20, timer_swapgs_entry);
+	timer_quiesce();
+	timer_mode = TIMER_COUNT;
+	tm_ticks = tm_user_ticks = tm_bad_user_frames = 0;
+	irqgs_ok = irqgs_bad = 0;
+	pit_periodic(11932);   /* 100 Hz */
+	outb(0x21, 0xfe);
+	__asm__ volatile("swapgs" ::: "memory");
+	u64 status = run_user(35, 0x7575);
+	last_status = status;
+	outb(0x21, 0xff);
+	wrmsr(0xc0000082, (u64)syscall_entry);
+	set_gate(0x20, timer_full_entry);
+	info_dec("irqswapgs ticks in ring 3", tm_user_ticks);
+	check("irqswapgs: timer interrupts from ring 3 whose entry does swapgs see the kernel's GS base",
+	      irqgs_ok >= 5 && irqgs_bad == 0 && tm_bad_user_frames == 0);
+	check("irqswapgs: after each swapgs; iretq ring 3 reads its own GS base again", status == 0 && tm_user_ticks >= 5);
+	check("irqswapgs: GS_BASE and KERNEL_GS_BASE read back afterwards",
+	      rdmsr(0xc0000101) == (u64)kernel_percpu && rdmsr(0xc0000102) == USER_DATA + 528);
+	gp_action = ACT_NONE;
+	pf_action = ACT_NONE;
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -2456,6 +2508,10 @@ void conformance_main(u64 boot_params)
 	if (groups & G_USERTLB) {
 		puts_("group usertlb\n");
 		group_usertlb();
+	}
+	if (groups & G_IRQSWAPGS) {
+		puts_("group irqswapgs\n");
+		group_irqswapgs();
 	}
 	if (groups & G_DEBUG) {
 		puts_("group debug\n");

@@ -159,6 +159,55 @@ stack_top:
 	iretq
 	.endm
 
+/* Linux's interrupt entry pattern: swapgs when the frame's CS is ring 3, on
+ * the way in and on the way out. */
+	.globl timer_swapgs_entry
+timer_swapgs_entry:
+	testb $3, 8(%rsp)
+	jz 1f
+	swapgs
+1:	pushq $0
+	pushq %rax
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, %rdi
+	movq %rsp, %rbp
+	andq $-16, %rsp
+	call timer_gs_handler
+	movq %rbp, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rax
+	addq $8, %rsp
+	testb $3, 8(%rsp)
+	jz 2f
+	swapgs
+2:	iretq
+
 	full_entry nm_full_entry, nm_handler, 0
 	full_entry gp_full_entry, gp_handler, 1
 	full_entry pf_full_entry, pf_handler, 1
@@ -538,6 +587,7 @@ user_main:
 	cmpq $32, %rdi; je u_sleep
 	cmpq $33, %rdi; je u_fpuproc
 	cmpq $34, %rdi; je u_int40
+	cmpq $35, %rdi; je u_gsloop
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -945,6 +995,18 @@ u_fpuproc:
 	movq $1, 24(%r15)
 4:	pause
 	jmp 4b
+
+/* group irqswapgs: read %gs:0 (expected: r14) until 5 timer ticks have hit
+ * ring 3 (data word 0); exit(number of wrong reads). */
+u_gsloop:
+	xorl %edi, %edi
+1:	movq %gs:0, %rax
+	cmpq %r14, %rax
+	je 2f
+	incq %rdi
+2:	cmpq $5, (%r15)
+	jb 1b
+	jmp u_exit
 
 /* A syscall that sleeps r14 timer ticks; exit(ticks slept). */
 u_sleep:
