@@ -12,3 +12,10 @@ $(BENCH_BINS): $(O)/bench/%: $(O)/bench/%.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) -static -o $@ $^
 endif
+
+# make bench-burner: afterburn-as against as on the saved assembler inputs
+# of the Linux build, and the text growth per class (bench/burner-cost,
+# docs/burner.md).  Independent of `make bench`.
+.PHONY: bench-burner
+bench-burner: all
+	$(Q)AB_SRC=$(SRC) AB_OBJ=$(O) $(SRC)/bench/burner-cost

@@ -16,10 +16,12 @@ $(O)/burner/afterburn-as.o: CFLAGS += -DHAVE_IA64_BURN
 endif
 endif
 
+# Static: it starts once per assembled file, and a dynamic start (ld.so,
+# libc relocation) costs about as much as the burning itself.
 $(AFTERBURN_AS): $(AFTERBURN_AS_OBJS)
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOSTCC) -o $@ $(filter %.o,$^)
+	$(Q)$(HOSTCC) -static -o $@ $(filter %.o,$^)
 
 # A copy, not a link: `cp -a` installs the directory as it is.
 $(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS)
