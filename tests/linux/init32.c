@@ -7,8 +7,8 @@
 static long sys(long n, long a, long b, long c, long d, long e)
 {
 	long r;
-	__asm__ volatile("push %%ebp; mov %6, %%ebp; int $0x80; pop %%ebp"
-			 : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d), "g"(e) : "memory");
+	__asm__ volatile("int $0x80"
+			 : "=a"(r) : "a"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e) : "memory");
 	return r;
 }
 static unsigned long len(const char *s) { unsigned long n = 0; while (s[n]) n++; return n; }
