@@ -83,7 +83,7 @@ cycles)
 	;;
 bundles)
 	# the wedge as the kernel, a bundle as the module: the stock xl path
-	for b in good bad-original bad-address bad-count; do
+	for b in good bad-original bad-address bad-count bad-layout bad-flags bad-noflag; do
 		printf 'name = "%s"\nkernel = "/ab/wedge"\nramdisk = "/ab/%s.bundle"\nextra = "%s"\nmemory = 64\n' \
 			"$b" "$b" "$CMDLINE" >"/tmp/$b.cfg"
 		xl create "/tmp/$b.cfg" 'on_poweroff="preserve"' >/dev/null || fail "xl create $b"
@@ -96,8 +96,14 @@ bundles)
 		else
 			wait_console $b 'wedge: refusing the guest' 120 || fail "$b: not refused"
 			sed -n 's/^wedge: refusing/E2E bundle '$b': refusing/p' /var/log/xen/console/guest-$b.log | tr -d '\r'
-			grep -q 'refusing the guest: corrupt bundle site table' /var/log/xen/console/guest-$b.log ||
-				fail "$b: refused for another reason"
+			case $b in
+			bad-layout) why='bundle site table: rewritten for another wedge layout' ;;
+			bad-flags) why='boot bundle: unknown flags 80' ;;
+			bad-noflag) why='boot bundle: a site table .* goes with the rewritten flag' ;;
+			*) why='corrupt bundle site table: ' ;;
+			esac
+			grep -Eq "refusing the guest: $why" /var/log/xen/console/guest-$b.log ||
+				fail "$b: not refused with '$why'"
 			grep -q 'entering the guest' /var/log/xen/console/guest-$b.log && fail "$b: the guest ran"
 		fi
 		xl destroy $b || fail "xl destroy $b"
