@@ -779,9 +779,11 @@ void counters_print(void)
 	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
 	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS], counters[CNT_SAFETY_NET]);
 	printk("wedge: counters: shadow fills %lu, new shadows %lu, cache hits %lu, validations %lu, "
-	       "stale entries cleared %lu, evictions %lu, pool resets %lu\n",
+	       "(%lu TSC cycles each), stale entries cleared %lu, evictions %lu, pool resets %lu\n",
 	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES], counters[CNT_SHADOW_CACHE_HITS],
-	       counters[CNT_SHADOW_VALIDATIONS], counters[CNT_SHADOW_STALE], counters[CNT_SHADOW_EVICTIONS],
+	       counters[CNT_SHADOW_VALIDATIONS],
+	       counters[CNT_VALIDATION_TSC] / (counters[CNT_SHADOW_VALIDATIONS] ? counters[CNT_SHADOW_VALIDATIONS] : 1),
+	       counters[CNT_SHADOW_STALE], counters[CNT_SHADOW_EVICTIONS],
 	       counters[CNT_SHADOW_POOL_RESETS]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
 	       "emulation #PFs %lu\n",

@@ -283,6 +283,11 @@ void wedge_exception(void)
 			panic("a wedge stub at %lx touches %lx, unmapped in the guest's page tables",
 			      rip, cr2);
 	}
+	if (g_exc_vector == 7 && (vcpu.cr0 & 8))
+		/* Xen clears its TS when it passes #NM on; the guest's TS stays
+		 * set until its clts, as on a CPU (a handler that returns
+		 * without clts takes #NM again) */
+		HYPERVISOR_fpu_taskswitch(1);
 	if (user) {
 		/* Never emulated in user mode: a sensitive instruction there is
 		 * the #GP (or #UD) a CPU gives at CPL 3. */

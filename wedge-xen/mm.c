@@ -599,9 +599,14 @@ static void validate_shadow(int slot, unsigned which)
 static void validate_current(void)
 {
 	u64 before = counters[CNT_SHADOW_STALE];
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	u64 t0 = (u64)hi << 32 | lo;
 	validate_shadow(cur_as, 0);
 	validate_shadow(cur_as, 1);
 	clear_flush();
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	counters[CNT_VALIDATION_TSC] += ((u64)hi << 32 | lo) - t0;
 	counters[CNT_SHADOW_VALIDATIONS]++;
 	if (counters[CNT_SHADOW_STALE] != before) {
 		struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
