@@ -126,7 +126,6 @@ shutdown)
 	until xenstore-read "/local/domain/$id/console/tty" >/dev/null 2>&1; do
 		[ $w -ge 20 ] && fail "xenconsoled did not attach ab-idle"; sleep 1; w=$((w + 1))
 	done
-	mkdir -p /var/lock   # xenconsole's lock file; the harness's dom0 has no /var/lock
 	# stdin: a pipe that stays open and silent (xenconsole ends on EOF)
 	(sleep 40 | timeout 30 xl console ab-idle >/tmp/xl-console.out 2>&1 &)
 	sleep 2
