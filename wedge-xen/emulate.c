@@ -583,7 +583,9 @@ static void emulate_insn(const struct site *s)
 			panic("mov to dr%u", in->reg);
 		if (in->reg == 7 && (*gpr(in->rm) & 0xff))
 			panic("guest enables hardware breakpoints (dr7 %lx): not emulated yet", *gpr(in->rm));
-		vcpu.dr[in->reg] = *gpr(in->rm);
+		/* the bits a CPU keeps fixed read back as it would */
+		vcpu.dr[in->reg] = in->reg == 6 ? (*gpr(in->rm) & 0xe00ful) | 0xffff0ff0ul
+				 : in->reg == 7 ? (*gpr(in->rm) & 0xffff27fful) | 0x400ul : *gpr(in->rm);
 		break;
 	case X86_KIND_SMSW:
 		if (in->mod == 3)
@@ -737,6 +739,25 @@ static void emulate_insn(const struct site *s)
 			panic("16-bit lret at %lx", s->addr);
 		}
 		g_regs.gpr[X86_RSP] += in->imm;
+		if ((cs & 3) == 3) {
+			/* to an outer privilege level: the stack switches too (SDM
+			 * RET, "return to outer privilege"): RSP then SS follow,
+			 * the immediate applies to both stacks; flags unchanged */
+			u64 rsp, ss;
+			if (in->opsize == 8) {
+				rsp = pop64();
+				ss = pop64();
+			} else {
+				u64 v = pop64();
+				rsp = (u32)v;
+				ss = (u16)(v >> 32);
+			}
+			enter_user(rip, (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF),
+				   (u16)cs, (u16)ss, rsp + in->imm);
+			break;
+		}
+		if (cs & 3)
+			panic("lret to privilege level %lu at %lx: rings 1 and 2 are not supported", cs & 3, s->addr);
 		g_regs.rip = rip;
 		vcpu.seg[SEG_CS] = (u16)cs;
 		break;

@@ -210,15 +210,52 @@ void deliver_vector(unsigned vec, bool has_error, u64 error)
 	g_next_mask = g_vif_mask;
 }
 
-/* The DPL of the guest's IDT gate for vec (software interrupts check it). */
-unsigned guest_gate_dpl(unsigned vec)
+/* The DPL of the guest's IDT gate for vec (software interrupts check it);
+ * 0 when there is no usable gate, which a CPL-3 `int` also fails. */
+static unsigned guest_gate_dpl(unsigned vec)
 {
 	if (vec * 16 + 15 > vcpu.idtr_limit || !vcpu.idtr_base)
 		return 0;
 	u64 lo = read_guest_u64(vcpu.idtr_base + vec * 16);
-	if (!(lo >> 47 & 1))
+	unsigned type = (lo >> 40) & 0xf;
+	if (!(lo >> 47 & 1) || (type != 0xe && type != 0xf))
 		return 0;
 	return (lo >> 45) & 3;
+}
+
+/*
+ * A #GP from the guest's user mode with the IDT bit set: Xen keeps its own
+ * gates (other than 3 and 4) at DPL 0, so every `int $n` lands here.  The
+ * vector comes from the instruction, not the error code: under QEMU's TCG
+ * that code is n*16+2 where the SDM says n*8+2.  Through a DPL-3 guest gate
+ * it becomes the software interrupt; otherwise it stays the #GP a CPU
+ * raises, with the SDM's error code.
+ */
+static void user_soft_interrupt(void)
+{
+	u8 insn[2];
+	if (!copy_from_guest(insn, g_regs.rip, 2) || insn[0] != 0xcd)
+		return;
+	unsigned vec = insn[1];
+	if (g_exc_error >> 3 != vec && g_exc_error >> 4 != vec)
+		return;   /* a #GP about another vector: not this int's */
+	if (guest_gate_dpl(vec) == 3) {
+		g_regs.rip += 2;
+		g_exc_vector = vec;
+		g_exc_has_error = 0;
+	} else {
+		g_exc_error = vec * 8 + 2;
+	}
+}
+
+/* #DB: the status Xen recorded for it becomes the guest's DR6 (sticky, as
+ * on a CPU, until the guest writes DR6); Xen's copy is reset so that the
+ * next #DB reports only its own cause. */
+static void debug_status_to_guest(void)
+{
+	long dr6 = HYPERCALL(__HYPERVISOR_get_debugreg, 6, 0, 0, 0, 0);
+	vcpu.dr[6] |= (u64)dr6 & 0xe00ful;   /* B0-B3, BD, BS, BT */
+	HYPERCALL(__HYPERVISOR_set_debugreg, 6, 0xffff0ff0ul, 0, 0, 0);
 }
 
 /*
@@ -283,6 +320,8 @@ void wedge_exception(void)
 			panic("a wedge stub at %lx touches %lx, unmapped in the guest's page tables",
 			      rip, cr2);
 	}
+	if (g_exc_vector == 1)
+		debug_status_to_guest();
 	if (g_exc_vector == 7 && (vcpu.cr0 & 8))
 		/* Xen clears its TS when it passes #NM on; the guest's TS stays
 		 * set until its clts, as on a CPU (a handler that returns
@@ -292,12 +331,8 @@ void wedge_exception(void)
 		/* Never emulated in user mode: a sensitive instruction there is
 		 * the #GP (or #UD) a CPU gives at CPL 3. */
 		counters[CNT_USER_FAULTS]++;
-		if (g_exc_vector == 13 && (g_exc_error & 7) == 2 && guest_gate_dpl(g_exc_error >> 3) == 3) {
-			/* int $n through a gate Xen keeps at DPL 0; the guest's is 3 */
-			g_regs.rip += 2;
-			g_exc_vector = g_exc_error >> 3;
-			g_exc_has_error = 0;
-		}
+		if (g_exc_vector == 13 && (g_exc_error & 3) == 2)
+			user_soft_interrupt();
 	} else {
 		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())
 			return;

@@ -186,6 +186,8 @@ wedge_pushf:
 	 * pending goes the slow way. */
 	.globl wedge_popf
 wedge_popf:
+	testl $0x100, 8(%rsp)        /* TF: the single step must trap after the */
+	jnz wedge_emul_entry         /* guest's next instruction: resume by iret */
 	pushq %rax                   /* [A][R][V] */
 	testl $0x200, 16(%rsp)
 	jz 2f

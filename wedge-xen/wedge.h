@@ -129,7 +129,6 @@ void events_process(void);            /* masked: run the device side of pending 
 void wait_for_event(void);            /* masked: block until an event channel fires */
 void deliver_pending_interrupts(void);/* after an emulation or upcall */
 void deliver_vector(unsigned vec, bool has_error, u64 error);
-unsigned guest_gate_dpl(unsigned vec);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 extern evtchn_port_t timer_port, console_port;
 
