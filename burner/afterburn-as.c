@@ -16,6 +16,15 @@
  *   --afterburn-off               pass through unchanged
  * Environment: AFTERBURN_REAL_AS (the real assembler), AFTERBURN_SAVE_DIR
  * (keep each original input there, for benchmarks), AFTERBURN_OFF=1.
+ *
+ * Two builds of this file (CONFIG_BURNER_IN_PROCESS, docs/burner.md):
+ *  - the program afterburn-as, which burns and then execs the real
+ *    assembler with the burnt text as stdin;
+ *  - libafterburn-as.so (AFTERBURN_IN_PROCESS), loaded into a copy of GNU
+ *    as itself: its ELF constructor burns before as's main runs, puts the
+ *    burnt text on stdin and rewrites argv in place, so one process and one
+ *    exec do the whole job (the exec of a second program costs more than
+ *    the burning).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -408,7 +417,39 @@ static char *expand_includes(const char *text, size_t n, const char *name,
 	return out;
 }
 
-int main(int argc, char **argv)
+/* afterburn_as's result when the host assembler (in-process build)
+ * should go on and assemble what is now on its stdin. */
+#define RUN_HERE (-1)
+
+/*
+ * In-process build: make the host as see `argv[0] OPTIONS` with the input
+ * on stdin, the way the exec build runs the real assembler.  argc is fixed
+ * (main gets its own copy), so argv is rewritten in place and the slots
+ * left over become `-w`, an option as ignores.  memfd < 0: stdin stays.
+ * Returns false when the options do not fit (response files expanded to
+ * more than argc); the caller then execs the real assembler instead.
+ */
+static bool hand_over(int argc, char **argv, const struct args *pass, int memfd)
+{
+	if ((size_t)argc < pass->n)
+		return false;
+	if (memfd >= 0) {
+		if (lseek(memfd, 0, SEEK_SET) != 0 || dup2(memfd, 0) != 0) {
+			perror("afterburn-as: memfd");
+			exit(2);
+		}
+		close(memfd);
+	}
+	for (size_t i = 1; i < pass->n; i++)
+		argv[i] = pass->v[i];
+	for (size_t i = pass->n; i < (size_t)argc; i++)
+		argv[i] = "-w";
+	return true;
+}
+
+/* Burn the input named by argv and assemble it: the exit status, or
+ * RUN_HERE (in_process only) when the host as is to assemble it. */
+static int afterburn_as(int argc, char **argv, bool in_process)
 {
 	struct args raw = { 0 }, pass = { 0 }, files = { 0 }, incdirs = { 0 };
 	bool ia64 = strstr(base_name(argv[0]), "ia64") != NULL;
@@ -427,8 +468,11 @@ int main(int argc, char **argv)
 			args_push(&raw, argv[i]);
 	}
 
-	/* argv[0] of the real assembler, then the caller's options */
+	/* argv[0] of the real assembler, then the caller's options.  In
+	 * process, the host as is the real one unless AFTERBURN_REAL_AS
+	 * names another, which is then exec'd as by the program. */
 	const char *real = getenv("AFTERBURN_REAL_AS");
+	bool here = in_process && !real;
 	args_push(&pass, NULL);   /* filled below once the target is known */
 
 	for (size_t i = 0; i < raw.n; i++) {
@@ -495,10 +539,12 @@ int main(int argc, char **argv)
 				cfg.intel_syntax = !strcmp(raw.v[i], "intel");
 		}
 	}
+	if (ia64)
+		here = false;   /* the host is an x86 as */
 	if (!real)
 		real = ia64 ? CONFIG_REAL_AS_IA64 : CONFIG_REAL_AS;
 	pass.v[0] = (char *)real;
-	if (same_file(real, "/proc/self/exe")) {
+	if (!here && same_file(real, "/proc/self/exe")) {
 		fprintf(stderr, "afterburn-as: the real assembler %s is afterburn-as itself "
 			"(set AFTERBURN_REAL_AS to GNU as)\n", real);
 		return 2;
@@ -512,6 +558,8 @@ int main(int argc, char **argv)
 			args_push(&pass, files.v[i]);
 		if (stdin_named)
 			args_push(&pass, "-");
+		if (here && hand_over(argc, argv, &pass, -1))
+			return RUN_HERE;
 		return run_real_as(pass.v, NULL, 0);
 	}
 
@@ -533,6 +581,8 @@ int main(int argc, char **argv)
 			/* let the real assembler report it exactly as it would */
 			for (size_t i = 0; i < files.n; i++)
 				args_push(&pass, files.v[i]);
+			if (here && hand_over(argc, argv, &pass, -1))
+				return RUN_HERE;
 			return run_real_as(pass.v, NULL, 0);
 		}
 		char mark[PATH_MAX + 16];
@@ -622,6 +672,10 @@ int main(int argc, char **argv)
 	if (ia64) {
 #ifdef HAVE_IA64_BURN
 		fe = ia64_burn;
+#elif defined(AFTERBURN_IN_PROCESS)
+		fprintf(stderr, "afterburn-as: this is GNU as for x86 with the x86 burner; "
+			"burn IA-64 with the afterburn-as program\n");
+		return 2;
 #else
 		fprintf(stderr, "afterburn-as: IA-64 front end not built "
 			"(CONFIG_ARCH_IA64 and ia64/burn.c)\n");
@@ -656,6 +710,8 @@ int main(int argc, char **argv)
 			total, stats.outside_exec);
 	}
 	free(text);
+	if (memfd >= 0 && here && hand_over(argc, argv, &pass, memfd))
+		return RUN_HERE;
 	if (memfd >= 0) {
 		if (lseek(memfd, 0, SEEK_SET) != 0 || dup2(memfd, 0) != 0) {
 			perror("afterburn-as: memfd");
@@ -668,3 +724,21 @@ int main(int argc, char **argv)
 	}
 	return run_real_as(pass.v, burnt, burnt_len);
 }
+
+#ifdef AFTERBURN_IN_PROCESS
+/* glibc calls ELF constructors with main's arguments; this one runs before
+ * the host as's main and either hands the burnt input over or ends the
+ * process with the status the program would have. */
+__attribute__((constructor)) static void afterburn_in_process(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	int rc = afterburn_as(argc, argv, true);
+	if (rc != RUN_HERE)
+		exit(rc);
+}
+#else
+int main(int argc, char **argv)
+{
+	return afterburn_as(argc, argv, false);
+}
+#endif

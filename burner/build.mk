@@ -23,10 +23,41 @@ $(AFTERBURN_AS): $(AFTERBURN_AS_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) -static -o $@ $(filter %.o,$^)
 
+ifeq ($(CONFIG_BURNER_IN_PROCESS),y)
+# bin/as: a copy of the real GNU as that also loads bin/libafterburn-as.so
+# (DT_NEEDED, found through RUNPATH $ORIGIN), whose constructor burns the
+# input before as's main runs: no second program, no second exec.
+AFTERBURN_AS_LIB := $(AFTERBURN_AS_BINDIR)/libafterburn-as.so
+# x86 only: IA-64 inputs go to the afterburn-as program.
+AFTERBURN_AS_PIC_OBJS := $(O)/burner/pic/burner/afterburn-as.o \
+	$(patsubst $(SRC)/%.c,$(O)/burner/pic/%.o,$(wildcard $(SRC)/x86/burn*.c))
+
+$(O)/burner/pic/%.o: $(SRC)/%.c $(AUTOHEADER)
+	$(quiet) CC $(patsubst $(SRC)/%,%,$<) '(-fPIC)'
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -DAFTERBURN_IN_PROCESS -c -o $@ $<
+-include $(AFTERBURN_AS_PIC_OBJS:.o=.d)
+
+$(AFTERBURN_AS_LIB): $(AFTERBURN_AS_PIC_OBJS)
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) -shared -Wl,-z,defs -Wl,-soname,libafterburn-as.so -o $@ $^
+
+$(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS_LIB) $(AUTOCONF)
+	$(quiet) PATCHELF $(patsubst $(O)/%,%,$@) '(a copy of $(CONFIG_REAL_AS))'
+	$(Q)command -v patchelf >/dev/null || { echo "$@: patchelf is missing (ci/install-deps burner)" >&2; exit 1; }
+	$(Q)real=$$(readlink -f $(CONFIG_REAL_AS)) && [ -x "$$real" ] || \
+		{ echo "$@: the real assembler $(CONFIG_REAL_AS) (CONFIG_REAL_AS) is not there" >&2; exit 1; }; \
+		cp "$$real" $@.tmp && patchelf --set-rpath '$$ORIGIN' $@.tmp && \
+		patchelf --add-needed libafterburn-as.so $@.tmp && \
+		mv $@.tmp $@
+ALL_TARGETS += $(AFTERBURN_AS_LIB)
+else
 # A copy, not a link: `cp -a` installs the directory as it is.
 $(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS)
 	$(Q)mkdir -p $(@D)
 	$(Q)cp $< $@
+endif
 
 ALL_TARGETS += $(AFTERBURN_AS) $(AFTERBURN_AS_BINDIR)/as
 INSTALL_BIN += $(AFTERBURN_AS)
