@@ -43,7 +43,8 @@ $(AFTERBURN_AS_LIB): $(AFTERBURN_AS_PIC_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) -shared -Wl,-z,defs -Wl,-soname,libafterburn-as.so -o $@ $^
 
-$(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS_LIB) $(AUTOCONF)
+# (an upgraded GNU as is copied again: the real file is a prerequisite)
+$(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS_LIB) $(AUTOCONF) $(realpath $(patsubst "%",%,$(CONFIG_REAL_AS)))
 	$(quiet) PATCHELF $(patsubst $(O)/%,%,$@) '(a copy of $(CONFIG_REAL_AS))'
 	$(Q)command -v patchelf >/dev/null || { echo "$@: patchelf is missing (ci/install-deps burner)" >&2; exit 1; }
 	$(Q)real=$$(readlink -f $(CONFIG_REAL_AS)) && [ -x "$$real" ] || \
