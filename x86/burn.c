@@ -1166,6 +1166,71 @@ static void burn_text(struct burner *b, const char *line, size_t len,
 		free(clean);
 }
 
+/* ------------------------------------------------------------ fast path */
+
+/* Characters after which a line needs the full statement parser: strings
+ * and character constants, comments, statement separators, macro
+ * parameters, pseudo prefixes. */
+static const unsigned char slow_chars[256] = {
+	['"'] = 1, ['\''] = 1, ['/'] = 1, [';'] = 1, ['\\'] = 1, ['#'] = 1, ['{'] = 1,
+};
+
+/* The directives `directive()` acts on, and .byte (a spelled instruction). */
+static bool is_state_directive(const char *w, size_t n)
+{
+	static const struct { const char *s; size_t n; } dirs[] = {
+		{ ".macro", 6 }, { ".endm", 5 }, { ".irp", 4 }, { ".irpc", 5 },
+		{ ".rept", 5 }, { ".endr", 5 }, { ".purgem", 7 }, { ".text", 5 },
+		{ ".data", 5 }, { ".bss", 4 }, { ".section", 8 }, { ".pushsection", 12 },
+		{ ".popsection", 11 }, { ".previous", 9 }, { ".code16", 7 },
+		{ ".code16gcc", 10 }, { ".code32", 7 }, { ".code64", 7 },
+		{ ".intel_syntax", 13 }, { ".att_syntax", 11 }, { ".byte", 5 },
+	};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (dirs[i].n == n && !strncasecmp(dirs[i].s, w, n))
+			return true;
+	return false;
+}
+
+/*
+ * Most lines of compiler output are one plain statement: a directive that
+ * changes no burner state, or an instruction that cannot be sensitive.
+ * Such a line is copied as it is, which is what burn_text would do with
+ * it, at a fraction of the cost.  Anything else (labels, comments,
+ * strings, ';', macros and their bodies, state directives, prefixes,
+ * instructions the classifier might claim) returns false: burn_text.
+ */
+static bool plain_line(struct burner *b, const char *p, const char *end)
+{
+	if (b->in_comment || b->macro_depth || b->pending_prefix >= 0)
+		return false;
+	const char *w = skip_ws(p, end);
+	if (w < end && *w == '#')
+		return true;   /* a comment line (`#APP`...): no content */
+	for (const char *q = w; q < end; q++)
+		if (slow_chars[(unsigned char)*q])
+			return false;
+	const char *we = word_end(w, end);
+	if (we < end && *we == ':') {
+		w = skip_labels(w, end);
+		we = word_end(w, end);
+	}
+	if (w == end)
+		return true;   /* blank or labels only: no content */
+	size_t wn = (size_t)(we - w);
+	if (wn == 0 || (we < end && *we == ':'))
+		return false;
+	if (*w == '.') {
+		if (is_state_directive(w, wn))
+			return false;
+	} else if ((b->nmacros && find_macro(b, w, wn)) ||
+		   !x86_statement_surely_plain(w, (size_t)(end - w), &b->syn)) {
+		return false;
+	}
+	b->saw_content = true;
+	return true;
+}
+
 /* `# N "file" flags` marker at the start of a line: next line is N. */
 static bool line_marker(struct burner *b, const char *p, const char *end)
 {
@@ -1270,6 +1335,8 @@ int x86_burn(const struct burn_input *in, FILE *out,
 		} else if (!b.in_comment && p < le && *p == '/' &&
 			   !(le - p > 1 && p[1] == '*')) {
 			sb_add(&b.out, p, (size_t)(le - p));   /* '/' line comment */
+		} else if (plain_line(&b, p, le)) {
+			sb_add(&b.out, p, (size_t)(le - p));
 		} else {
 			burn_text(&b, p, (size_t)(le - p), &b.out, false);
 		}

@@ -42,6 +42,15 @@ int x86_classify_statement(const char *stmt, size_t len,
 			   const struct x86_stmt_syntax *syn,
 			   const char **error);
 
+/*
+ * A cheap pre-filter for the burner's common case: true only when the
+ * statement, an instruction in AT&T syntax with %-registers, surely
+ * classifies as 0 without an error and is no prefix word.  False means
+ * "ask x86_classify_statement", never "sensitive".
+ */
+bool x86_statement_surely_plain(const char *stmt, size_t len,
+				const struct x86_stmt_syntax *syn);
+
 /* Decode `len` bytes of one instruction: the kind per the X86_BYTES
  * table, 0 if none (used for .byte statements).  Exact length match. */
 int x86_classify_bytes(const unsigned char *bytes, size_t len, int code_bits);

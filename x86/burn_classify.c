@@ -231,6 +231,9 @@ static bool is_prefix_word(const char *w, size_t n)
 		{ "rex", 3 }, { "rex64", 5 },
 	};
 	char c = n ? (char)tolower((unsigned char)w[0]) : 0;
+	/* most words are mnemonics no prefix starts like: one test each */
+	if (n < 2 || n > 8 || !strchr("abcdefglnrswx", c) || !c)
+		return false;
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (words[i].n == n && words[i].s[0] == c && !strncasecmp(words[i].s, w, n))
 			return true;
@@ -604,6 +607,93 @@ static int classify_byte_directive(const char *p, const char *end,
 		bytes[n++] = (unsigned char)v;
 	}
 	return x86_classify_bytes(bytes, n, syn->code_bits);
+}
+
+/* Whether the operand text names what reg_class calls a segment, control
+ * or debug register (a superset: also `%es:` overrides). */
+static bool mentions_system_register(const char *p, const char *end)
+{
+	while ((p = memchr(p, '%', (size_t)(end - p))) && end - p >= 3) {
+		char a = (char)(p[1] | 0x20), b = (char)(p[2] | 0x20);
+		char c = end - p > 3 ? p[3] : ' ';
+		if (b == 's' && strchr("cdefgs", a) && !isalnum((unsigned char)c))
+			return true;
+		if (((a == 'c' || a == 'd') && b == 'r') || (a == 'd' && b == 'b'))
+			if (isdigit((unsigned char)c))
+				return true;
+		p++;
+	}
+	return false;
+}
+
+/* What the mnemonic table says of a (lowercase) first word, whatever the
+ * operands: 0 never sensitive, 1 sensitive only with a segment, control
+ * or debug register operand (mov, push, pop), 2 ask the classifier. */
+static int name_class(const char *m, size_t n)
+{
+	if (is_prefix_word(m, n))
+		return 2;
+	const struct mnemonic_index *ix = mnemonic_index();
+	unsigned char c0 = (unsigned char)m[0];
+	int cls = 0;
+	/* the name test of classify_mnemonic; entries of any mode count */
+	for (unsigned j = ix->first[c0]; j < ix->first[c0] + ix->count[c0]; j++) {
+		size_t k = ix->order[j];
+		const struct mnemonic *e = &mnemonics[k];
+		size_t ln = ix->len[k];
+		if (n < ln || n > ln + 1 || memcmp(m, e->name, ln))
+			continue;
+		if (n != ln && !(strchr(e->suffixes, m[ln]) && m[ln]))
+			continue;
+		if (e->operands < X86_OPS_SEG || e->operands > X86_OPS_FROM_DR)
+			return 2;   /* sensitive by name */
+		cls = 1;
+	}
+	return cls;
+}
+
+/* name_class, remembered: a file uses few distinct mnemonics, many times. */
+static int name_class_cached(const char *m, size_t n)
+{
+	static struct { char name[16]; signed char cls; } cache[512];
+	if (n >= sizeof(cache[0].name))
+		return name_class(m, n);
+	unsigned h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)m[i]) * 16777619u;
+	typeof(cache[0]) *c = &cache[h % (sizeof(cache) / sizeof(cache[0]))];
+	if (c->cls > 0 && !memcmp(c->name, m, n) && !c->name[n])
+		return c->cls - 1;
+	int cls = name_class(m, n);
+	memcpy(c->name, m, n);
+	c->name[n] = 0;
+	c->cls = (signed char)(cls + 1);
+	return cls;
+}
+
+bool x86_statement_surely_plain(const char *stmt, size_t len,
+				const struct x86_stmt_syntax *syn)
+{
+	const char *end = stmt + len, *p = skip_space(stmt, end);
+	if (syn->intel || syn->naked_regs || p == end || *p == '{' || *p == '.')
+		return false;
+	const char *w = p;
+	while (p < end && is_ident_char(*p))
+		p++;
+	size_t n = (size_t)(p - w);
+	char m[24];
+	if (n == 0 || n >= sizeof(m) || (p < end && *p != ' ' && *p != '\t'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		m[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] | 0x20 : w[i]);
+	switch (name_class_cached(m, n)) {
+	case 0:
+		return true;
+	case 1:
+		return !mentions_system_register(p, end);
+	default:
+		return false;
+	}
 }
 
 int x86_classify_statement(const char *stmt, size_t len,
