@@ -13,6 +13,8 @@
  *   --afterburn-mode=pad|macro    IA-64 emission mode
  *   --afterburn-save=FILE         also write the burnt source to FILE
  *   --afterburn-stats             print sites by kind to stderr
+ *   --afterburn-slow              full statement parser for every line
+ *                                 (no fast path: tests compare the two)
  *   --afterburn-off               pass through unchanged
  * Environment: AFTERBURN_REAL_AS (the real assembler), AFTERBURN_SAVE_DIR
  * (keep each original input there, for benchmarks), AFTERBURN_OFF=1.
@@ -497,11 +499,13 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 				off = true;
 			else if (!strcmp(o, "verbose"))
 				cfg.verbose++;
+			else if (!strcmp(o, "slow"))
+				cfg.full_parse = true;
 			else {
 				fprintf(stderr, "afterburn-as: unknown option %s (expected "
 					"--afterburn-target=x86|ia64, --afterburn-rdtsc, "
 					"--afterburn-mode=pad|macro, --afterburn-save=FILE, "
-					"--afterburn-stats, --afterburn-off)\n", a);
+					"--afterburn-stats, --afterburn-slow, --afterburn-off)\n", a);
 				return 2;
 			}
 			continue;

@@ -33,6 +33,7 @@ struct burn_config {
 	 * fields: front ends that do not know them ignore them) */
 	bool intel_syntax;
 	bool naked_regs;
+	bool full_parse;    /* x86: no fast path for plain lines (--afterburn-slow) */
 };
 
 /* Sites found, by kind number of the architecture's table. */

@@ -1335,7 +1335,7 @@ int x86_burn(const struct burn_input *in, FILE *out,
 		} else if (!b.in_comment && p < le && *p == '/' &&
 			   !(le - p > 1 && p[1] == '*')) {
 			sb_add(&b.out, p, (size_t)(le - p));   /* '/' line comment */
-		} else if (plain_line(&b, p, le)) {
+		} else if (!cfg->full_parse && plain_line(&b, p, le)) {
 			sb_add(&b.out, p, (size_t)(le - p));
 		} else {
 			burn_text(&b, p, (size_t)(le - p), &b.out, false);

@@ -627,12 +627,14 @@ static bool mentions_system_register(const char *p, const char *end)
 }
 
 /* What the mnemonic table says of a (lowercase) first word, whatever the
- * operands: 0 never sensitive, 1 sensitive only with a segment, control
- * or debug register operand (mov, push, pop), 2 ask the classifier. */
+ * operands (AT&T syntax): 0 never sensitive, or these flags. */
+#define NAME_SYSREG 1   /* only with a segment, control or debug register (mov, push, pop) */
+#define NAME_FAR    2   /* only with `$seg, $off` operands (jmp, call) */
+#define NAME_ASK    4   /* ask the classifier */
 static int name_class(const char *m, size_t n)
 {
 	if (is_prefix_word(m, n))
-		return 2;
+		return NAME_ASK;
 	const struct mnemonic_index *ix = mnemonic_index();
 	unsigned char c0 = (unsigned char)m[0];
 	int cls = 0;
@@ -645,9 +647,12 @@ static int name_class(const char *m, size_t n)
 			continue;
 		if (n != ln && !(strchr(e->suffixes, m[ln]) && m[ln]))
 			continue;
-		if (e->operands < X86_OPS_SEG || e->operands > X86_OPS_FROM_DR)
-			return 2;   /* sensitive by name */
-		cls = 1;
+		if (e->operands >= X86_OPS_SEG && e->operands <= X86_OPS_FROM_DR)
+			cls |= NAME_SYSREG;
+		else if (e->operands == X86_OPS_FAR)
+			cls |= NAME_FAR;
+		else
+			return NAME_ASK;   /* sensitive by name */
 	}
 	return cls;
 }
@@ -686,14 +691,10 @@ bool x86_statement_surely_plain(const char *stmt, size_t len,
 		return false;
 	for (size_t i = 0; i < n; i++)
 		m[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] | 0x20 : w[i]);
-	switch (name_class_cached(m, n)) {
-	case 0:
-		return true;
-	case 1:
-		return !mentions_system_register(p, end);
-	default:
-		return false;
-	}
+	int cls = name_class_cached(m, n);
+	return !(cls & NAME_ASK) &&
+	       !((cls & NAME_SYSREG) && mentions_system_register(p, end)) &&
+	       !((cls & NAME_FAR) && memchr(p, '$', (size_t)(end - p)));
 }
 
 int x86_classify_statement(const char *stmt, size_t len,

@@ -151,6 +151,35 @@ static void every_kind_is_covered(void **state)
 	}
 }
 
+/* The burner's fast path passes a line through only when
+ * x86_statement_surely_plain says so: it must never say so of a sensitive
+ * spelling, in any mode, with or without upper case or blanks. */
+static void fast_path_never_claims_a_spelling(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		const struct spelling *sp = &spellings[i];
+		if (!sp->kind)
+			continue;
+		for (int bits = 16; bits <= 64; bits *= 2) {
+			struct x86_stmt_syntax syn = { .code_bits = bits, .intel = sp->intel,
+						       .naked_regs = sp->intel };
+			char text[128];
+			snprintf(text, sizeof(text), "\t%s  ", sp->text);
+			if (x86_statement_surely_plain(text, strlen(text), &syn))
+				fail_msg("fast path would pass sensitive \"%s\" (%d-bit)", sp->text, bits);
+		}
+	}
+	/* and the ordinary lines it exists for do pass */
+	struct x86_stmt_syntax syn64 = { .code_bits = 64 };
+	static const char *const plain[] = { "movq %rax, 8(%rsp)", "pushq %rbp", "popq %rbx",
+					     "call foo", "jmp .L3", "addl $1, %eax", "mov %gs:0x10, %rax" };
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (!x86_statement_surely_plain(plain[i], strlen(plain[i]), &syn64) &&
+		    strcmp(plain[i], "mov %gs:0x10, %rax"))   /* an override: the full parser, by design */
+			fail_msg("fast path refuses plain \"%s\"", plain[i]);
+}
+
 static void lookalikes_are_not_sensitive(void **state)
 {
 	(void)state;
@@ -291,6 +320,7 @@ int main(void)
 		cmocka_unit_test(every_spelling_has_its_kind),
 		cmocka_unit_test(every_kind_is_covered),
 		cmocka_unit_test(lookalikes_are_not_sensitive),
+		cmocka_unit_test(fast_path_never_claims_a_spelling),
 		cmocka_unit_test(non_constant_modrm_byte_is_an_error),
 		cmocka_unit_test(burn_keeps_lines_and_marks_each_site),
 		cmocka_unit_test(burn_reports_sites_outside_code),
