@@ -528,12 +528,33 @@ static void irp_directive(struct burner *b, const char *w, size_t wn,
 	}
 }
 
+/* The directives the burner acts on: the one list, for directive() and the
+ * fast path (plain_line); and .byte, which may spell an instruction. */
+static bool is_state_directive(const char *w, size_t n)
+{
+	static const struct { const char *s; size_t n; } dirs[] = {
+		{ ".macro", 6 }, { ".endm", 5 }, { ".irp", 4 }, { ".irpc", 5 },
+		{ ".rept", 5 }, { ".endr", 5 }, { ".purgem", 7 }, { ".text", 5 },
+		{ ".data", 5 }, { ".bss", 4 }, { ".section", 8 }, { ".pushsection", 12 },
+		{ ".popsection", 11 }, { ".previous", 9 }, { ".code16", 7 },
+		{ ".code16gcc", 10 }, { ".code32", 7 }, { ".code64", 7 },
+		{ ".intel_syntax", 13 }, { ".att_syntax", 11 }, { ".byte", 5 },
+	};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (dirs[i].n == n && !strncasecmp(dirs[i].s, w, n))
+			return true;
+	return false;
+}
+
 /* A directive statement (w..wend is the word, args follow).  Only the
- * ones that change what the burner must know are handled. */
+ * ones that change what the burner must know are handled
+ * (is_state_directive). */
 static void directive(struct burner *b, const char *w, size_t wn,
 		      const char *args, const char *end)
 {
 	struct section s;
+	if (!is_state_directive(w, wn))
+		return;
 	if (b->macro_depth > 0) {
 		if (word_is(w, wn, ".macro")) {
 			b->macro_depth++;
@@ -1174,23 +1195,6 @@ static void burn_text(struct burner *b, const char *line, size_t len,
 static const unsigned char slow_chars[256] = {
 	['"'] = 1, ['\''] = 1, ['/'] = 1, [';'] = 1, ['\\'] = 1, ['#'] = 1, ['{'] = 1,
 };
-
-/* The directives `directive()` acts on, and .byte (a spelled instruction). */
-static bool is_state_directive(const char *w, size_t n)
-{
-	static const struct { const char *s; size_t n; } dirs[] = {
-		{ ".macro", 6 }, { ".endm", 5 }, { ".irp", 4 }, { ".irpc", 5 },
-		{ ".rept", 5 }, { ".endr", 5 }, { ".purgem", 7 }, { ".text", 5 },
-		{ ".data", 5 }, { ".bss", 4 }, { ".section", 8 }, { ".pushsection", 12 },
-		{ ".popsection", 11 }, { ".previous", 9 }, { ".code16", 7 },
-		{ ".code16gcc", 10 }, { ".code32", 7 }, { ".code64", 7 },
-		{ ".intel_syntax", 13 }, { ".att_syntax", 11 }, { ".byte", 5 },
-	};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (dirs[i].n == n && !strncasecmp(dirs[i].s, w, n))
-			return true;
-	return false;
-}
 
 /*
  * Most lines of compiler output are one plain statement: a directive that
