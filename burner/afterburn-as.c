@@ -424,24 +424,17 @@ static char *expand_includes(const char *text, size_t n, const char *name,
 #define RUN_HERE (-1)
 
 /*
- * In-process build: make the host as see `argv[0] OPTIONS` with the input
- * on stdin, the way the exec build runs the real assembler.  argc is fixed
- * (main gets its own copy), so argv is rewritten in place and the slots
- * left over become `-w`, an option as ignores.  memfd < 0: stdin stays.
+ * In-process build: make the host as see `argv[0] OPTIONS`, the way the
+ * exec build runs the real assembler (the input, if burnt, is already on
+ * stdin).  argc is fixed (main gets its own copy), so argv is rewritten in
+ * place and the slots left over become `-w`, an option as ignores.
  * Returns false when the options do not fit (response files expanded to
  * more than argc); the caller then execs the real assembler instead.
  */
-static bool hand_over(int argc, char **argv, const struct args *pass, int memfd)
+static bool hand_over(int argc, char **argv, const struct args *pass)
 {
 	if ((size_t)argc < pass->n)
 		return false;
-	if (memfd >= 0) {
-		if (lseek(memfd, 0, SEEK_SET) != 0 || dup2(memfd, 0) != 0) {
-			perror("afterburn-as: memfd");
-			exit(2);
-		}
-		close(memfd);
-	}
 	for (size_t i = 1; i < pass->n; i++)
 		argv[i] = pass->v[i];
 	for (size_t i = pass->n; i < (size_t)argc; i++)
@@ -562,7 +555,7 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 			args_push(&pass, files.v[i]);
 		if (stdin_named)
 			args_push(&pass, "-");
-		if (here && hand_over(argc, argv, &pass, -1))
+		if (here && hand_over(argc, argv, &pass))
 			return RUN_HERE;
 		return run_real_as(pass.v, NULL, 0);
 	}
@@ -585,7 +578,7 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 			/* let the real assembler report it exactly as it would */
 			for (size_t i = 0; i < files.n; i++)
 				args_push(&pass, files.v[i]);
-			if (here && hand_over(argc, argv, &pass, -1))
+			if (here && hand_over(argc, argv, &pass))
 				return RUN_HERE;
 			return run_real_as(pass.v, NULL, 0);
 		}
@@ -714,13 +707,15 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 			total, stats.outside_exec);
 	}
 	free(text);
-	if (memfd >= 0 && here && hand_over(argc, argv, &pass, memfd))
-		return RUN_HERE;
 	if (memfd >= 0) {
+		/* the memory file becomes stdin; its stream and descriptor go */
 		if (lseek(memfd, 0, SEEK_SET) != 0 || dup2(memfd, 0) != 0) {
 			perror("afterburn-as: memfd");
 			return 2;
 		}
+		fclose(mem);
+		if (here && hand_over(argc, argv, &pass))
+			return RUN_HERE;
 		execv(pass.v[0], pass.v);
 		fprintf(stderr, "afterburn-as: cannot run the real assembler %s: %s "
 			"(set AFTERBURN_REAL_AS or CONFIG_REAL_AS)\n", pass.v[0], strerror(errno));
