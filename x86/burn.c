@@ -1197,12 +1197,13 @@ static const unsigned char slow_chars[256] = {
 };
 
 /*
- * Most lines of compiler output are one plain statement: a directive that
- * changes no burner state, or an instruction that cannot be sensitive.
- * Such a line is copied as it is, which is what burn_text would do with
- * it, at a fraction of the cost.  Anything else (labels, comments,
- * strings, ';', macros and their bodies, state directives, prefixes,
- * instructions the classifier might claim) returns false: burn_text.
+ * Most lines of compiler output are one plain statement (after optional
+ * labels): a directive that changes no burner state, or an instruction
+ * that cannot be sensitive; or a `#` comment, or labels alone.  Such a
+ * line is copied as it is, which is what burn_text would do with it, at a
+ * fraction of the cost.  Anything else (strings, C comments, ';', macros
+ * and their bodies, state directives, prefixes, instructions the
+ * classifier might claim) returns false: burn_text.
  */
 static bool plain_line(struct burner *b, const char *p, const char *end)
 {
