@@ -167,6 +167,7 @@ struct burner {
 	size_t nirps, capirps;
 	int errors;
 	bool saw_content;
+	bool site_macro_used;        /* the prelude is needed */
 };
 
 static void diag(struct burner *b, const char *what, const char *fmt, ...)
@@ -643,11 +644,54 @@ static void directive(struct burner *b, const char *w, size_t wn,
 
 /* ---------------------------------------------------------------- sites */
 
-/* " ; __afterburn_site PAD,KIND[,GROUP]": gas's .nops picks 32-bit NOP
- * forms even in .code16, so 16-bit code is padded with 0x90 instead. */
+/*
+ * The directives of a site after its instruction, joined by SEP: the pad
+ * (PAD bytes at least, never below the instruction's own length) and the
+ * 8-byte record.  gas's .nops picks 32-bit NOP forms even in .code16, so
+ * 16-bit code is padded with 0x90 instead.  The __afterburn_site macros
+ * of the prelude hold the same text with \pad, \kind and \group.
+ */
+#define PAD_LEFT(PAD) "((" PAD ")-(" L_PAD "b-" L_START "b))"
+#define SITE_PAD(PAD, SEP) L_PAD ": .nops -((" PAD_LEFT(PAD) ">0)*" PAD_LEFT(PAD) ")" SEP
+#define SITE_PAD16(PAD, SEP)                                                \
+	L_PAD ":" SEP ".if " PAD_LEFT(PAD) " > 0" SEP ".skip " PAD_LEFT(PAD) ",0x90" SEP \
+	".endif" SEP
+#define SITE_RECORD_HEAD(SEP) L_END ":" SEP
+#define SITE_SECTION       ".pushsection " AFTERBURN_SECTION ",\"a\",@progbits"
+#define SITE_SECTION_GROUP ".pushsection " AFTERBURN_SECTION ",\"aG\",@progbits,"
+#define SITE_RECORD_TAIL(KIND, SEP)                                         \
+	".balign 4" SEP ".long " L_START "b-." SEP                          \
+	".byte " L_END "b-" L_START "b" SEP ".byte " L_PAD "b-" L_START "b" SEP \
+	".short " KIND SEP ".popsection"
+
+/*
+ * A site's tail, after its instruction on the same line.  Where it can,
+ * the record is spelled out (" ; 77102: .nops ... ; .popsection"): gas
+ * reads that faster than a macro call, and a file whose sites are all
+ * spelled out needs no macro definitions at all.  A call of the prelude's
+ * __afterburn_site (" ; __afterburn_site PAD,KIND[,GROUP]") where the
+ * text must not hold quotes or words of its own: inside a string (a macro
+ * argument), inside .macro/.irp/.rept bodies (altmacro expansion replaces
+ * words that are parameter names), and in 16-bit code (rare: boot code).
+ */
 static void site_tail(struct burner *b, char *tail, size_t size,
-		      const struct x86_kind_info *ki, const char *group)
+		      const struct x86_kind_info *ki, const char *group, bool spell_out)
 {
+	if (spell_out && b->syn.code_bits != 16 && !b->macro_depth && !b->nirps) {
+		char pad[16], kind[16];
+		snprintf(pad, sizeof(pad), "%d", ki->pad);
+		snprintf(kind, sizeof(kind), "%d", ki->id);
+		if (group && *group)
+			snprintf(tail, size, " ; " SITE_PAD("%s", " ; ") SITE_RECORD_HEAD(" ; ")
+				 SITE_SECTION_GROUP "%s,comdat ; " SITE_RECORD_TAIL("%s", " ; "),
+				 pad, pad, group, kind);
+		else
+			snprintf(tail, size, " ; " SITE_PAD("%s", " ; ") SITE_RECORD_HEAD(" ; ")
+				 SITE_SECTION " ; " SITE_RECORD_TAIL("%s", " ; "),
+				 pad, pad, kind);
+		return;
+	}
+	b->site_macro_used = true;
 	const char *macro = b->syn.code_bits == 16 ? X86_BURN_SITE_MACRO "16"
 						   : X86_BURN_SITE_MACRO;
 	if (group && *group)
@@ -658,7 +702,7 @@ static void site_tail(struct burner *b, char *tail, size_t size,
 
 static void emit_site(struct burner *b, struct strbuf *out, size_t insn_at,
 		      size_t end_at, int kind, bool exec, const char *section,
-		      const char *group)
+		      const char *group, bool spell_out)
 {
 	const struct x86_kind_info *ki = x86_kind_info(kind);
 	if (!ki)
@@ -672,8 +716,8 @@ static void emit_site(struct burner *b, struct strbuf *out, size_t insn_at,
 		     ki->name, section);
 		return;
 	}
-	char tail[NAME_MAX_LEN + 64];
-	site_tail(b, tail, sizeof(tail), ki, group);
+	char tail[2 * NAME_MAX_LEN + 512];
+	site_tail(b, tail, sizeof(tail), ki, group, spell_out);
 	/* end first: it lies after insn_at */
 	sb_insert(out, end_at, tail);
 	sb_insert(out, insn_at, L_START ": ");
@@ -779,7 +823,7 @@ static int irp_site(struct burner *b, const char *stmt, size_t n,
 			char tail[NAME_MAX_LEN + 64];
 			sb_adds(&chain, L_START ": ");
 			sb_add(&chain, stmt, n);
-			site_tail(b, tail, sizeof(tail), ki, b->cur.group);
+			site_tail(b, tail, sizeof(tail), ki, b->cur.group, false);
 			sb_adds(&chain, tail);
 		} else {
 			sb_add(&chain, stmt, n);
@@ -829,7 +873,7 @@ static void rebuild_body_stmt(struct burner *b, struct macro_def *m, struct body
 			 st->values[v]);
 		sb_adds(&t, head);
 		sb_adds(&t, st->text);
-		site_tail(b, tail, sizeof(tail), x86_kind_info(st->kinds[v]), NULL);
+		site_tail(b, tail, sizeof(tail), x86_kind_info(st->kinds[v]), NULL, false);
 		sb_adds(&t, tail);
 		sb_adds(&t, " ; .else ; ");
 	}
@@ -1115,7 +1159,7 @@ static void statement(struct burner *b, const char *line, const char *clean,
 	while (e > st && isspace((unsigned char)clean[e - 1]))
 		e--;
 	emit_site(b, out, insn_at, out_base + e, kind, exec, b->cur.name,
-		  macro_arg ? NULL : b->cur.group);
+		  macro_arg ? NULL : b->cur.group, !macro_arg);
 }
 
 /*
@@ -1256,35 +1300,22 @@ static bool line_marker(struct burner *b, const char *p, const char *end)
 	return true;
 }
 
-/* Shared tail of the site macros: the record. */
+/* The site macros, defined at the top of the output when a site calls
+ * one (site_tail). */
 #define SITE_RECORD                                                          \
-	L_END ":\n"                                                          \
-	".ifb \\group\n"                                                     \
-	".pushsection " AFTERBURN_SECTION ",\"a\",@progbits\n"               \
-	".else\n"                                                            \
-	".pushsection " AFTERBURN_SECTION ",\"aG\",@progbits,\\group,comdat\n" \
+	SITE_RECORD_HEAD("\n")                                              \
+	".ifb \\group\n" SITE_SECTION "\n"                                  \
+	".else\n" SITE_SECTION_GROUP "\\group,comdat\n"                      \
 	".endif\n"                                                           \
-	".balign 4\n"                                                        \
-	".long " L_START "b-.\n"                                             \
-	".byte " L_END "b-" L_START "b\n"                                    \
-	".byte " L_PAD "b-" L_START "b\n"                                    \
-	".short \\kind\n"                                                    \
-	".popsection\n"                                                      \
+	SITE_RECORD_TAIL("\\kind", "\n") "\n"                                \
 	".endm\n"
 
-#define PAD_LEFT "((\\pad)-(" L_PAD "b-" L_START "b))"
-
 static const char prelude[] =
-	/* pad with gas's multi-byte NOPs (never a negative count) */
 	".macro " X86_BURN_SITE_MACRO " pad:req, kind:req, group\n"
-	L_PAD ": .nops -((" PAD_LEFT ">0)*" PAD_LEFT ")\n"
+	SITE_PAD("\\pad", "\n")
 	SITE_RECORD
-	/* 16-bit code: .nops would pick 32-bit NOP forms; use 0x90 */
 	".macro " X86_BURN_SITE_MACRO "16 pad:req, kind:req, group\n"
-	L_PAD ":\n"
-	".if " PAD_LEFT " > 0\n"
-	".skip " PAD_LEFT ",0x90\n"
-	".endif\n"
+	SITE_PAD16("\\pad", "\n")
 	SITE_RECORD;
 
 static void emit_note(struct burner *b)
@@ -1328,7 +1359,6 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	 * and the pages faulted in with one call rather than one fault each */
 	sb_reserve(&b.out, sizeof(prelude) + in->len + in->len / 8 + 4096);
 	prefault(b.out.s, b.out.cap);
-	sb_adds(&b.out, prelude);
 	const char *p = in->text, *end = in->text + in->len;
 	b.line = 0;
 	while (p < end) {
@@ -1350,6 +1380,8 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	}
 	if (b.saw_content)
 		emit_note(&b);
+	if (b.site_macro_used)
+		sb_insert(&b.out, 0, prelude);
 	int rc = 0;
 	if (b.errors) {
 		rc = 1;

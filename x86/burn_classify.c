@@ -524,16 +524,18 @@ static const struct mnemonic_index *mnemonic_index(void)
 	static bool built;
 	if (built)
 		return &ix;
-	unsigned at = 0;
-	for (unsigned c = 0; c < 256; c++) {
-		ix.first[c] = (unsigned short)at;
-		for (size_t k = 0; k < N_MNEMONICS; k++)
-			if ((unsigned char)mnemonics[k].name[0] == c)
-				ix.order[at++] = (unsigned short)k;
-		ix.count[c] = (unsigned short)(at - ix.first[c]);
+	/* a counting sort: built once per assembled file, so O(entries) */
+	for (size_t k = 0; k < N_MNEMONICS; k++) {
+		ix.count[(unsigned char)mnemonics[k].name[0]]++;
+		ix.len[k] = (unsigned char)strlen(mnemonics[k].name);
+	}
+	unsigned short fill[256];
+	for (unsigned c = 0, at = 0; c < 256; c++) {
+		ix.first[c] = fill[c] = (unsigned short)at;
+		at += ix.count[c];
 	}
 	for (size_t k = 0; k < N_MNEMONICS; k++)
-		ix.len[k] = (unsigned char)strlen(mnemonics[k].name);
+		ix.order[fill[(unsigned char)mnemonics[k].name[0]]++] = (unsigned short)k;
 	built = true;
 	return &ix;
 }
