@@ -25,7 +25,10 @@ $(AFTERBURN_AS): $(AFTERBURN_AS_OBJS)
 
 ifeq ($(CONFIG_BURNER_IN_PROCESS),y)
 # bin/as: a copy of the real GNU as that also loads bin/libafterburn-as.so
-# (DT_NEEDED, found through RUNPATH $ORIGIN), whose constructor burns the
+# (DT_NEEDED `$ORIGIN/libafterburn-as.so`: a path, so ld.so opens it
+# directly; a RUNPATH would send every library of as through a search of
+# bin/ and its hwcaps subdirectories first, 40 failed system calls per
+# start), whose constructor burns the
 # input before as's main runs: no second program, no second exec.
 AFTERBURN_AS_LIB := $(AFTERBURN_AS_BINDIR)/libafterburn-as.so
 # x86 only: IA-64 inputs go to the afterburn-as program.
@@ -38,10 +41,14 @@ $(O)/burner/pic/%.o: $(SRC)/%.c $(AUTOHEADER)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -DAFTERBURN_IN_PROCESS -c -o $@ $<
 -include $(AFTERBURN_AS_PIC_OBJS:.o=.d)
 
+# Loaded at every start of as: two segments instead of four and no RELRO
+# mprotect (fewer mappings and system calls; it lives for one assembly).
+AFTERBURN_AS_LIB_LDFLAGS := -Wl,-z,noseparate-code -Wl,-z,norelro
 $(AFTERBURN_AS_LIB): $(AFTERBURN_AS_PIC_OBJS)
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(HOSTCC) -shared -Wl,-z,defs -Wl,-soname,libafterburn-as.so -o $@ $^
+	$(Q)$(HOSTCC) -shared -Wl,-z,defs -Wl,-soname,libafterburn-as.so \
+		$(AFTERBURN_AS_LIB_LDFLAGS) -o $@ $^
 
 # (an upgraded GNU as is copied again: the real file is a prerequisite)
 $(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS_LIB) $(AUTOCONF) $(realpath $(patsubst "%",%,$(CONFIG_REAL_AS)))
@@ -49,8 +56,8 @@ $(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS_LIB) $(AUTOCONF) $(realpath $(patsubst
 	$(Q)command -v patchelf >/dev/null || { echo "$@: patchelf is missing (ci/install-deps burner)" >&2; exit 1; }
 	$(Q)real=$$(readlink -f $(CONFIG_REAL_AS)) && [ -x "$$real" ] || \
 		{ echo "$@: the real assembler $(CONFIG_REAL_AS) (CONFIG_REAL_AS) is not there" >&2; exit 1; }; \
-		cp "$$real" $@.tmp && patchelf --set-rpath '$$ORIGIN' $@.tmp && \
-		patchelf --add-needed libafterburn-as.so $@.tmp && \
+		cp "$$real" $@.tmp && \
+		patchelf --add-needed '$$ORIGIN/libafterburn-as.so' $@.tmp && \
 		mv $@.tmp $@
 ALL_TARGETS += $(AFTERBURN_AS_LIB)
 else

@@ -255,6 +255,19 @@ static const char *skip_string(const char *p, const char *end)
 	return end;
 }
 
+/* ident_chars plus the `\\param` and `\\@` of macro bodies */
+static const unsigned char word_chars[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	['_'] = 1, ['.'] = 1, ['$'] = 1, ['\\'] = 1, ['@'] = 1,
+};
+
+static const char *word_end(const char *p, const char *end)
+{
+	while (p < end && word_chars[(unsigned char)*p])
+		p++;
+	return p;
+}
+
 /* Skip labels at the start of a statement ("foo:", "1:", "\"x y\":"). */
 static const char *skip_labels(const char *p, const char *end)
 {
@@ -264,8 +277,7 @@ static const char *skip_labels(const char *p, const char *end)
 		if (q < end && *q == '"') {
 			q = skip_string(q, end);
 		} else {
-			while (q < end && (is_ident_char(*q) || *q == '\\' || *q == '@'))
-				q++;
+			q = word_end(q, end);
 		}
 		if (q == w || q >= end || *q != ':')
 			return skip_ws(p, end);
@@ -468,13 +480,6 @@ static void purge_macro(struct burner *b, const char *name, size_t n)
 		}
 }
 
-static const char *word_end(const char *p, const char *end)
-{
-	while (p < end && (is_ident_char(*p) || *p == '\\' || *p == '@'))
-		p++;
-	return p;
-}
-
 static void irp_directive(struct burner *b, const char *w, size_t wn,
 			  const char *p, const char *end)
 {
@@ -541,7 +546,20 @@ static bool is_state_directive(const char *w, size_t n)
 		{ ".code16gcc", 10 }, { ".code32", 7 }, { ".code64", 7 },
 		{ ".intel_syntax", 13 }, { ".att_syntax", 11 }, { ".byte", 5 },
 	};
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+	/* the lengths of the names by their (lowercase) second letter:
+	 * most directives (.loc, .file, .p2align, .cfi_*) stop there */
+	static unsigned lengths[128];
+	static bool built;
+	const size_t ndirs = sizeof(dirs) / sizeof(dirs[0]);
+	if (!built) {
+		for (size_t i = 0; i < ndirs; i++)
+			lengths[(unsigned char)dirs[i].s[1]] |= 1u << dirs[i].n;
+		built = true;
+	}
+	unsigned char c = n >= 2 ? (unsigned char)(w[1] | 0x20) : 0;
+	if (n >= 32 || c >= 128 || !(lengths[c] & (1u << n)))
+		return false;
+	for (size_t i = 0; i < ndirs; i++)
 		if (dirs[i].n == n && !strncasecmp(dirs[i].s, w, n))
 			return true;
 	return false;
@@ -1235,30 +1253,19 @@ static void burn_text(struct burner *b, const char *line, size_t len,
 
 /* Characters after which a line needs the full statement parser: strings
  * and character constants, comments, statement separators, macro
- * parameters, pseudo prefixes. */
-static const unsigned char slow_chars[256] = {
-	['"'] = 1, ['\''] = 1, ['/'] = 1, [';'] = 1, ['\\'] = 1, ['#'] = 1, ['{'] = 1,
-};
+ * parameters, pseudo prefixes; and the newline, for one strcspn per line
+ * (the input is NUL-terminated). */
+static const char slow_chars_and_newline[] = "\"'/;\\#{\n";
 
-/*
- * Most lines of compiler output are one plain statement (after optional
- * labels): a directive that changes no burner state, or an instruction
- * that cannot be sensitive; or a `#` comment, or labels alone.  Such a
- * line is copied as it is, which is what burn_text would do with it, at a
- * fraction of the cost.  Anything else (strings, C comments, ';', macros
- * and their bodies, state directives, prefixes, instructions the
- * classifier might claim) returns false: burn_text.
- */
-static bool plain_line(struct burner *b, const char *p, const char *end)
+static bool plain_line(struct burner *b, const char *p, const char *end, bool slow_chars)
 {
 	if (b->in_comment || b->macro_depth || b->pending_prefix >= 0)
 		return false;
 	const char *w = skip_ws(p, end);
 	if (w < end && *w == '#')
 		return true;   /* a comment line (`#APP`...): no content */
-	for (const char *q = w; q < end; q++)
-		if (slow_chars[(unsigned char)*q])
-			return false;
+	if (slow_chars)
+		return false;
 	const char *we = word_end(w, end);
 	if (we < end && *we == ':') {
 		w = skip_labels(w, end);
@@ -1362,15 +1369,20 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	const char *p = in->text, *end = in->text + in->len;
 	b.line = 0;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		/* the line's end and whether it holds a slow character, in
+		 * one vectorised scan (a NUL inside the line stops it early:
+		 * then the line counts as slow) */
+		const char *q = p + strcspn(p, slow_chars_and_newline);
+		const char *nl = q < end && *q == '\n' ? q : memchr(q, '\n', (size_t)(end - q));
 		const char *le = nl ? nl : end;
+		bool slow_chars = q < le;
 		b.line++;
 		if (!b.in_comment && p < le && *p == '#' && line_marker(&b, p, le)) {
 			sb_add(&b.out, p, (size_t)(le - p));
 		} else if (!b.in_comment && p < le && *p == '/' &&
 			   !(le - p > 1 && p[1] == '*')) {
 			sb_add(&b.out, p, (size_t)(le - p));   /* '/' line comment */
-		} else if (!cfg->full_parse && plain_line(&b, p, le)) {
+		} else if (!cfg->full_parse && plain_line(&b, p, le, slow_chars)) {
 			sb_add(&b.out, p, (size_t)(le - p));
 		} else {
 			burn_text(&b, p, (size_t)(le - p), &b.out, false);
