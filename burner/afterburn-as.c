@@ -332,6 +332,19 @@ static void buf_add(char **b, size_t *len, size_t *cap, const char *s, size_t n)
 	(*b)[*len] = 0;
 }
 
+/* Whether `.include` (any case, as expand_includes takes it) occurs in
+ * text: a memchr from dot to dot, cheaper than a substring search. */
+static bool mentions_include(const char *text, size_t n)
+{
+	const char *p = text, *end = text + n;
+	while ((p = memchr(p, '.', (size_t)(end - p))) && end - p > 8) {
+		if ((p[1] | 0x20) == 'i' && !strncasecmp(p + 1, "include", 7))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 static char *expand_includes(const char *text, size_t n, const char *name,
 			     const struct args *incdirs, int depth, size_t *out_len)
 {
@@ -621,7 +634,7 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 			close(fd);
 		if (save_dir)
 			save_input(save_dir, text + at, n);
-		if (memmem(text + at, n, ".include", 8) || memmem(text + at, n, ".INCLUDE", 8)) {
+		if (mentions_include(text + at, n)) {
 			size_t en;
 			text[at + n] = 0;
 			char *e = expand_includes(text + at, n, name, &incdirs, 0, &en);

@@ -1257,6 +1257,35 @@ static void burn_text(struct burner *b, const char *line, size_t len,
  * (the input is NUL-terminated). */
 static const char slow_chars_and_newline[] = "\"'/;\\#{\n";
 
+/* Whether every slow character in [p, end) is inside a closed "string". */
+static bool slow_chars_only_in_strings(const char *p, const char *end)
+{
+	const size_t nslow = sizeof(slow_chars_and_newline) - 2;   /* not '\n' */
+	for (; p < end; p++) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\' && ++p == end)
+					return false;
+			if (p == end)
+				return false;   /* not closed */
+		} else if (memchr(slow_chars_and_newline, *p, nslow)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Most lines of compiler output are one plain statement (after optional
+ * labels): a directive that changes no burner state, or an instruction
+ * that cannot be sensitive; or a `#` comment, or labels alone.  Such a
+ * line is copied as it is, which is what burn_text would do with it, at a
+ * fraction of the cost; so is a directive whose strings hold the only
+ * characters of slow_chars_and_newline (slow_chars: the line holds one).
+ * Anything else (C comments, ';', macros and their bodies, state
+ * directives, prefixes, instructions the classifier might claim) returns
+ * false: burn_text.
+ */
 static bool plain_line(struct burner *b, const char *p, const char *end, bool slow_chars)
 {
 	if (b->in_comment || b->macro_depth || b->pending_prefix >= 0)
@@ -1264,9 +1293,10 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 	const char *w = skip_ws(p, end);
 	if (w < end && *w == '#')
 		return true;   /* a comment line (`#APP`...): no content */
-	if (slow_chars)
-		return false;
 	const char *we = word_end(w, end);
+	if (slow_chars && !(w < we && *w == '.' && we < end && (*we == ' ' || *we == '\t') &&
+			    slow_chars_only_in_strings(we, end)))
+		return false;
 	if (we < end && *we == ':') {
 		w = skip_labels(w, end);
 		we = word_end(w, end);
@@ -1276,13 +1306,11 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 	size_t wn = (size_t)(we - w);
 	if (wn == 0 || (we < end && *we == ':'))
 		return false;
-	if (*w == '.') {
-		if (is_state_directive(w, wn))
-			return false;
-	} else if ((b->nmacros && find_macro(b, w, wn)) ||
-		   !x86_statement_surely_plain(w, (size_t)(end - w), &b->syn)) {
+	if (b->nmacros && find_macro(b, w, wn))
+		return false;   /* gas lets a macro take a directive's name */
+	if (*w == '.' ? is_state_directive(w, wn)
+		      : !x86_statement_surely_plain(w, (size_t)(end - w), &b->syn))
 		return false;
-	}
 	b->saw_content = true;
 	return true;
 }
@@ -1367,6 +1395,7 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	sb_reserve(&b.out, sizeof(prelude) + in->len + in->len / 8 + 4096);
 	prefault(b.out.s, b.out.cap);
 	const char *p = in->text, *end = in->text + in->len;
+	const char *run = p;   /* verbatim lines not yet copied: one copy */
 	b.line = 0;
 	while (p < end) {
 		/* the line's end and whether it holds a slow character, in
@@ -1377,19 +1406,24 @@ int x86_burn(const struct burn_input *in, FILE *out,
 		const char *le = nl ? nl : end;
 		bool slow_chars = q < le;
 		b.line++;
-		if (!b.in_comment && p < le && *p == '#' && line_marker(&b, p, le)) {
-			sb_add(&b.out, p, (size_t)(le - p));
-		} else if (!b.in_comment && p < le && *p == '/' &&
-			   !(le - p > 1 && p[1] == '*')) {
-			sb_add(&b.out, p, (size_t)(le - p));   /* '/' line comment */
-		} else if (!cfg->full_parse && plain_line(&b, p, le, slow_chars)) {
-			sb_add(&b.out, p, (size_t)(le - p));
-		} else {
+		bool verbatim =
+			(!b.in_comment && p < le && *p == '#' && line_marker(&b, p, le)) ||
+			(!b.in_comment && p < le && *p == '/' &&
+			 !(le - p > 1 && p[1] == '*')) ||   /* '/' line comment */
+			(!cfg->full_parse && plain_line(&b, p, le, slow_chars));
+		if (!verbatim) {
+			/* the output is complete up to this line before it is
+			 * burnt: burn_text keeps offsets into it */
+			sb_add(&b.out, run, (size_t)(p - run));
 			burn_text(&b, p, (size_t)(le - p), &b.out, false);
+			sb_add(&b.out, "\n", 1);
+			run = nl ? nl + 1 : end;
 		}
-		sb_add(&b.out, "\n", 1);
 		p = nl ? nl + 1 : end;
 	}
+	sb_add(&b.out, run, (size_t)(end - run));
+	if (run < end && end[-1] != '\n')
+		sb_add(&b.out, "\n", 1);   /* every line ends in one */
 	if (b.saw_content)
 		emit_note(&b);
 	if (b.site_macro_used)

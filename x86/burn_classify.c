@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -659,41 +660,43 @@ static int name_class(const char *m, size_t n)
 	return cls;
 }
 
-/* name_class, remembered: a file uses few distinct mnemonics, many times. */
-static int name_class_cached(const char *m, size_t n)
-{
-	static struct { char name[16]; signed char cls; } cache[512];
-	if (n >= sizeof(cache[0].name))
-		return name_class(m, n);
-	unsigned h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)m[i]) * 16777619u;
-	typeof(cache[0]) *c = &cache[h % (sizeof(cache) / sizeof(cache[0]))];
-	if (c->cls > 0 && !memcmp(c->name, m, n) && !c->name[n])
-		return c->cls - 1;
-	int cls = name_class(m, n);
-	memcpy(c->name, m, n);
-	c->name[n] = 0;
-	c->cls = (signed char)(cls + 1);
-	return cls;
-}
+/* A first word, lowercase and zero-padded, as the key of name_cache. */
+union word16 {
+	char c[16];
+	uint64_t q[2];
+};
 
 bool x86_statement_surely_plain(const char *stmt, size_t len,
 				const struct x86_stmt_syntax *syn)
 {
+	/* name_class, remembered: a file uses few distinct mnemonics, many
+	 * times.  Keys compare as two words; cls 0 marks an empty slot. */
+	static struct { union word16 name; signed char cls; } name_cache[512];
 	const char *end = stmt + len, *p = skip_space(stmt, end);
 	if (syn->intel || syn->naked_regs || p == end || *p == '{' || *p == '.')
 		return false;
-	const char *w = p;
-	while (p < end && is_ident_char(*p))
-		p++;
-	size_t n = (size_t)(p - w);
-	char m[24];
-	if (n == 0 || n >= sizeof(m) || (p < end && *p != ' ' && *p != '\t'))
+	/* the first word: lowercase, and its FNV-1a hash, in one pass */
+	union word16 m = { .q = { 0, 0 } };
+	unsigned h = 2166136261u;
+	size_t n = 0;
+	for (; p < end && is_ident_char(*p); p++) {
+		if (n == sizeof(m.c) - 1)
+			return false;   /* no mnemonic is this long: the full parser decides */
+		char c = *p >= 'A' && *p <= 'Z' ? (char)(*p | 0x20) : *p;
+		m.c[n++] = c;
+		h = (h ^ (unsigned char)c) * 16777619u;
+	}
+	if (n == 0 || (p < end && *p != ' ' && *p != '\t'))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		m[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] | 0x20 : w[i]);
-	int cls = name_class_cached(m, n);
+	typeof(name_cache[0]) *e = &name_cache[h % (sizeof(name_cache) / sizeof(name_cache[0]))];
+	int cls;
+	if (e->cls > 0 && e->name.q[0] == m.q[0] && e->name.q[1] == m.q[1]) {
+		cls = e->cls - 1;
+	} else {
+		cls = name_class(m.c, n);
+		e->name = m;
+		e->cls = (signed char)(cls + 1);
+	}
 	return !(cls & NAME_ASK) &&
 	       !((cls & NAME_SYSREG) && mentions_system_register(p, end)) &&
 	       !((cls & NAME_FAR) && memchr(p, '$', (size_t)(end - p)));
