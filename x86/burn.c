@@ -535,16 +535,23 @@ static void irp_directive(struct burner *b, const char *w, size_t wn,
 }
 
 /* The directives the burner acts on: the one list, for directive() and the
- * fast path (plain_line); and .byte, which may spell an instruction. */
-static bool is_state_directive(const char *w, size_t n)
+ * fast path (plain_line); and .byte, which may spell an instruction.
+ * DIR_SWITCH ones only switch state (section, code size, syntax):
+ * directive() is all the fast path needs to call for them. */
+enum dir_class { DIR_NONE, DIR_SWITCH, DIR_FULL };
+
+static enum dir_class state_directive(const char *w, size_t n)
 {
-	static const struct { const char *s; size_t n; } dirs[] = {
-		{ ".macro", 6 }, { ".endm", 5 }, { ".irp", 4 }, { ".irpc", 5 },
-		{ ".rept", 5 }, { ".endr", 5 }, { ".purgem", 7 }, { ".text", 5 },
-		{ ".data", 5 }, { ".bss", 4 }, { ".section", 8 }, { ".pushsection", 12 },
-		{ ".popsection", 11 }, { ".previous", 9 }, { ".code16", 7 },
-		{ ".code16gcc", 10 }, { ".code32", 7 }, { ".code64", 7 },
-		{ ".intel_syntax", 13 }, { ".att_syntax", 11 }, { ".byte", 5 },
+	static const struct { const char *s; size_t n; enum dir_class cls; } dirs[] = {
+		{ ".macro", 6, DIR_FULL }, { ".endm", 5, DIR_FULL }, { ".irp", 4, DIR_FULL },
+		{ ".irpc", 5, DIR_FULL }, { ".rept", 5, DIR_FULL }, { ".endr", 5, DIR_FULL },
+		{ ".purgem", 7, DIR_FULL }, { ".byte", 5, DIR_FULL },
+		{ ".text", 5, DIR_SWITCH }, { ".data", 5, DIR_SWITCH }, { ".bss", 4, DIR_SWITCH },
+		{ ".section", 8, DIR_SWITCH }, { ".pushsection", 12, DIR_SWITCH },
+		{ ".popsection", 11, DIR_SWITCH }, { ".previous", 9, DIR_SWITCH },
+		{ ".code16", 7, DIR_SWITCH }, { ".code16gcc", 10, DIR_SWITCH },
+		{ ".code32", 7, DIR_SWITCH }, { ".code64", 7, DIR_SWITCH },
+		{ ".intel_syntax", 13, DIR_SWITCH }, { ".att_syntax", 11, DIR_SWITCH },
 	};
 	/* the lengths of the names by their (lowercase) second letter:
 	 * most directives (.loc, .file, .p2align, .cfi_*) stop there */
@@ -558,21 +565,21 @@ static bool is_state_directive(const char *w, size_t n)
 	}
 	unsigned char c = n >= 2 ? (unsigned char)(w[1] | 0x20) : 0;
 	if (n >= 32 || c >= 128 || !(lengths[c] & (1u << n)))
-		return false;
+		return DIR_NONE;
 	for (size_t i = 0; i < ndirs; i++)
 		if (dirs[i].n == n && !strncasecmp(dirs[i].s, w, n))
-			return true;
-	return false;
+			return dirs[i].cls;
+	return DIR_NONE;
 }
 
 /* A directive statement (w..wend is the word, args follow).  Only the
  * ones that change what the burner must know are handled
- * (is_state_directive). */
+ * (state_directive). */
 static void directive(struct burner *b, const char *w, size_t wn,
 		      const char *args, const char *end)
 {
 	struct section s;
-	if (!is_state_directive(w, wn))
+	if (state_directive(w, wn) == DIR_NONE)
 		return;
 	if (b->macro_depth > 0) {
 		if (word_is(w, wn, ".macro")) {
@@ -1282,9 +1289,10 @@ static bool slow_chars_only_in_strings(const char *p, const char *end)
  * line is copied as it is, which is what burn_text would do with it, at a
  * fraction of the cost; so is a directive whose strings hold the only
  * characters of slow_chars_and_newline (slow_chars: the line holds one).
- * Anything else (C comments, ';', macros and their bodies, state
- * directives, prefixes, instructions the classifier might claim) returns
- * false: burn_text.
+ * A directive that only switches state is handed to directive() here.
+ * Anything else (C comments, ';', macros and their bodies, the other
+ * state directives, prefixes, instructions the classifier might claim)
+ * returns false: burn_text.
  */
 static bool plain_line(struct burner *b, const char *p, const char *end, bool slow_chars)
 {
@@ -1308,9 +1316,15 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 		return false;
 	if (b->nmacros && find_macro(b, w, wn))
 		return false;   /* gas lets a macro take a directive's name */
-	if (*w == '.' ? is_state_directive(w, wn)
-		      : !x86_statement_surely_plain(w, (size_t)(end - w), &b->syn))
+	if (*w == '.') {
+		enum dir_class cls = state_directive(w, wn);
+		if (cls == DIR_FULL)
+			return false;
+		if (cls == DIR_SWITCH)
+			directive(b, w, wn, we, end);   /* what statement() would do */
+	} else if (!x86_statement_surely_plain(w, (size_t)(end - w), &b->syn)) {
 		return false;
+	}
 	b->saw_content = true;
 	return true;
 }

@@ -187,9 +187,43 @@ static bool match_pattern(const char *pat, const unsigned char *b, size_t len,
 	return i == len;
 }
 
+/* Whether some pattern's opcode (after its mandatory prefixes) starts
+ * with v: most .byte statements are data and start with none. */
+static bool starts_an_opcode(unsigned char v)
+{
+	static bool first[256], built;
+	if (!built) {
+		for (size_t k = 0; k < sizeof(byte_patterns) / sizeof(byte_patterns[0]); k++) {
+			const char *p = byte_patterns[k].pattern;
+			for (;;) {
+				while (*p == ' ')
+					p++;
+				if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+					break;   /* no opcode byte: the pattern never matches */
+				unsigned b = (unsigned)strtoul(p, NULL, 16);
+				p += 2;
+				if (b != 0x66 && b != 0xf2 && b != 0xf3) {
+					first[b] = true;
+					break;
+				}
+			}
+		}
+		built = true;
+	}
+	return first[v];
+}
+
 int x86_classify_bytes(const unsigned char *bytes, size_t len, int code_bits)
 {
 	int mode = mode_bit(code_bits);
+	/* the opcode's first byte, past prefixes as match_pattern skips them */
+	size_t i = 0;
+	while (i < len && i < 16 && is_legacy_prefix(bytes[i]))
+		i++;
+	if (code_bits == 64 && i < len && (bytes[i] & 0xf0) == 0x40)
+		i++;
+	if (i >= len || !starts_an_opcode(bytes[i]))
+		return 0;
 	for (size_t k = 0; k < sizeof(byte_patterns) / sizeof(byte_patterns[0]); k++) {
 		if (!(byte_patterns[k].modes & mode))
 			continue;
