@@ -691,16 +691,72 @@ static void directive(struct burner *b, const char *w, size_t wn,
 	".balign 4" SEP ".long " S "-." SEP ".byte " E "-" S SEP            \
 	".byte " P "-" S SEP ".short " KIND SEP ".popsection"
 
-/* A spelled-out site's labels: .L__ab<n>s, p and e, unique in the file
- * (printf argument 2 is n).  gas resolves such names faster than the
- * numeric labels of the macros (which it renames at every use): about
- * 13,000 instructions less per site. */
-#define SPELLED_LABEL(ARG, SUFFIX) ".L__ab%" ARG "u" SUFFIX
-#define SPELLED_S SPELLED_LABEL("2$", "s")
-#define SPELLED_P SPELLED_LABEL("2$", "p")
-#define SPELLED_E SPELLED_LABEL("2$", "e")
+/* A spelled-out site's labels: .L__ab<n>s, p and e, unique in the file.
+ * gas resolves such names faster than the numeric labels of the macros
+ * (which it renames at every use): about 13,000 instructions less per
+ * site.  The text is a template: SPELL_N, SPELL_PAD, SPELL_KIND and
+ * SPELL_GROUP stand for the site's number, pad, kind and group (a
+ * positional printf would cost more than the site saves in gas). */
+#define SPELL_N     "\001"
+#define SPELL_PAD   "\002"
+#define SPELL_KIND  "\003"
+#define SPELL_GROUP "\004"
+#define SPELLED_S ".L__ab" SPELL_N "s"
+#define SPELLED_P ".L__ab" SPELL_N "p"
+#define SPELLED_E ".L__ab" SPELL_N "e"
 #define SPELLED_PAD_AND_HEAD \
-	" ; " SITE_PAD("%1$s", SPELLED_S, SPELLED_P, SPELLED_P, " ; ") SITE_RECORD_HEAD(SPELLED_E, " ; ")
+	" ; " SITE_PAD(SPELL_PAD, SPELLED_S, SPELLED_P, SPELLED_P, " ; ") SITE_RECORD_HEAD(SPELLED_E, " ; ")
+static const char spelled_head[] = SPELLED_S ": ";
+static const char spelled_tail[] =
+	SPELLED_PAD_AND_HEAD SITE_SECTION " ; "
+	SITE_RECORD_TAIL(SPELL_KIND, SPELLED_S, SPELLED_P, SPELLED_E, " ; ");
+static const char spelled_tail_group[] =
+	SPELLED_PAD_AND_HEAD SITE_SECTION_GROUP SPELL_GROUP ",comdat ; "
+	SITE_RECORD_TAIL(SPELL_KIND, SPELLED_S, SPELLED_P, SPELLED_E, " ; ");
+
+static char *put_number(char *o, const char *e, long v)
+{
+	char d[24];
+	int k = 0;
+	unsigned long u = v < 0 ? 0 - (unsigned long)v : (unsigned long)v;
+	do
+		d[k++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0 && o < e)
+		*o++ = '-';
+	while (k && o < e)
+		*o++ = d[--k];
+	return o;
+}
+
+/* Expand a spelled-out template into out[size] (truncated, terminated). */
+static void spell(char *out, size_t size, const char *tmpl, unsigned n, int pad,
+		  int kind, const char *group)
+{
+	static const char placeholders[] = SPELL_N SPELL_PAD SPELL_KIND SPELL_GROUP;
+	char *o = out;
+	const char *e = out + size - 1;
+	for (const char *t = tmpl; *t && o < e; t++) {
+		size_t lit = strcspn(t, placeholders);
+		if (lit > (size_t)(e - o))
+			lit = (size_t)(e - o);
+		memcpy(o, t, lit);
+		o += lit;
+		t += lit;
+		if (!*t || o == e)
+			break;
+		if (*t == *SPELL_N)
+			o = put_number(o, e, n);
+		else if (*t == *SPELL_PAD)
+			o = put_number(o, e, pad);
+		else if (*t == *SPELL_KIND)
+			o = put_number(o, e, kind);
+		else
+			for (const char *v = group; *v && o < e; v++)
+				*o++ = *v;
+	}
+	*o = 0;
+}
 
 /*
  * A site's labels and tail, around its instruction on the same line.
@@ -719,19 +775,11 @@ static void site_text(struct burner *b, char *head, size_t head_size, char *tail
 		      bool spell_out)
 {
 	if (spell_out && b->syn.code_bits != 16 && !b->macro_depth && !b->nirps) {
-		char pad[16], kind[16];
 		unsigned n = b->spelled_sites++;
-		snprintf(pad, sizeof(pad), "%d", ki->pad);
-		snprintf(kind, sizeof(kind), "%d", ki->id);
-		snprintf(head, head_size, SPELLED_LABEL("", "s") ": ", n);
-		if (group && *group)
-			snprintf(tail, size, SPELLED_PAD_AND_HEAD SITE_SECTION_GROUP "%4$s,comdat ; "
-				 SITE_RECORD_TAIL("%3$s", SPELLED_S, SPELLED_P, SPELLED_E, " ; "),
-				 pad, n, kind, group);
-		else
-			snprintf(tail, size, SPELLED_PAD_AND_HEAD SITE_SECTION " ; "
-				 SITE_RECORD_TAIL("%3$s", SPELLED_S, SPELLED_P, SPELLED_E, " ; "),
-				 pad, n, kind);
+		bool grouped = group && *group;
+		spell(head, head_size, spelled_head, n, ki->pad, ki->id, "");
+		spell(tail, size, grouped ? spelled_tail_group : spelled_tail, n, ki->pad, ki->id,
+		      grouped ? group : "");
 		return;
 	}
 	b->site_macro_used = true;
