@@ -28,7 +28,8 @@ ifeq ($(CONFIG_BURNER_IN_PROCESS),y)
 # (DT_NEEDED `$ORIGIN/libafterburn-as.so`: a path, so ld.so opens it
 # directly; a RUNPATH would send every library of as through a search of
 # bin/ and its hwcaps subdirectories first, 40 failed system calls per
-# start), whose constructor burns the
+# start; and the last one, since patchelf adds in front and every symbol
+# lookup of as and libbfd would try it first), whose constructor burns the
 # input before as's main runs: no second program, no second exec.
 AFTERBURN_AS_LIB := $(AFTERBURN_AS_BINDIR)/libafterburn-as.so
 # x86 only: IA-64 inputs go to the afterburn-as program.
@@ -56,8 +57,12 @@ $(AFTERBURN_AS_BINDIR)/as: $(AFTERBURN_AS_LIB) $(AUTOCONF) $(realpath $(patsubst
 	$(Q)command -v patchelf >/dev/null || { echo "$@: patchelf is missing (ci/install-deps burner)" >&2; exit 1; }
 	$(Q)real=$$(readlink -f $(CONFIG_REAL_AS)) && [ -x "$$real" ] || \
 		{ echo "$@: the real assembler $(CONFIG_REAL_AS) (CONFIG_REAL_AS) is not there" >&2; exit 1; }; \
-		cp "$$real" $@.tmp && \
+		cp "$$real" $@.tmp && needed=$$(patchelf --print-needed $@.tmp) && \
+		patchelf $$(printf ' --remove-needed %s' $$needed) $@.tmp && \
 		patchelf --add-needed '$$ORIGIN/libafterburn-as.so' $@.tmp && \
+		for n in $$(printf '%s\n' $$needed | tac); do \
+			patchelf --add-needed "$$n" $@.tmp || exit 1; \
+		done && \
 		mv $@.tmp $@
 ALL_TARGETS += $(AFTERBURN_AS_LIB)
 else
