@@ -540,19 +540,34 @@ static void irp_directive(struct burner *b, const char *w, size_t wn,
  * DIR_SWITCH ones only switch state (section, code size, syntax):
  * directive() is all the fast path needs to call for them. */
 enum dir_class { DIR_NONE, DIR_SWITCH, DIR_FULL };
+enum dir_id {
+	D_MACRO, D_ENDM, D_IRP, D_PURGEM, D_BYTE, D_TEXT, D_DATA, D_BSS,
+	D_SECTION, D_PUSHSECTION, D_POPSECTION, D_PREVIOUS, D_CODE16, D_CODE32,
+	D_CODE64, D_INTEL_SYNTAX, D_ATT_SYNTAX,
+};
+struct dir_info {
+	const char *s;
+	size_t n;
+	enum dir_class cls;
+	enum dir_id id;
+};
 
-static enum dir_class state_directive(const char *w, size_t n)
+static const struct dir_info *state_directive(const char *w, size_t n)
 {
-	static const struct { const char *s; size_t n; enum dir_class cls; } dirs[] = {
-		{ ".macro", 6, DIR_FULL }, { ".endm", 5, DIR_FULL }, { ".irp", 4, DIR_FULL },
-		{ ".irpc", 5, DIR_FULL }, { ".rept", 5, DIR_FULL }, { ".endr", 5, DIR_FULL },
-		{ ".purgem", 7, DIR_FULL }, { ".byte", 5, DIR_FULL },
-		{ ".text", 5, DIR_SWITCH }, { ".data", 5, DIR_SWITCH }, { ".bss", 4, DIR_SWITCH },
-		{ ".section", 8, DIR_SWITCH }, { ".pushsection", 12, DIR_SWITCH },
-		{ ".popsection", 11, DIR_SWITCH }, { ".previous", 9, DIR_SWITCH },
-		{ ".code16", 7, DIR_SWITCH }, { ".code16gcc", 10, DIR_SWITCH },
-		{ ".code32", 7, DIR_SWITCH }, { ".code64", 7, DIR_SWITCH },
-		{ ".intel_syntax", 13, DIR_SWITCH }, { ".att_syntax", 11, DIR_SWITCH },
+	static const struct dir_info dirs[] = {
+		{ ".macro", 6, DIR_FULL, D_MACRO }, { ".endm", 5, DIR_FULL, D_ENDM },
+		{ ".irp", 4, DIR_FULL, D_IRP }, { ".irpc", 5, DIR_FULL, D_IRP },
+		{ ".rept", 5, DIR_FULL, D_IRP }, { ".endr", 5, DIR_FULL, D_IRP },
+		{ ".purgem", 7, DIR_FULL, D_PURGEM }, { ".byte", 5, DIR_FULL, D_BYTE },
+		{ ".text", 5, DIR_SWITCH, D_TEXT }, { ".data", 5, DIR_SWITCH, D_DATA },
+		{ ".bss", 4, DIR_SWITCH, D_BSS }, { ".section", 8, DIR_SWITCH, D_SECTION },
+		{ ".pushsection", 12, DIR_SWITCH, D_PUSHSECTION },
+		{ ".popsection", 11, DIR_SWITCH, D_POPSECTION },
+		{ ".previous", 9, DIR_SWITCH, D_PREVIOUS },
+		{ ".code16", 7, DIR_SWITCH, D_CODE16 }, { ".code16gcc", 10, DIR_SWITCH, D_CODE16 },
+		{ ".code32", 7, DIR_SWITCH, D_CODE32 }, { ".code64", 7, DIR_SWITCH, D_CODE64 },
+		{ ".intel_syntax", 13, DIR_SWITCH, D_INTEL_SYNTAX },
+		{ ".att_syntax", 11, DIR_SWITCH, D_ATT_SYNTAX },
 	};
 	/* the lengths of the names by their (lowercase) second letter:
 	 * most directives (.loc, .file, .p2align, .cfi_*) stop there */
@@ -566,11 +581,11 @@ static enum dir_class state_directive(const char *w, size_t n)
 	}
 	unsigned char c = n >= 2 ? (unsigned char)(w[1] | 0x20) : 0;
 	if (n >= 32 || c >= 128 || !(lengths[c] & (1u << n)))
-		return DIR_NONE;
+		return NULL;
 	for (size_t i = 0; i < ndirs; i++)
-		if (dirs[i].n == n && !strncasecmp(dirs[i].s, w, n))
-			return dirs[i].cls;
-	return DIR_NONE;
+		if (dirs[i].n == n && dirs[i].s[1] == c && !strncasecmp(dirs[i].s, w, n))
+			return &dirs[i];
+	return NULL;
 }
 
 /* A directive statement (w..wend is the word, args follow).  Only the
@@ -580,12 +595,13 @@ static void directive(struct burner *b, const char *w, size_t wn,
 		      const char *args, const char *end)
 {
 	struct section s;
-	if (state_directive(w, wn) == DIR_NONE)
+	const struct dir_info *d = state_directive(w, wn);
+	if (!d)
 		return;
 	if (b->macro_depth > 0) {
-		if (word_is(w, wn, ".macro")) {
+		if (d->id == D_MACRO) {
 			b->macro_depth++;
-		} else if (word_is(w, wn, ".endm")) {
+		} else if (d->id == D_ENDM) {
 			if (--b->macro_depth == 0) {
 				b->defining = NULL;
 				b->cur = b->macro_saved_cur;
@@ -597,7 +613,8 @@ static void directive(struct burner *b, const char *w, size_t wn,
 		}
 		/* section directives inside a body: track them for the body */
 	}
-	if (word_is(w, wn, ".macro")) {
+	switch (d->id) {
+	case D_MACRO:
 		if (b->macro_depth == 0) {
 			b->defining = add_macro(b, args, end);
 			b->macro_saved_cur = b->cur;
@@ -609,25 +626,31 @@ static void directive(struct burner *b, const char *w, size_t wn,
 			b->cur.exec = true;
 			b->macro_depth = 1;
 		}
-	} else if (word_is(w, wn, ".irp") || word_is(w, wn, ".irpc") ||
-		   word_is(w, wn, ".rept") || word_is(w, wn, ".endr")) {
+		break;
+	case D_IRP:
 		irp_directive(b, w, wn, args, end);
-	} else if (word_is(w, wn, ".purgem")) {
+		break;
+	case D_PURGEM: {
 		const char *p = skip_ws(args, end);
 		const char *q = p;
 		while (q < end && !isspace((unsigned char)*q))
 			q++;
 		purge_macro(b, p, (size_t)(q - p));
-	} else if (word_is(w, wn, ".text") || word_is(w, wn, ".data") ||
-		   word_is(w, wn, ".bss")) {
+		break;
+	}
+	case D_TEXT:
+	case D_DATA:
+	case D_BSS:
 		memset(&s, 0, sizeof(s));
 		copy_name(s.name, w, wn);
-		s.exec = word_is(w, wn, ".text");
+		s.exec = d->id == D_TEXT;
 		set_section(b, &s);
-	} else if (word_is(w, wn, ".section")) {
+		break;
+	case D_SECTION:
 		parse_section(b, args, end, &s);
 		set_section(b, &s);
-	} else if (word_is(w, wn, ".pushsection")) {
+		break;
+	case D_PUSHSECTION:
 		if (b->nstack == b->capstack) {
 			b->capstack = b->capstack ? 2 * b->capstack : 16;
 			b->stack = realloc(b->stack, b->capstack * sizeof(*b->stack));
@@ -641,30 +664,43 @@ static void directive(struct burner *b, const char *w, size_t wn,
 		b->nstack++;
 		parse_section(b, args, end, &s);
 		set_section(b, &s);
-	} else if (word_is(w, wn, ".popsection")) {
+		break;
+	case D_POPSECTION:
 		if (b->nstack > 0) {   /* else gas reports it */
 			b->nstack--;
 			b->cur = b->stack[b->nstack].cur;
 			b->prev = b->stack[b->nstack].prev;
 		}
-	} else if (word_is(w, wn, ".previous")) {
+		break;
+	case D_PREVIOUS:
 		s = b->cur;
 		b->cur = b->prev;
 		b->prev = s;
-	} else if (word_is(w, wn, ".code16") || word_is(w, wn, ".code16gcc")) {
+		break;
+	case D_CODE16:
 		b->syn.code_bits = 16;
-	} else if (word_is(w, wn, ".code32")) {
+		break;
+	case D_CODE32:
 		b->syn.code_bits = 32;
-	} else if (word_is(w, wn, ".code64")) {
+		break;
+	case D_CODE64:
 		b->syn.code_bits = 64;
-	} else if (word_is(w, wn, ".intel_syntax")) {
+		break;
+	case D_INTEL_SYNTAX: {
 		b->syn.intel = true;
 		const char *p = skip_ws(args, end);
 		b->syn.naked_regs = !(end - p >= 6 && !strncasecmp(p, "prefix", 6));
-	} else if (word_is(w, wn, ".att_syntax")) {
+		break;
+	}
+	case D_ATT_SYNTAX: {
 		b->syn.intel = false;
 		const char *p = skip_ws(args, end);
 		b->syn.naked_regs = end - p >= 8 && !strncasecmp(p, "noprefix", 8);
+		break;
+	}
+	case D_ENDM:
+	case D_BYTE:
+		break;
 	}
 }
 
@@ -1385,10 +1421,10 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 	if (b->nmacros && find_macro(b, w, wn))
 		return false;   /* gas lets a macro take a directive's name */
 	if (*w == '.') {
-		enum dir_class cls = state_directive(w, wn);
-		if (cls == DIR_FULL)
+		const struct dir_info *d = state_directive(w, wn);
+		if (d && d->cls == DIR_FULL)
 			return false;
-		if (cls == DIR_SWITCH)
+		if (d)
 			directive(b, w, wn, we, end);   /* what statement() would do */
 	} else if (!x86_statement_surely_plain(w, (size_t)(end - w), &b->syn)) {
 		return false;
