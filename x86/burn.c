@@ -1422,10 +1422,19 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 		return false;   /* gas lets a macro take a directive's name */
 	if (*w == '.') {
 		const struct dir_info *d = state_directive(w, wn);
-		if (d && d->cls == DIR_FULL)
+		if (d && d->id == D_BYTE) {
+			/* data (DWARF is mostly .byte): plain unless it spells
+			 * an instruction or cannot be decided */
+			const char *err = NULL;
+			struct x86_stmt_syntax syn = b->syn;
+			if (!x86_statement_surely_plain(w, (size_t)(end - w), &b->syn) &&
+			    (x86_classify_statement(w, (size_t)(end - w), &syn, &err) || err))
+				return false;
+		} else if (d && d->cls == DIR_FULL) {
 			return false;
-		if (d)
+		} else if (d) {
 			directive(b, w, wn, we, end);   /* what statement() would do */
+		}
 	} else if (!x86_statement_surely_plain(w, (size_t)(end - w), &b->syn)) {
 		return false;
 	}

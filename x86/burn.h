@@ -44,9 +44,10 @@ int x86_classify_statement(const char *stmt, size_t len,
 
 /*
  * A cheap pre-filter for the burner's common case: true only when the
- * statement, an instruction in AT&T syntax with %-registers, surely
- * classifies as 0 without an error and is no prefix word.  False means
- * "ask x86_classify_statement", never "sensitive".
+ * statement, an instruction in AT&T syntax with %-registers or a .byte
+ * statement of data, surely classifies as 0 without an error and is no
+ * prefix word.  False means "ask x86_classify_statement", never
+ * "sensitive".
  */
 bool x86_statement_surely_plain(const char *stmt, size_t len,
 				const struct x86_stmt_syntax *syn);

@@ -700,6 +700,36 @@ union word16 {
 	uint64_t q[2];
 };
 
+/* `.byte N[, ...]` whose first byte is a plain literal that starts no
+ * instruction (no prefix, REX or first opcode byte of a pattern): what
+ * x86_classify_bytes would reject first.  Most .byte lines are DWARF. */
+static bool byte_data_surely_plain(const char *p, const char *end, int code_bits)
+{
+	if (end - p < 7 || strncasecmp(p, ".byte", 5) || (p[5] != ' ' && p[5] != '\t'))
+		return false;
+	p = skip_space(p + 5, end);
+	unsigned long v = 0;
+	int digits = 0;
+	if (end - p > 2 && p[0] == '0' && (p[1] | 0x20) == 'x') {
+		for (p += 2; p < end && isxdigit((unsigned char)*p) && digits < 3; p++, digits++)
+			v = v * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0'
+									: (*p | 0x20) - 'a' + 10);
+	} else if (p < end && *p == '0') {
+		p++;   /* 0 alone; 0N is octal: left to the classifier */
+		digits = 1;
+	} else {
+		for (; p < end && isdigit((unsigned char)*p) && digits < 4; p++, digits++)
+			v = v * 10 + (unsigned long)(*p - '0');
+	}
+	if (!digits || v > 255 || (p < end && *p != ',' && *p != ' ' && *p != '\t'))
+		return false;
+	p = skip_space(p, end);
+	if (p < end && *p != ',')
+		return false;
+	return !is_legacy_prefix((unsigned char)v) &&
+	       !(code_bits == 64 && (v & 0xf0) == 0x40) && !starts_an_opcode((unsigned char)v);
+}
+
 bool x86_statement_surely_plain(const char *stmt, size_t len,
 				const struct x86_stmt_syntax *syn)
 {
@@ -707,8 +737,10 @@ bool x86_statement_surely_plain(const char *stmt, size_t len,
 	 * times.  Keys compare as two words; cls 0 marks an empty slot. */
 	static struct { union word16 name; signed char cls; } name_cache[512];
 	const char *end = stmt + len, *p = skip_space(stmt, end);
-	if (syn->intel || syn->naked_regs || p == end || *p == '{' || *p == '.')
+	if (syn->intel || syn->naked_regs || p == end || *p == '{')
 		return false;
+	if (*p == '.')
+		return byte_data_surely_plain(p, end, syn->code_bits);
 	/* the first word: lowercase, and its FNV-1a hash, in one pass */
 	union word16 m = { .q = { 0, 0 } };
 	unsigned h = 2166136261u;
