@@ -1435,7 +1435,7 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 		} else if (d) {
 			directive(b, w, wn, we, end);   /* what statement() would do */
 		}
-	} else if (!x86_statement_surely_plain(w, (size_t)(end - w), &b->syn)) {
+	} else if (!x86_word_surely_plain(w, wn, end, &b->syn)) {
 		return false;
 	}
 	b->saw_content = true;

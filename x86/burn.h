@@ -52,6 +52,11 @@ int x86_classify_statement(const char *stmt, size_t len,
 bool x86_statement_surely_plain(const char *stmt, size_t len,
 				const struct x86_stmt_syntax *syn);
 
+/* The same for a statement whose first word (w, n chars of [A-Za-z0-9_.$]
+ * and possibly '\\' or '@') the caller has found; end ends the statement. */
+bool x86_word_surely_plain(const char *w, size_t n, const char *end,
+			   const struct x86_stmt_syntax *syn);
+
 /* Decode `len` bytes of one instruction: the kind per the X86_BYTES
  * table, 0 if none (used for .byte statements).  Exact length match. */
 int x86_classify_bytes(const unsigned char *bytes, size_t len, int code_bits);

@@ -730,31 +730,44 @@ static bool byte_data_surely_plain(const char *p, const char *end, int code_bits
 	       !(code_bits == 64 && (v & 0xf0) == 0x40) && !starts_an_opcode((unsigned char)v);
 }
 
-bool x86_statement_surely_plain(const char *stmt, size_t len,
-				const struct x86_stmt_syntax *syn)
+/* Per byte of x (ASCII): 'A'..'Z' made lowercase. */
+static uint64_t lower8(uint64_t x)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t ge_a = (x | high) - 0x4141414141414141ull;   /* high bit: >= 'A' */
+	uint64_t gt_z = (x | high) - 0x5b5b5b5b5b5b5b5bull;   /* high bit: > 'Z' */
+	return x | ((ge_a & ~gt_z & high) >> 2);
+}
+
+/* Whether some byte of x equals c. */
+static bool has_byte(uint64_t x, unsigned char c)
+{
+	uint64_t v = x ^ (0x0101010101010101ull * c);
+	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+}
+
+bool x86_word_surely_plain(const char *w, size_t n, const char *end,
+			   const struct x86_stmt_syntax *syn)
 {
 	/* name_class, remembered: a file uses few distinct mnemonics, many
-	 * times.  Keys compare as two words; cls 0 marks an empty slot. */
+	 * times.  Keys (lowercase, zero-padded) compare as two words; cls 0
+	 * marks an empty slot. */
 	static struct { union word16 name; signed char cls; } name_cache[512];
-	const char *end = stmt + len, *p = skip_space(stmt, end);
-	if (syn->intel || syn->naked_regs || p == end || *p == '{')
+	const char *p = w + n;
+	if (syn->intel || syn->naked_regs || n == 0 || n >= sizeof(union word16) ||
+	    (p < end && *p != ' ' && *p != '\t'))
 		return false;
-	if (*p == '.')
-		return byte_data_surely_plain(p, end, syn->code_bits);
-	/* the first word: lowercase, and its FNV-1a hash, in one pass */
 	union word16 m = { .q = { 0, 0 } };
-	unsigned h = 2166136261u;
-	size_t n = 0;
-	for (; p < end && is_ident_char(*p); p++) {
-		if (n == sizeof(m.c) - 1)
-			return false;   /* no mnemonic is this long: the full parser decides */
-		char c = *p >= 'A' && *p <= 'Z' ? (char)(*p | 0x20) : *p;
-		m.c[n++] = c;
-		h = (h ^ (unsigned char)c) * 16777619u;
-	}
-	if (n == 0 || (p < end && *p != ' ' && *p != '\t'))
+	memcpy(m.c, w, n);
+	/* word characters beyond ident_chars: not a mnemonic */
+	if (has_byte(m.q[0], '@') || has_byte(m.q[1], '@') ||
+	    has_byte(m.q[0], '\\') || has_byte(m.q[1], '\\'))
 		return false;
-	typeof(name_cache[0]) *e = &name_cache[h % (sizeof(name_cache) / sizeof(name_cache[0]))];
+	m.q[0] = lower8(m.q[0]);
+	m.q[1] = lower8(m.q[1]);
+	uint64_t h = (m.q[0] ^ (m.q[1] * 0x9e3779b97f4a7c15ull)) * 0xc2b2ae3d27d4eb4full;
+	typeof(name_cache[0]) *e = &name_cache[h >> (64 - 9)];
+	_Static_assert(sizeof(name_cache) / sizeof(name_cache[0]) == 1 << 9, "9-bit hash");
 	int cls;
 	if (e->cls > 0 && e->name.q[0] == m.q[0] && e->name.q[1] == m.q[1]) {
 		cls = e->cls - 1;
@@ -766,6 +779,20 @@ bool x86_statement_surely_plain(const char *stmt, size_t len,
 	return !(cls & NAME_ASK) &&
 	       !((cls & NAME_SYSREG) && mentions_system_register(p, end)) &&
 	       !((cls & NAME_FAR) && memchr(p, '$', (size_t)(end - p)));
+}
+
+bool x86_statement_surely_plain(const char *stmt, size_t len,
+				const struct x86_stmt_syntax *syn)
+{
+	const char *end = stmt + len, *p = skip_space(stmt, end);
+	if (syn->intel || syn->naked_regs || p == end || *p == '{')
+		return false;
+	if (*p == '.')
+		return byte_data_surely_plain(p, end, syn->code_bits);
+	const char *w = p;
+	while (p < end && is_ident_char(*p))
+		p++;
+	return x86_word_surely_plain(w, (size_t)(p - w), end, syn);
 }
 
 int x86_classify_statement(const char *stmt, size_t len,
