@@ -105,6 +105,7 @@ struct known_section {
 	char name[NAME_MAX_LEN];
 	char group[NAME_MAX_LEN];
 	bool exec;
+	unsigned hash;               /* of name: compared before the names */
 };
 
 /*
@@ -196,10 +197,19 @@ static bool default_exec(const char *name)
 	       !strncmp(name, ".gnu.linkonce.t.", 16);
 }
 
+static unsigned name_hash(const char *name)
+{
+	unsigned h = 2166136261u;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return h;
+}
+
 static struct known_section *find_known(struct burner *b, const char *name)
 {
+	unsigned h = name_hash(name);
 	for (size_t i = 0; i < b->nknown; i++)
-		if (!strcmp(b->known[i].name, name))
+		if (b->known[i].hash == h && !strcmp(b->known[i].name, name))
 			return &b->known[i];
 	return NULL;
 }
@@ -220,6 +230,7 @@ static void remember_section(struct burner *b, const struct section *s)
 	strcpy(k->name, s->name);
 	strcpy(k->group, s->group);
 	k->exec = s->exec;
+	k->hash = name_hash(s->name);
 }
 
 /* ---------------------------------------------------------------- lexing */
@@ -236,9 +247,13 @@ static inline bool is_ident_char(char c)
 	return ident_chars[(unsigned char)c];
 }
 
+static const unsigned char blank_chars[256] = {
+	[' '] = 1, ['\t'] = 1, ['\f'] = 1, ['\v'] = 1, ['\r'] = 1,
+};
+
 static const char *skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\f' || *p == '\v' || *p == '\r'))
+	while (p < end && blank_chars[(unsigned char)*p])
 		p++;
 	return p;
 }
@@ -570,21 +585,34 @@ static const struct dir_info *state_directive(const char *w, size_t n)
 		{ ".att_syntax", 11, DIR_SWITCH, D_ATT_SYNTAX },
 	};
 	/* the lengths of the names by their (lowercase) second letter:
-	 * most directives (.loc, .file, .p2align, .cfi_*) stop there */
+	 * most directives (.loc, .file, .p2align, .cfi_*) stop there; the
+	 * others are compared with the entries of their letter only */
 	static unsigned lengths[128];
+	static unsigned char first[128], count[128], order[sizeof(dirs) / sizeof(dirs[0])];
 	static bool built;
 	const size_t ndirs = sizeof(dirs) / sizeof(dirs[0]);
-	if (!built) {
-		for (size_t i = 0; i < ndirs; i++)
+	if (!built) {   /* a counting sort, once per assembled file */
+		unsigned char fill[128];
+		for (size_t i = 0; i < ndirs; i++) {
+			count[(unsigned char)dirs[i].s[1]]++;
 			lengths[(unsigned char)dirs[i].s[1]] |= 1u << dirs[i].n;
+		}
+		for (unsigned c = 0, at = 0; c < 128; c++) {
+			first[c] = fill[c] = (unsigned char)at;
+			at += count[c];
+		}
+		for (size_t i = 0; i < ndirs; i++)
+			order[fill[(unsigned char)dirs[i].s[1]]++] = (unsigned char)i;
 		built = true;
 	}
 	unsigned char c = n >= 2 ? (unsigned char)(w[1] | 0x20) : 0;
 	if (n >= 32 || c >= 128 || !(lengths[c] & (1u << n)))
 		return NULL;
-	for (size_t i = 0; i < ndirs; i++)
-		if (dirs[i].n == n && dirs[i].s[1] == c && !strncasecmp(dirs[i].s, w, n))
-			return &dirs[i];
+	for (unsigned j = first[c]; j < first[c] + count[c]; j++) {
+		const struct dir_info *d = &dirs[order[j]];
+		if (d->n == n && !strncasecmp(d->s, w, n))
+			return d;
+	}
 	return NULL;
 }
 

@@ -187,6 +187,11 @@ static bool match_pattern(const char *pat, const unsigned char *b, size_t len,
 	return i == len;
 }
 
+static unsigned hex_digit(char c)
+{
+	return isdigit((unsigned char)c) ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
 /* Whether some pattern's opcode (after its mandatory prefixes) starts
  * with v: most .byte statements are data and start with none. */
 static bool starts_an_opcode(unsigned char v)
@@ -200,7 +205,7 @@ static bool starts_an_opcode(unsigned char v)
 					p++;
 				if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
 					break;   /* no opcode byte: the pattern never matches */
-				unsigned b = (unsigned)strtoul(p, NULL, 16);
+				unsigned b = 16 * hex_digit(p[0]) + hex_digit(p[1]);
 				p += 2;
 				if (b != 0x66 && b != 0xf2 && b != 0xf3) {
 					first[b] = true;
@@ -712,8 +717,7 @@ static bool byte_data_surely_plain(const char *p, const char *end, int code_bits
 	int digits = 0;
 	if (end - p > 2 && p[0] == '0' && (p[1] | 0x20) == 'x') {
 		for (p += 2; p < end && isxdigit((unsigned char)*p) && digits < 3; p++, digits++)
-			v = v * 16 + (unsigned long)(isdigit((unsigned char)*p) ? *p - '0'
-									: (*p | 0x20) - 'a' + 10);
+			v = v * 16 + hex_digit(*p);
 	} else if (p < end && *p == '0') {
 		p++;   /* 0 alone; 0N is octal: left to the classifier */
 		digits = 1;
