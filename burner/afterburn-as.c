@@ -670,9 +670,10 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 	char *burnt = NULL;
 	size_t burnt_len = 0;
 	/* The burnt text goes straight into the memory file the real
-	 * assembler reads as stdin; into memory only when it is also saved
-	 * or memfd is missing. */
-	int memfd = save ? -1 : memfd_create("afterburn-as", MFD_CLOEXEC);
+	 * assembler reads as stdin; into memory when it is also saved, when
+	 * memfd is missing, or in process (the host as reads it from memory
+	 * through stdin's FILE: no file, no system calls). */
+	int memfd = save || here ? -1 : memfd_create("afterburn-as", MFD_CLOEXEC);
 	FILE *mem = memfd >= 0 ? fdopen(memfd, "w") : open_memstream(&burnt, &burnt_len);
 	if (!mem) {
 		perror("afterburn-as: open_memstream");
@@ -720,6 +721,19 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 			total, stats.outside_exec);
 	}
 	free(text);
+	if (here) {
+		/* gas reads `stdin` (a variable in glibc; as's own copy, which
+		 * libc uses too) when no file is named; an empty input comes
+		 * from /dev/null (fmemopen refuses size 0) */
+		FILE *in = burnt_len ? fmemopen(burnt, burnt_len, "r") : fopen("/dev/null", "r");
+		if (in && hand_over(argc, argv, &pass)) {
+			stdin = in;
+			return RUN_HERE;
+		}
+		if (in)
+			fclose(in);
+		/* the options do not fit argv: the program's way, below */
+	}
 	if (memfd >= 0) {
 		/* the memory file becomes stdin; its stream and descriptor go */
 		if (lseek(memfd, 0, SEEK_SET) != 0 || dup2(memfd, 0) != 0) {
