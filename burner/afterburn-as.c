@@ -669,16 +669,6 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 	memset(&stats, 0, sizeof(stats));
 	char *burnt = NULL;
 	size_t burnt_len = 0;
-	/* The burnt text goes straight into the memory file the real
-	 * assembler reads as stdin; into memory when it is also saved, when
-	 * memfd is missing, or in process (the host as reads it from memory
-	 * through stdin's FILE: no file, no system calls). */
-	int memfd = save || here ? -1 : memfd_create("afterburn-as", MFD_CLOEXEC);
-	FILE *mem = memfd >= 0 ? fdopen(memfd, "w") : open_memstream(&burnt, &burnt_len);
-	if (!mem) {
-		perror("afterburn-as: open_memstream");
-		return 2;
-	}
 	burn_frontend_fn *fe = x86_burn;
 	if (ia64) {
 #ifdef HAVE_IA64_BURN
@@ -693,8 +683,26 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 		return 2;
 #endif
 	}
+	/* The burnt text goes straight into the memory file the real
+	 * assembler reads as stdin; into memory when it is also saved, when
+	 * memfd is missing, or in process (the host as reads it from memory
+	 * through stdin's FILE: no file, no system calls), where the x86
+	 * front end hands its buffer over (no stream, no copy). */
+	FILE *mem = NULL;
+	int memfd = -1;
+	if (fe == x86_burn && (save || here)) {
+		cfg.output = &burnt;
+		cfg.output_len = &burnt_len;
+	} else {
+		memfd = save || here ? -1 : memfd_create("afterburn-as", MFD_CLOEXEC);
+		mem = memfd >= 0 ? fdopen(memfd, "w") : open_memstream(&burnt, &burnt_len);
+		if (!mem) {
+			perror("afterburn-as: open_memstream");
+			return 2;
+		}
+	}
 	int rc = fe(&in, mem, &cfg, &stats);
-	if (memfd >= 0 ? fflush(mem) != 0 : fclose(mem) != 0) {
+	if (mem && (memfd >= 0 ? fflush(mem) != 0 : fclose(mem) != 0)) {
 		perror("afterburn-as");
 		return 2;
 	}
@@ -741,8 +749,6 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 			return 2;
 		}
 		fclose(mem);
-		if (here && hand_over(argc, argv, &pass))
-			return RUN_HERE;
 		execv(pass.v[0], pass.v);
 		fprintf(stderr, "afterburn-as: cannot run the real assembler %s: %s "
 			"(set AFTERBURN_REAL_AS or CONFIG_REAL_AS)\n", pass.v[0], strerror(errno));

@@ -34,6 +34,11 @@ struct burn_config {
 	bool intel_syntax;
 	bool naked_regs;
 	bool full_parse;    /* x86: no fast path for plain lines (--afterburn-slow) */
+	/* x86: when set, the burnt text (malloc'd, NUL-terminated) and its
+	 * length are handed over here instead of written to out (saves a
+	 * copy of the whole text; the caller frees it) */
+	char **output;
+	size_t *output_len;
 };
 
 /* Sites found, by kind number of the architecture's table. */

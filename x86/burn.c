@@ -317,7 +317,7 @@ static const char *parse_section_name(const char *p, const char *end, char *name
 		return q;
 	}
 	const char *s = p;
-	while (p < end && *p != ',' && !isspace((unsigned char)*p))
+	while (p < end && *p != ',' && !blank_chars[(unsigned char)*p] && *p != '\n')
 		p++;
 	copy_name(name, s, (size_t)(p - s));
 	return p;
@@ -1399,7 +1399,12 @@ static const char slow_chars_and_newline[] = "\"'/;\\#{\n";
 /* Whether every slow character in [p, end) is inside a closed "string". */
 static bool slow_chars_only_in_strings(const char *p, const char *end)
 {
-	const size_t nslow = sizeof(slow_chars_and_newline) - 2;   /* not '\n' */
+	static bool slow[256], built;
+	if (!built) {
+		for (const char *c = slow_chars_and_newline; *c; c++)
+			slow[(unsigned char)*c] = *c != '\n';
+		built = true;
+	}
 	for (; p < end; p++) {
 		if (*p == '"') {
 			for (p++; p < end && *p != '"'; p++)
@@ -1407,7 +1412,7 @@ static bool slow_chars_only_in_strings(const char *p, const char *end)
 					return false;
 			if (p == end)
 				return false;   /* not closed */
-		} else if (memchr(slow_chars_and_newline, *p, nslow)) {
+		} else if (slow[(unsigned char)*p]) {
 			return false;
 		}
 	}
@@ -1438,7 +1443,9 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 			    slow_chars_only_in_strings(we, end)))
 		return false;
 	if (we < end && *we == ':') {
-		w = skip_labels(w, end);
+		if (we + 1 < end && we[1] == ':')
+			return false;   /* "::" is no label */
+		w = skip_labels(we + 1, end);   /* the first label is read */
 		we = word_end(w, end);
 	}
 	if (w == end)
@@ -1586,6 +1593,10 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	int rc = 0;
 	if (b.errors) {
 		rc = 1;
+	} else if (cfg->output) {
+		*cfg->output = b.out.s;   /* NUL-terminated by strbuf */
+		*cfg->output_len = b.out.len;
+		b.out.s = NULL;
 	} else if (fwrite(b.out.s, 1, b.out.len, out) != b.out.len) {
 		fprintf(stderr, "afterburn-as: write error\n");
 		rc = 1;
