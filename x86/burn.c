@@ -170,6 +170,7 @@ struct burner {
 	bool saw_content;
 	bool site_macro_used;        /* the prelude is needed */
 	unsigned spelled_sites;      /* numbers the .L__ab<n> labels */
+	const char *text_end;        /* the input's terminating NUL */
 };
 
 static void diag(struct burner *b, const char *what, const char *fmt, ...)
@@ -1470,7 +1471,7 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 		} else if (d) {
 			directive(b, w, wn, we, end);   /* what statement() would do */
 		}
-	} else if (!x86_word_surely_plain(w, wn, end, &b->syn)) {
+	} else if (!x86_word_surely_plain(w, wn, end, (size_t)(b->text_end - w), &b->syn)) {
 		return false;
 	}
 	b->saw_content = true;
@@ -1558,6 +1559,7 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	prefault(b.out.s, b.out.cap);
 	const char *p = in->text, *end = in->text + in->len;
 	const char *run = p;   /* verbatim lines not yet copied: one copy */
+	b.text_end = end;
 	b.line = 0;
 	while (p < end) {
 		/* the line's end and whether it holds a slow character, in

@@ -53,8 +53,10 @@ bool x86_statement_surely_plain(const char *stmt, size_t len,
 				const struct x86_stmt_syntax *syn);
 
 /* The same for a statement whose first word (w, n chars of [A-Za-z0-9_.$]
- * and possibly '\\' or '@') the caller has found; end ends the statement. */
-bool x86_word_surely_plain(const char *w, size_t n, const char *end,
+ * and possibly '\\' or '@') the caller has found; end ends the statement;
+ * `readable` bytes from w may be read (16 or more: the word is loaded a
+ * word at a time). */
+bool x86_word_surely_plain(const char *w, size_t n, const char *end, size_t readable,
 			   const struct x86_stmt_syntax *syn);
 
 /* Decode `len` bytes of one instruction: the kind per the X86_BYTES

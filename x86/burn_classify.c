@@ -750,7 +750,7 @@ static bool has_byte(uint64_t x, unsigned char c)
 	return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
 }
 
-bool x86_word_surely_plain(const char *w, size_t n, const char *end,
+bool x86_word_surely_plain(const char *w, size_t n, const char *end, size_t readable,
 			   const struct x86_stmt_syntax *syn)
 {
 	/* name_class, remembered: a file uses few distinct mnemonics, many
@@ -762,7 +762,22 @@ bool x86_word_surely_plain(const char *w, size_t n, const char *end,
 	    (p < end && *p != ' ' && *p != '\t'))
 		return false;
 	union word16 m = { .q = { 0, 0 } };
-	memcpy(m.c, w, n);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (readable >= sizeof(m)) {
+		/* two plain loads, the bytes past the word masked off */
+		memcpy(&m, w, sizeof(m));
+		if (n < 8) {
+			m.q[0] &= (1ull << (8 * n)) - 1;
+			m.q[1] = 0;
+		} else {
+			m.q[1] &= (1ull << (8 * (n - 8))) - 1;
+		}
+	} else
+#endif
+	{
+		(void)readable;
+		memcpy(m.c, w, n);
+	}
 	/* word characters beyond ident_chars: not a mnemonic */
 	if (has_byte(m.q[0], '@') || has_byte(m.q[1], '@') ||
 	    has_byte(m.q[0], '\\') || has_byte(m.q[1], '\\'))
@@ -796,7 +811,7 @@ bool x86_statement_surely_plain(const char *stmt, size_t len,
 	const char *w = p;
 	while (p < end && is_ident_char(*p))
 		p++;
-	return x86_word_surely_plain(w, (size_t)(p - w), end, syn);
+	return x86_word_surely_plain(w, (size_t)(p - w), end, (size_t)(end - w), syn);
 }
 
 int x86_classify_statement(const char *stmt, size_t len,
