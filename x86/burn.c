@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * x86 front end of afterburn-as: reads gas source (AT&T or Intel), finds
- * every sensitive instruction of x86/sensitive.def and emits, per site,
+ * every sensitive instruction of x86/sensitive.def and emits, per site, on
+ * the same source line (so that line numbers, `# N "file"` markers and .loc
+ * stay valid), a pad of `.nops` up to the kind's PAD bytes (never below the
+ * instruction's own length) and the 8-byte record in .afterburn:
+ *
+ *     .L__ab<n>s: <insn> ; .L__ab<n>p: .nops ... ; ... ; .popsection
+ *
+ * or, where that text cannot go (strings, macro and .irp/.rept bodies,
+ * 16-bit code; site_text), a call of a macro defined at the top of the
+ * output, whose numeric labels make every expansion self-contained:
  *
  *     77101: <insn> ; __afterburn_site PAD, KIND[, GROUP]
- *
- * on the same source line, so that line numbers, `# N "file"` markers and
- * .loc stay valid.  __afterburn_site (defined once at the top of the
- * output) pads with `.nops` up to PAD bytes (never below the instruction's
- * own length) and appends the 8-byte record to .afterburn.  Numeric labels
- * make every expansion inside .macro/.irp/.rept bodies self-contained.
  */
 #include <ctype.h>
 #include <stdarg.h>
