@@ -782,24 +782,21 @@ static const char spelled_tail_group[] =
 	SPELLED_PAD_AND_HEAD SITE_SECTION_GROUP SPELL_GROUP ",comdat ; "
 	SITE_RECORD_TAIL(SPELL_KIND, SPELLED_S, SPELLED_P, SPELLED_E, " ; ");
 
-static char *put_number(char *o, const char *e, long v)
+static char *put_number(char *o, const char *e, unsigned v)
 {
-	char d[24];
+	char d[12];
 	int k = 0;
-	unsigned long u = v < 0 ? 0 - (unsigned long)v : (unsigned long)v;
 	do
-		d[k++] = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (v < 0 && o < e)
-		*o++ = '-';
+		d[k++] = (char)('0' + v % 10);
+	while ((v /= 10));
 	while (k && o < e)
 		*o++ = d[--k];
 	return o;
 }
 
 /* Expand a spelled-out template into out[size] (truncated, terminated). */
-static void spell(char *out, size_t size, const char *tmpl, unsigned n, int pad,
-		  int kind, const char *group)
+static void spell(char *out, size_t size, const char *tmpl, unsigned n, unsigned pad,
+		  unsigned kind, const char *group)
 {
 	static const char placeholders[] = SPELL_N SPELL_PAD SPELL_KIND SPELL_GROUP;
 	char *o = out;
