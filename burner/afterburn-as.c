@@ -611,7 +611,9 @@ static int afterburn_as(int argc, char **argv, bool in_process)
 		size_t start = len, at = start + m, n = 0;
 		memcpy(text + start, mark, m);
 		for (;;) {
-			if (at + n + 2 > cap) {
+			/* Always ask read() for at least one byte: a zero-byte
+			 * read returns 0, which would pass for end of file. */
+			if (at + n + 2 >= cap) {
 				cap = 2 * cap;
 				text = realloc(text, cap);
 				if (!text) {
