@@ -173,6 +173,14 @@ struct burner {
 	bool saw_content;
 	bool site_macro_used;        /* the prelude is needed */
 	unsigned spelled_sites;      /* numbers the .L__ab<n> labels */
+	/* the open .afterburn.mode range (annotation.h): code of another
+	 * mode than the object's default, in section cur since label
+	 * .L__abm<mode_ranges>s */
+	int default_bits;
+	bool mode_open;
+	int mode_bits;
+	char mode_group[NAME_MAX_LEN];
+	unsigned mode_ranges;
 	const char *text_end;        /* the input's terminating NUL */
 };
 
@@ -1211,6 +1219,46 @@ static void remember_body_stmt(struct burner *b, const char *text, size_t n,
 	st->text[n] = 0;
 }
 
+/*
+ * .afterburn.mode ranges (annotation.h): a range opens (a label after the
+ * directive) when code is assembled in another mode than the default in
+ * an executable section, and closes (a label and the range's record,
+ * before the directive) at the next change of mode or section and at the
+ * end of the input.  Not inside .macro/.irp/.rept bodies, whose labels
+ * would be defined once per expansion.
+ */
+static bool mode_state_directive(const struct dir_info *d)
+{
+	return d && d->cls == DIR_SWITCH && d->id != D_INTEL_SYNTAX && d->id != D_ATT_SYNTAX;
+}
+
+static void mode_close_text(struct burner *b, char *buf, size_t size)
+{
+	unsigned n = b->mode_ranges++;
+	bool grouped = *b->mode_group;
+	snprintf(buf, size,
+		 ".L__abm%ue: ; .pushsection " AFTERBURN_MODE_SECTION ",\"%s\",@progbits%s%s%s ; "
+		 ".balign 4 ; %s .L__abm%us%s ; .long .L__abm%ue-.L__abm%us ; .short %d,0 ; "
+		 ".popsection ; ",
+		 n, grouped ? "G" : "", grouped ? "," : "", b->mode_group, grouped ? ",comdat" : "",
+		 b->default_bits == 64 ? ".quad" : ".long", n, b->default_bits == 64 ? "" : ",0",
+		 n, n, b->mode_bits);
+	b->mode_open = false;
+}
+
+static bool mode_wants_open(const struct burner *b)
+{
+	return b->syn.code_bits != b->default_bits && b->cur.exec;
+}
+
+static void mode_open_text(struct burner *b, char *buf, size_t size)
+{
+	snprintf(buf, size, " ; .L__abm%us:", b->mode_ranges);
+	b->mode_open = true;
+	b->mode_bits = b->syn.code_bits;
+	snprintf(b->mode_group, sizeof(b->mode_group), "%s", b->cur.group);
+}
+
 /* One statement: st..se (excluding the separator), from a line whose
  * comment-free copy is `clean` (same offsets as `line`). */
 static void statement(struct burner *b, const char *line, const char *clean,
@@ -1229,8 +1277,25 @@ static void statement(struct burner *b, const char *line, const char *clean,
 
 	if (wn && *w == '.' && !word_is(w, wn, ".byte")) {
 		b->pending_prefix = -1;
-		if (!macro_arg)
-			directive(b, w, wn, we, cend);
+		if (macro_arg)
+			return;
+		bool track = !b->macro_depth && !b->nirps &&
+			     mode_state_directive(state_directive(w, wn));
+		char text[2 * NAME_MAX_LEN + 256];
+		size_t shift = 0;
+		if (track && b->mode_open) {
+			mode_close_text(b, text, sizeof(text));
+			sb_insert(out, out_base + body_off, text);
+			shift = strlen(text);
+		}
+		directive(b, w, wn, we, cend);
+		if (track && mode_wants_open(b)) {
+			size_t e = se;
+			while (e > st && isspace((unsigned char)clean[e - 1]))
+				e--;
+			mode_open_text(b, text, sizeof(text));
+			sb_insert(out, out_base + e + shift, text);
+		}
 		return;
 	}
 	struct macro_def *invoked = wn && !macro_arg ? find_macro(b, w, wn) : NULL;
@@ -1469,6 +1534,12 @@ static bool plain_line(struct burner *b, const char *p, const char *end, bool sl
 		} else if (d && d->cls == DIR_FULL) {
 			return false;
 		} else if (d) {
+			/* a change of mode or section that opens or closes an
+			 * .afterburn.mode range adds text: statement() does it */
+			if (mode_state_directive(d) && !b->macro_depth && !b->nirps &&
+			    (b->mode_open || b->syn.code_bits != b->default_bits ||
+			     d->id == D_CODE16 || d->id == D_CODE32 || d->id == D_CODE64))
+				return false;
 			directive(b, w, wn, we, end);   /* what statement() would do */
 		}
 	} else if (!x86_word_surely_plain(w, wn, end, (size_t)(b->text_end - w), &b->syn)) {
@@ -1546,6 +1617,7 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	b.stats = stats;
 	copy_name(b.file, in->name, strlen(in->name));
 	b.syn.code_bits = cfg->code_bits ? cfg->code_bits : 64;
+	b.default_bits = b.syn.code_bits;
 	b.syn.intel = cfg->intel_syntax;
 	b.syn.naked_regs = cfg->naked_regs;
 	strcpy(b.cur.name, ".text");
@@ -1588,6 +1660,12 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	sb_add(&b.out, run, (size_t)(end - run));
 	if (run < end && end[-1] != '\n')
 		sb_add(&b.out, "\n", 1);   /* every line ends in one */
+	if (b.mode_open) {
+		char text[2 * NAME_MAX_LEN + 256];
+		mode_close_text(&b, text, sizeof(text));
+		sb_adds(&b.out, text);
+		sb_add(&b.out, "\n", 1);
+	}
 	if (b.saw_content)
 		emit_note(&b);
 	if (b.site_macro_used)

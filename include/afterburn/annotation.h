@@ -81,6 +81,26 @@ struct afterburn_note_desc {
 #define AFTERBURN_NOTE_F_RDTSC_PADDED 0x1u
 #define AFTERBURN_NOTE_F_KNOWN        0x1u
 
+/*
+ * Optional, ABI version 1 compatible: section ".afterburn.mode" (not
+ * allocated, so it is never loaded; readers that do not know it ignore
+ * it, and AFTERBURN_ABI_VERSION is unchanged) holds one
+ * struct afterburn_mode_range per stretch of code that the burner saw
+ * assembled in another mode than the object's default (.code16,
+ * .code16gcc or .code32 in a --64 object; .code16 or .code64 in a --32
+ * one).  Code outside every range is in the default mode (64-bit for
+ * ELFCLASS64 x86-64, 32-bit for i386).  The checker decodes each range,
+ * and the records in it, in that mode.
+ *   start: absolute address of the first byte (`.quad label` in 64-bit
+ *          objects, `.long label, 0` in 32-bit ones: resolved by the
+ *          linker, a relocation against the code's section in objects);
+ *   size:  bytes; bits: 16, 32 or 64.
+ * A range lies in one section.  The burner cannot see mode switches made
+ * by macro expansions (.code16 inside a .macro/.irp/.rept body).
+ */
+#define AFTERBURN_MODE_SECTION     ".afterburn.mode"
+#define AFTERBURN_MODE_RANGE_SIZE  16
+
 /* Site address of a record (for code that has the records mapped). */
 static inline unsigned long
 afterburn_record_site(const struct afterburn_record *r)
@@ -88,6 +108,15 @@ afterburn_record_site(const struct afterburn_record *r)
 	return (unsigned long)&r->offset + (long)r->offset;
 }
 
+struct afterburn_mode_range {
+	ab_u32 start_lo, start_hi;   /* little endian 64-bit address */
+	ab_u32 size;
+	ab_u16 bits;                 /* 16, 32, 64 */
+	ab_u16 reserved;             /* 0 */
+};
+
+_Static_assert(sizeof(struct afterburn_mode_range) == AFTERBURN_MODE_RANGE_SIZE,
+	       "afterburn mode range must be 16 bytes");
 _Static_assert(sizeof(struct afterburn_record) == AFTERBURN_RECORD_SIZE,
 	       "afterburn record must be 8 bytes");
 _Static_assert(sizeof(struct afterburn_note_desc) == 12,
