@@ -56,6 +56,15 @@ struct kind_count {
 	unsigned long length_hist[256];
 };
 
+/* Bytes of code sections that are not instructions: covered by a data
+ * symbol (STT_OBJECT with a size), or undecodable in their mode. */
+struct span {
+	size_t section;
+	uint64_t start, end;
+	bool data;                    /* else undecodable */
+	const char *name;             /* the data symbol */
+};
+
 struct section_count {
 	unsigned long found, annotated;
 };
@@ -79,6 +88,14 @@ struct checker {
 	struct kind_count kinds[X86_KIND_MAX];
 	struct section_count *per_section;
 	unsigned long undecodable;
+	struct ab_mode_range *modes;  /* .afterburn.mode: code in another mode */
+	size_t nmodes;
+	unsigned long mode_bytes[65]; /* bytes decoded per mode (16/32/64) */
+	struct span *spans;           /* data symbols in code, undecodable runs */
+	size_t nspans, capspans;
+	unsigned long data_bytes, data_objects;
+	unsigned long undecodable_runs;
+	csh cs16, cs32, cs64;
 	unsigned long counted_only;   /* rdtsc* left unpadded by design */
 	unsigned long counted_by_class[CLASS_COUNT];
 	bool has_dwarf;
@@ -367,25 +384,148 @@ static void check_record(struct checker *c, csh cs, size_t si, const cs_insn *in
 	k->length_hist[s->length]++;
 }
 
-static void check_section(struct checker *c, csh cs, size_t idx)
+static void add_span(struct checker *c, size_t section, uint64_t start, uint64_t end, bool data,
+		     const char *name)
 {
+	if (!data && c->nspans && !c->spans[c->nspans - 1].data &&
+	    c->spans[c->nspans - 1].section == section && c->spans[c->nspans - 1].end == start) {
+		c->spans[c->nspans - 1].end = end;   /* one run of undecodable bytes */
+		return;
+	}
+	if (c->nspans == c->capspans) {
+		c->capspans = c->capspans ? 2 * c->capspans : 64;
+		c->spans = realloc(c->spans, c->capspans * sizeof(*c->spans));
+		if (!c->spans) {
+			perror("ab-check");
+			exit(2);
+		}
+	}
+	c->spans[c->nspans++] = (struct span){ section, start, end, data, name };
+	if (!data)
+		c->undecodable_runs++;
+}
+
+static int cmp_u64_pair(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
+}
+
+/* The data symbols (STT_OBJECT, size > 0) inside section idx, as sorted
+ * [start, end) offset pairs plus the symbol index; *n pairs. */
+static uint64_t *data_in_section(struct checker *c, size_t idx, size_t *n)
+{
+	const struct ab_section *s = &c->elf.sections[idx];
+	uint64_t *v = NULL;
+	size_t k = 0, cap = 0;
+	for (long i = 0; i < c->nsyms; i++) {
+		const struct ab_symbol *y = &c->syms[i];
+		if (y->type != STT_OBJECT || !y->size)
+			continue;
+		uint64_t start;
+		if (c->elf.type == ET_REL) {
+			if (y->shndx != idx)
+				continue;
+			start = y->value;
+		} else {
+			if (y->value < s->addr || y->value >= s->addr + s->size)
+				continue;
+			start = y->value - s->addr;
+		}
+		if (k == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = realloc(v, cap * 3 * sizeof(*v));
+			if (!v) {
+				perror("ab-check");
+				exit(2);
+			}
+		}
+		v[3 * k] = start;
+		v[3 * k + 1] = start + y->size > s->size ? s->size : start + y->size;
+		v[3 * k + 2] = (uint64_t)i;
+		k++;
+	}
+	if (k)
+		qsort(v, k, 3 * sizeof(*v), cmp_u64_pair);
+	*n = k;
+	return v;
+}
+
+/* The mode at (idx, off): the .afterburn.mode range holding it, else the
+ * file's; *until is where that answer may change. */
+static int mode_at(struct checker *c, size_t idx, uint64_t off, uint64_t *until)
+{
+	int bits = c->mode;
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < c->nmodes; i++) {
+		const struct ab_mode_range *m = &c->modes[i];
+		if (m->section != idx || !m->size)
+			continue;
+		if (off >= m->offset && off < m->offset + m->size) {
+			bits = m->bits;
+			if (m->offset + m->size < next)
+				next = m->offset + m->size;
+		} else if (m->offset > off && m->offset < next) {
+			next = m->offset;
+		}
+	}
+	*until = next;
+	return bits;
+}
+
+static csh handle_for(struct checker *c, int bits)
+{
+	return bits == 16 ? c->cs16 : bits == 32 ? c->cs32 : c->cs64;
+}
+
+static void check_section(struct checker *c, csh cs_default, size_t idx)
+{
+	(void)cs_default;
 	const struct ab_section *s = &c->elf.sections[idx];
 	const unsigned char *code = ab_elf_section_data(&c->elf, s);
 	if (!code)
 		return;
-	enum code_class cls = section_class(c, s);
 	uint64_t base = c->elf.type == ET_REL ? 0 : s->addr;
-	cs_insn *in = cs_malloc(cs);
-	uint64_t off = 0;
+	size_t ndata;
+	uint64_t *data = data_in_section(c, idx, &ndata);
+	size_t di = 0;
+	cs_insn *in = cs_malloc(c->cs64);
+	uint64_t off = 0, mode_until = 0;
+	int bits = c->mode;
 	while (off < s->size) {
+		/* data symbols are not decoded */
+		while (di < ndata && data[3 * di + 1] <= off)
+			di++;
+		if (di < ndata && data[3 * di] <= off) {
+			uint64_t e = data[3 * di + 1];
+			add_span(c, idx, off, e, true, c->syms[data[3 * di + 2]].name);
+			c->data_bytes += e - off;
+			c->data_objects++;
+			off = e;
+			continue;
+		}
+		if (off >= mode_until || mode_until == 0)
+			bits = mode_at(c, idx, off, &mode_until);
+		csh cs = handle_for(c, bits);
+		enum code_class cls = section_class(c, s);
+		if (bits == 16 && cls == CLASS_GUEST)
+			cls = CLASS_16BIT;
+		/* an instruction never runs into a data symbol or another mode */
+		uint64_t stop = s->size;
+		if (di < ndata && data[3 * di] < stop)
+			stop = data[3 * di];
+		if (mode_until < stop)
+			stop = mode_until;
 		const uint8_t *p = code + off;
-		size_t left = (size_t)(s->size - off);
+		size_t left = (size_t)(stop - off);
 		uint64_t addr = base + off;
 		if (!cs_disasm_iter(cs, &p, &left, &addr, in)) {
 			c->undecodable++;
+			add_span(c, idx, off, off + 1, false, NULL);
 			off++;
 			continue;
 		}
+		c->mode_bytes[bits] += in->size;
 		int kind = classify(in);
 		long si = find_site(c, idx, off);
 		if (si >= 0) {
@@ -430,6 +570,17 @@ static void check_section(struct checker *c, csh cs, size_t idx)
 		off += in->size;
 	}
 	cs_free(in, 1);
+	free(data);
+}
+
+/* Whether (section, offset) lies in a data symbol (a span marked data). */
+static const struct span *in_data(const struct checker *c, size_t section, uint64_t off)
+{
+	for (size_t i = 0; i < c->nspans; i++)
+		if (c->spans[i].data && c->spans[i].section == section && off >= c->spans[i].start &&
+		    off < c->spans[i].end)
+			return &c->spans[i];
+	return NULL;
 }
 
 static void usage(void)
@@ -506,13 +657,21 @@ int main(int argc, char **argv)
 	sort_ctx = &c;
 	qsort(c.order, c.nsites, sizeof(*c.order), cmp_site);
 
+	if (ab_read_modes(&c.elf, &c.modes, &c.nmodes, err, sizeof(err))) {
+		fprintf(stderr, "ab-check: error: %s: %s\n", c.path, err);
+		return 2;
+	}
 	csh cs;
-	cs_mode m = c.mode == 64 ? CS_MODE_64 : c.mode == 32 ? CS_MODE_32 : CS_MODE_16;
-	if (cs_open(CS_ARCH_X86, m, &cs) != CS_ERR_OK) {
+	if (cs_open(CS_ARCH_X86, CS_MODE_16, &c.cs16) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &c.cs32) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &c.cs64) != CS_ERR_OK) {
 		fprintf(stderr, "ab-check: error: cannot open Capstone\n");
 		return 2;
 	}
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(c.cs16, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(c.cs32, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(c.cs64, CS_OPT_DETAIL, CS_OPT_ON);
+	cs = handle_for(&c, c.mode);
 	for (size_t i = 1; i < c.elf.nsections; i++) {
 		const struct ab_section *s = &c.elf.sections[i];
 		if ((s->flags & SHF_EXECINSTR) && s->type == SHT_PROGBITS)
@@ -523,14 +682,19 @@ int main(int argc, char **argv)
 		if (c.matched[i])
 			continue;
 		const struct ab_site *s = &c.sites[i];
+		const struct span *d = s->section ? in_data(&c, s->section, s->offset) : NULL;
 		if (!s->section)
 			add_bad(&c, i, "site outside every section", NULL);
+		else if (d)
+			add_bad(&c, i, "site inside a data symbol", d->name);
 		else if (!(c.elf.sections[s->section].flags & SHF_EXECINSTR))
 			add_bad(&c, i, "site in a non-executable section", c.elf.sections[s->section].name);
 		else
 			add_bad(&c, i, "site is not at an instruction boundary", NULL);
 	}
-	cs_close(&cs);
+	cs_close(&c.cs16);
+	cs_close(&c.cs32);
+	cs_close(&c.cs64);
 
 	unsigned long found[CLASS_COUNT] = { 0 }, annotated[CLASS_COUNT] = { 0 };
 	unsigned long gaps_by_class[CLASS_COUNT] = { 0 };
@@ -564,6 +728,10 @@ int main(int argc, char **argv)
 			       annotated[cl], gaps_by_class[cl]);
 		printf("},\"counted_only\":%lu,\"undecodable_bytes\":%lu,\"pad_bytes\":%lu,\"insn_bytes\":%lu,",
 		       c.counted_only, c.undecodable, pad_total, insn_total);
+		printf("\"mode_ranges\":%zu,\"mode_bytes\":{\"16\":%lu,\"32\":%lu,\"64\":%lu},"
+		       "\"data_bytes\":%lu,\"data_symbols\":%lu,\"undecodable_runs\":%lu,",
+		       c.nmodes, c.mode_bytes[16], c.mode_bytes[32], c.mode_bytes[64], c.data_bytes,
+		       c.data_objects, c.undecodable_runs);
 		printf("\"kinds\":[");
 		bool first = true;
 		for (int k = 1; k < X86_KIND_MAX; k++) {
@@ -651,8 +819,33 @@ int main(int argc, char **argv)
 		if (c.counted_only)
 			printf("rdtsc/rdtscp counted, not padded (by configuration): %lu\n", c.counted_only);
 		printf("padding: %lu bytes over %lu instruction bytes\n", pad_total, insn_total);
-		if (c.undecodable)
-			printf("undecodable bytes skipped: %lu\n", c.undecodable);
+		if (c.nmodes)
+			printf("code modes (%zu .afterburn.mode ranges): %lu bytes 16-bit, %lu 32-bit, %lu 64-bit\n",
+			       c.nmodes, c.mode_bytes[16], c.mode_bytes[32], c.mode_bytes[64]);
+		if (c.data_objects)
+			printf("data in code, not decoded: %lu bytes in %lu data symbols\n", c.data_bytes,
+			       c.data_objects);
+		if (c.undecodable) {
+			/* not classified: neither instructions nor known data */
+			printf("not classified (undecodable in their mode): %lu bytes in %lu runs\n",
+			       c.undecodable, c.undecodable_runs);
+			size_t shown_runs = 0;
+			for (size_t i = 0; i < c.nspans; i++) {
+				const struct span *sp = &c.spans[i];
+				if (sp->data)
+					continue;
+				if (!list && shown_runs >= 20) {
+					printf("  ... (--list shows all)\n");
+					break;
+				}
+				char sym[256];
+				symbolize(&c, sp->section, sp->start, sym, sizeof(sym));
+				printf("  %s+%#llx %s: %llu bytes\n", c.elf.sections[sp->section].name,
+				       (unsigned long long)sp->start, sym,
+				       (unsigned long long)(sp->end - sp->start));
+				shown_runs++;
+			}
+		}
 		size_t shown = 0;
 		for (size_t i = 0; i < c.ngaps; i++) {
 			struct gap *g = &c.gaps[i];
@@ -691,6 +884,8 @@ int main(int argc, char **argv)
 	free(c.gaps);
 	free(c.bads);
 	free(c.syms);
+	free(c.modes);
+	free(c.spans);
 	ab_elf_close(&c.elf);
 	return fail ? 1 : 0;
 }

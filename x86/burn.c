@@ -181,6 +181,11 @@ struct burner {
 	int mode_bits;
 	char mode_group[NAME_MAX_LEN];
 	unsigned mode_ranges;
+	/* gas fills .nops with the NOP forms of the mode in force at the END
+	 * of the input: an input that switches to .code16 anywhere may end in
+	 * it, and then a .nops pad in 32/64-bit code would be 16-bit `lea`
+	 * forms (not NOPs there).  Such inputs get 0x90 pads throughout. */
+	bool nops_unsafe;
 	const char *text_end;        /* the input's terminating NUL */
 };
 
@@ -847,7 +852,8 @@ static void site_text(struct burner *b, char *head, size_t head_size, char *tail
 		      size_t size, const struct x86_kind_info *ki, const char *group,
 		      bool spell_out)
 {
-	if (spell_out && b->syn.code_bits != 16 && !b->macro_depth && !b->nirps) {
+	bool skip_pad = b->syn.code_bits == 16 || b->nops_unsafe;
+	if (spell_out && !skip_pad && !b->macro_depth && !b->nirps) {
 		unsigned n = b->spelled_sites++;
 		bool grouped = group && *group;
 		spell(head, head_size, spelled_head, n, ki->pad, ki->id, "");
@@ -857,8 +863,7 @@ static void site_text(struct burner *b, char *head, size_t head_size, char *tail
 	}
 	b->site_macro_used = true;
 	snprintf(head, head_size, L_START ": ");
-	const char *macro = b->syn.code_bits == 16 ? X86_BURN_SITE_MACRO "16"
-						   : X86_BURN_SITE_MACRO;
+	const char *macro = skip_pad ? X86_BURN_SITE_MACRO "16" : X86_BURN_SITE_MACRO;
 	if (group && *group)
 		snprintf(tail, size, " ; %s %d,%d,%s", macro, ki->pad, ki->id, group);
 	else
@@ -1608,6 +1613,18 @@ static void emit_note(struct burner *b)
 	sb_adds(&b->out, note);
 }
 
+/* Whether `.code16` (any case, also .code16gcc) occurs in the text. */
+static bool mentions_code16(const char *text, size_t n)
+{
+	const char *p = text, *end = text + n;
+	while ((p = memchr(p, '.', (size_t)(end - p))) && end - p >= 7) {
+		if ((p[1] | 0x20) == 'c' && !strncasecmp(p + 1, "code16", 6))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 int x86_burn(const struct burn_input *in, FILE *out,
 	     const struct burn_config *cfg, struct burn_stats *stats)
 {
@@ -1618,6 +1635,7 @@ int x86_burn(const struct burn_input *in, FILE *out,
 	copy_name(b.file, in->name, strlen(in->name));
 	b.syn.code_bits = cfg->code_bits ? cfg->code_bits : 64;
 	b.default_bits = b.syn.code_bits;
+	b.nops_unsafe = b.default_bits != 16 && mentions_code16(in->text, in->len);
 	b.syn.intel = cfg->intel_syntax;
 	b.syn.naked_regs = cfg->naked_regs;
 	strcpy(b.cur.name, ".text");

@@ -116,6 +116,20 @@ long ab_elf_symbols(const struct ab_elf *elf, struct ab_symbol **out,
 int ab_read_sites(const struct ab_elf *elf, struct ab_site **out, size_t *count,
 		  char *err, size_t errlen);
 
+/* A stretch of code in another mode than the file's default (the
+ * optional AFTERBURN_MODE_SECTION, annotation.h). */
+struct ab_mode_range {
+	size_t section;              /* 0 if the start is in no section */
+	uint64_t offset;             /* start, in that section */
+	uint32_t size;
+	uint16_t bits;               /* 16, 32, 64 */
+};
+
+/* All ranges of every AFTERBURN_MODE_SECTION (none: *count = 0, *out
+ * NULL); malformed ones are errors.  *out is malloc'ed. */
+int ab_read_modes(const struct ab_elf *elf, struct ab_mode_range **out, size_t *count,
+		  char *err, size_t errlen);
+
 /* The afterburn ELF note (in any SHT_NOTE section). */
 int ab_read_note(const struct ab_elf *elf, struct ab_note *note,
 		 char *err, size_t errlen);

@@ -190,3 +190,136 @@ int ab_read_sites(const struct ab_elf *elf, struct ab_site **out, size_t *count,
 	*count = total;
 	return 0;
 }
+
+/* The absolute address a relocation of `.afterburn.mode` resolves to, in
+ * a relocatable object: (section, offset) of S + A. */
+static bool abs_reloc(uint16_t machine, uint32_t type)
+{
+	switch (machine) {
+	case EM_X86_64: return type == R_X86_64_64;
+	case EM_386:    return type == R_386_32;
+	}
+	return false;
+}
+
+int ab_read_modes(const struct ab_elf *elf, struct ab_mode_range **out, size_t *count,
+		  char *err, size_t errlen)
+{
+	*out = NULL;
+	*count = 0;
+	size_t total = 0;
+	for (size_t i = 1; i < elf->nsections; i++) {
+		const struct ab_section *s = &elf->sections[i];
+		if (strcmp(s->name, AFTERBURN_MODE_SECTION) || s->type != SHT_PROGBITS)
+			continue;
+		if (s->size % AFTERBURN_MODE_RANGE_SIZE)
+			return fail(err, errlen, "%s (section %zu): size %llu is not a multiple of %d",
+				    s->name, i, (unsigned long long)s->size, AFTERBURN_MODE_RANGE_SIZE);
+		total += (size_t)(s->size / AFTERBURN_MODE_RANGE_SIZE);
+	}
+	if (!total)
+		return 0;
+	struct ab_mode_range *r = calloc(total, sizeof(*r));
+	if (!r)
+		return fail(err, errlen, "out of memory");
+	size_t at = 0;
+	for (size_t i = 1; i < elf->nsections; i++) {
+		const struct ab_section *s = &elf->sections[i];
+		if (strcmp(s->name, AFTERBURN_MODE_SECTION) || s->type != SHT_PROGBITS)
+			continue;
+		size_t n = (size_t)(s->size / AFTERBURN_MODE_RANGE_SIZE);
+		const unsigned char *d = ab_elf_section_data(elf, s);
+		for (size_t k = 0; k < n; k++) {
+			const unsigned char *p = d + k * AFTERBURN_MODE_RANGE_SIZE;
+			struct ab_mode_range *m = &r[at + k];
+			m->size = rd32(p + 8);
+			m->bits = rd16(p + 12);
+			if (m->bits != 16 && m->bits != 32 && m->bits != 64) {
+				free(r);
+				return fail(err, errlen, "%s (section %zu): range %zu: mode %u is not 16, 32 or 64",
+					    s->name, i, k, m->bits);
+			}
+			if (elf->type != ET_REL) {
+				uint64_t a = rd64(p);
+				m->section = ab_elf_section_at(elf, a);
+				m->offset = m->section ? a - elf->sections[m->section].addr : a;
+			}
+		}
+		if (elf->type == ET_REL) {
+			/* each range's start is a relocation against its section */
+			bool *done = calloc(n ? n : 1, sizeof(bool));
+			if (!done) {
+				free(r);
+				return fail(err, errlen, "out of memory");
+			}
+			for (size_t x = 1; x < elf->nsections; x++) {
+				const struct ab_section *rs = &elf->sections[x];
+				if ((rs->type != SHT_RELA && rs->type != SHT_REL) || rs->info != i)
+					continue;
+				bool rela = rs->type == SHT_RELA;
+				size_t entsize = elf->elf_class == 64 ? (rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel))
+								      : (rela ? sizeof(Elf32_Rela) : sizeof(Elf32_Rel));
+				if (rs->entsize != entsize) {
+					free(done);
+					free(r);
+					return fail(err, errlen, "%s: entry size %llu, expected %zu", rs->name,
+						    (unsigned long long)rs->entsize, entsize);
+				}
+				const unsigned char *p = ab_elf_section_data(elf, rs);
+				size_t cnt = (size_t)(rs->size / entsize);
+				for (size_t k = 0; k < cnt; k++, p += entsize) {
+					uint64_t off, sym;
+					uint32_t type;
+					int64_t addend;
+					if (elf->elf_class == 64) {
+						off = rd64(p);
+						uint64_t info = rd64(p + 8);
+						sym = info >> 32;
+						type = (uint32_t)info;
+						addend = rela ? (int64_t)rd64(p + 16) : 0;
+					} else {
+						off = rd32(p);
+						uint32_t info = rd32(p + 4);
+						sym = info >> 8;
+						type = info & 0xff;
+						addend = rela ? (int32_t)rd32(p + 8) : 0;
+					}
+					size_t idx = (size_t)(off / AFTERBURN_MODE_RANGE_SIZE);
+					if (off % AFTERBURN_MODE_RANGE_SIZE || idx >= n || !abs_reloc(elf->machine, type) ||
+					    done[idx]) {
+						free(done);
+						free(r);
+						return fail(err, errlen, "%s: relocation at %#llx (type %u) is not one "
+							    "absolute relocation of a range's start", rs->name,
+							    (unsigned long long)off, type);
+					}
+					if (!rela)
+						addend = (int32_t)rd32(d + off);
+					uint16_t shndx = 0;
+					uint64_t value = 0;
+					if (reloc_symbol(elf, rs->link, sym, &shndx, &value, err, errlen)) {
+						free(done);
+						free(r);
+						return -1;
+					}
+					done[idx] = true;
+					struct ab_mode_range *m = &r[at + idx];
+					m->section = shndx < elf->nsections && shndx != SHN_UNDEF ? shndx : 0;
+					m->offset = value + (uint64_t)addend;
+				}
+			}
+			for (size_t k = 0; k < n; k++)
+				if (!done[k]) {
+					free(done);
+					free(r);
+					return fail(err, errlen, "%s (section %zu): range %zu has no relocation",
+						    s->name, i, k);
+				}
+			free(done);
+		}
+		at += n;
+	}
+	*out = r;
+	*count = total;
+	return 0;
+}
