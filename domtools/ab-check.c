@@ -13,6 +13,9 @@
  * does not point at a sensitive instruction of its kind with NOP padding
  * of its length, pad sizes.
  *
+ * `ab-check --compare PLAIN.o BURNT.o` checks instead that a burnt object
+ * holds what plain as made of the same input (domtools/ab-compare.c).
+ *
  * Exit status: 0 when every sensitive instruction in guest code is
  * annotated and no record is bad; 1 otherwise; 2 on unreadable input.
  * Runtime-copied code (.altinstr_replacement) and 16-bit code (--mode=16)
@@ -28,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "domtools/ab-compare.h"
 #include "domtools/libafterburn/afterburn.h"
 #include "domtools/libafterburn/util.h"
 #include "x86/burn.h"
@@ -585,7 +589,8 @@ static const struct span *in_data(const struct checker *c, size_t section, uint6
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ab-check [--json] [--mode=16|32|64] [--strict] [--list] FILE\n");
+	fprintf(stderr, "usage: ab-check [--json] [--mode=16|32|64] [--strict] [--list] FILE\n"
+			"       ab-check --compare [--list] PLAIN.o BURNT.o\n");
 	exit(2);
 }
 
@@ -594,6 +599,24 @@ int main(int argc, char **argv)
 	struct checker c;
 	memset(&c, 0, sizeof(c));
 	bool json = false, list = false;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--compare")) {
+			const char *f[2] = { NULL, NULL };
+			int nf = 0;
+			for (int k = 1; k < argc; k++) {
+				if (!strcmp(argv[k], "--compare"))
+					continue;
+				if (!strcmp(argv[k], "--list"))
+					list = true;
+				else if (argv[k][0] == '-' || nf == 2)
+					usage();
+				else
+					f[nf++] = argv[k];
+			}
+			if (nf != 2)
+				usage();
+			return ab_compare(f[0], f[1], list);
+		}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;

@@ -16,7 +16,7 @@ ifeq ($(CONFIG_DOMTOOLS),y)
 # ab-check: coverage checker (Capstone disassembly, kind names from
 # x86/sensitive.def through x86/burn_classify.c).
 AB_CHECK := $(O)/domtools/ab-check
-$(AB_CHECK): $(O)/domtools/ab-check.o $(O)/x86/burn_classify.o $(LIBAFTERBURN)
+$(AB_CHECK): $(O)/domtools/ab-check.o $(O)/domtools/ab-compare.o $(O)/x86/burn_classify.o $(LIBAFTERBURN)
 	$(quiet) LD $(patsubst $(O)/%,%,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) -o $@ $^ -lcapstone

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ab-check --compare PLAIN.o BURNT.o (domtools/ab-compare.c): 0 when the
+ * burnt object holds what the plain one does once pads and annotations
+ * are removed, 1 with the differences printed, 2 on unreadable input.
+ * all: print every difference (else the first 50). */
+#ifndef AFTERBURN_AB_COMPARE_H
+#define AFTERBURN_AB_COMPARE_H
+#include <stdbool.h>
+int ab_compare(const char *plain, const char *burnt, bool all);
+#endif
