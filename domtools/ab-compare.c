@@ -741,6 +741,32 @@ static bool locate(struct cmp *c, size_t i, uint64_t o, unsigned fs, uint64_t *o
 	return true;
 }
 
+/* A PC-relative field in data that holds `target - base` (a jump table:
+ * `.long .L5-.L4`, base .L4 in the same data section) has addend
+ * target + (field - base), with field - base the same in both objects
+ * and at most the field's offset: some instruction start x of the code
+ * within that distance below tp must map to x + (tb - tp). */
+static bool table_entry(const struct secmap *m, int64_t tp, int64_t tb, uint64_t field)
+{
+	int64_t d = tb - tp;
+	size_t a = 0, z = m->n;
+	int64_t from = tp - (int64_t)field;
+	while (a < z) {
+		size_t mid = (a + z) / 2;
+		if ((int64_t)m->u[mid].ps < from)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	for (size_t k = a; k < m->n && (int64_t)m->u[k].ps <= tp; k++) {
+		int64_t lo = k ? (int64_t)m->u[k - 1].bext : 0, hi = (int64_t)m->u[k].bs;
+		int64_t x = (int64_t)m->u[k].ps;
+		if (x + d >= lo && x + d <= hi)
+			return true;
+	}
+	return false;
+}
+
 static void compare_rels(struct cmp *c, size_t i, size_t j)
 {
 	size_t npr, nbr;
@@ -777,8 +803,11 @@ static void compare_rels(struct cmp *c, size_t i, size_t j)
 		const struct ab_symbol *sy = r->sym < (uint64_t)c->npsyms ? &c->psyms[r->sym] : NULL;
 		if (sy && sy->type == STT_SECTION && sy->shndx < c->p.nsections && c->maps[sy->shndx].code) {
 			uint64_t lo, hi;
-			if (!map_offset(&c->maps[sy->shndx], (uint64_t)tp, &lo, &hi) ||
-			    (uint64_t)tb < lo || (uint64_t)tb > hi)
+			bool ok = map_offset(&c->maps[sy->shndx], (uint64_t)tp, &lo, &hi) &&
+				  (uint64_t)tb >= lo && (uint64_t)tb <= hi;
+			if (!ok && pc && !pend)
+				ok = table_entry(&c->maps[sy->shndx], tp, tb, r->off);
+			if (!ok)
 				diff(c, "%s+%#llx: relocation target %s+%#llx maps to burnt +%#llx..%#llx, is +%#llx",
 				     name, (unsigned long long)r->off, c->p.sections[sy->shndx].name,
 				     (unsigned long long)tp, (unsigned long long)lo, (unsigned long long)hi,
