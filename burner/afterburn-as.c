@@ -108,11 +108,15 @@ static char *slurp(FILE *f, size_t *len)
  * separated, with '...' "..." and backslash quoting. */
 static void expand_response(struct args *out, const char *path, int depth)
 {
+	if (depth > 8) {
+		/* a limit, said so (a cycle would never end) */
+		fprintf(stderr, "afterburn-as: @%s: response files nested deeper than 8 "
+			"(expand_response in burner/afterburn-as.c)\n", path);
+		exit(2);
+	}
 	FILE *f = fopen(path, "r");
-	if (!f || depth > 8) {
+	if (!f) {
 		/* gas keeps an unreadable @file as a literal argument */
-		if (f)
-			fclose(f);
 		char *s = malloc(strlen(path) + 2);
 		if (!s)
 			exit(2);
@@ -380,7 +384,7 @@ static char *expand_includes(const char *text, size_t n, const char *name,
 				}
 				line = nline - 1;
 			}
-		} else if (depth < 16 && le - q > 9 && !strncasecmp(q, ".include", 8) &&
+		} else if (le - q > 9 && !strncasecmp(q, ".include", 8) &&
 			   (q[8] == ' ' || q[8] == '\t')) {
 			const char *r = q + 8;
 			while (r < le && (*r == ' ' || *r == '\t'))
@@ -389,7 +393,15 @@ static char *expand_includes(const char *text, size_t n, const char *name,
 			const char *t = e ? e + 1 : NULL;
 			while (t && t < le && (*t == ' ' || *t == '\t' || *t == '\r'))
 				t++;
-			if (e && (t == le || *t == '#') && (size_t)(e - r - 1) < 1024) {
+			if (e && (t == le || *t == '#') && (depth >= 16 || (size_t)(e - r - 1) >= 1024)) {
+				/* limits, said so: a file left to gas would not be burnt */
+				fprintf(stderr, "%s:%ld: error: afterburn-as: %s (expand_includes in "
+					"burner/afterburn-as.c): not assembled\n", file, line,
+					depth >= 16 ? ".include nested deeper than 16 files"
+						    : ".include file name of 1024 characters or more");
+				exit(1);
+			}
+			if (e && (t == le || *t == '#')) {
 				char inc[1024], path[PATH_MAX + 1100];
 				memcpy(inc, r + 1, (size_t)(e - r - 1));
 				inc[e - r - 1] = 0;

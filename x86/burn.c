@@ -94,7 +94,10 @@ static void sb_insert(struct strbuf *b, size_t at, const char *s)
 
 /* ---------------------------------------------------------------- state */
 
-#define NAME_MAX_LEN 256
+/* Longest section, COMDAT group and logical file name kept.  A longer
+ * section or group name is an error (a cut name would put records into
+ * the wrong group); a longer file name only shortens messages. */
+#define NAME_MAX_LEN 1024
 
 struct section {
 	char name[NAME_MAX_LEN];
@@ -323,21 +326,31 @@ static const char *skip_labels(const char *p, const char *end)
 
 /* ---------------------------------------------------------------- directives */
 
-/* Parse a section name (plain or quoted) at p; writes it to name. */
-static const char *parse_section_name(const char *p, const char *end, char *name)
+/* Parse a section name (plain or quoted) at p; writes it to name and
+ * its full length to *len. */
+static const char *parse_section_name(const char *p, const char *end, char *name, size_t *len)
 {
 	p = skip_ws(p, end);
 	if (p < end && *p == '"') {
 		const char *q = skip_string(p, end);
 		size_t n = (size_t)(q - p);
-		copy_name(name, p + 1, n >= 2 ? n - 2 : 0);
+		*len = n >= 2 ? n - 2 : 0;
+		copy_name(name, p + 1, *len);
 		return q;
 	}
 	const char *s = p;
 	while (p < end && *p != ',' && !blank_chars[(unsigned char)*p] && *p != '\n')
 		p++;
-	copy_name(name, s, (size_t)(p - s));
+	*len = (size_t)(p - s);
+	copy_name(name, s, *len);
 	return p;
+}
+
+static void name_too_long(struct burner *b, const char *what, size_t len)
+{
+	diag(b, "error", "afterburn: %s of %zu characters; the burner keeps %d "
+	     "(NAME_MAX_LEN in x86/burn.c): not assembled", what, len, NAME_MAX_LEN - 1);
+	b->errors++;
 }
 
 /* `.section NAME[, "flags"[, @type[, GROUP[, comdat]]]]`: name and flags. */
@@ -345,7 +358,10 @@ static void parse_section(struct burner *b, const char *p, const char *end,
 			  struct section *out)
 {
 	memset(out, 0, sizeof(*out));
-	p = parse_section_name(p, end, out->name);
+	size_t nlen;
+	p = parse_section_name(p, end, out->name, &nlen);
+	if (nlen >= NAME_MAX_LEN)
+		name_too_long(b, "section name", nlen);
 	/* the flags are the first quoted argument after the name */
 	const char *flags = NULL;
 	size_t flen = 0;
@@ -376,6 +392,8 @@ static void parse_section(struct burner *b, const char *p, const char *end,
 				while (q < end && *q != ',' && !isspace((unsigned char)*q))
 					q++;
 				copy_name(out->group, s, (size_t)(q - s));
+				if ((size_t)(q - s) >= NAME_MAX_LEN)
+					name_too_long(b, "COMDAT group name", (size_t)(q - s));
 			}
 		}
 		remember_section(b, out);
@@ -488,6 +506,12 @@ static struct macro_def *add_macro(struct burner *b, const char *p, const char *
 		m->nparams++;
 		p = q;
 	}
+	while (p < end && (*p == ',' || isspace((unsigned char)*p)))
+		p++;
+	if (p < end && m->nparams == MACRO_MAX_PARAMS)
+		diag(b, "warning", "afterburn: .macro %s: parameters past the first %d are not "
+		     "followed into sensitive instructions (MACRO_MAX_PARAMS in x86/burn.c)", m->name,
+		     MACRO_MAX_PARAMS);
 	return m;
 }
 
@@ -539,8 +563,12 @@ static void irp_directive(struct burner *b, const char *w, size_t wn,
 	while (q < end && *q != ',' && !isspace((unsigned char)*q))
 		q++;
 	copy_name(r->param, p, (size_t)(q - p) < sizeof(r->param) ? (size_t)(q - p) : 0);
-	if ((size_t)(q - p) >= sizeof(r->param))
+	if ((size_t)(q - p) >= sizeof(r->param)) {
 		r->param[0] = 0;
+		diag(b, "warning", "afterburn: .irp parameter longer than %zu characters: its values "
+		     "are not checked for sensitive instructions (struct irp in x86/burn.c)",
+		     sizeof(r->param) - 1);
+	}
 	p = skip_ws(q, end);
 	if (p < end && *p == ',')
 		p = skip_ws(p + 1, end);
@@ -561,10 +589,17 @@ static void irp_directive(struct burner *b, const char *w, size_t wn,
 		if (n && n < sizeof(r->values[0])) {
 			memcpy(r->values[r->nvalues], v, n);
 			r->values[r->nvalues++][n] = 0;
+		} else if (n && r->param[0]) {
+			diag(b, "warning", "afterburn: .irp value of %zu characters is not checked for "
+			     "sensitive instructions (at most %zu; struct irp in x86/burn.c)", n,
+			     sizeof(r->values[0]) - 1);
 		}
 		while (p < end && (*p == ',' || isspace((unsigned char)*p)))
 			p++;
 	}
+	if (p < end && r->param[0])
+		diag(b, "warning", "afterburn: .irp values past the first %d are not checked for "
+		     "sensitive instructions (IRP_MAX_VALUES in x86/burn.c)", IRP_MAX_VALUES);
 }
 
 /* The directives the burner acts on: the one list, for directive() and the
