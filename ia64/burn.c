@@ -126,6 +126,7 @@ struct stmt {
 	char mnem[64];        /* lower case */
 	char ops[512];        /* operands, whitespace removed */
 	char ops_raw[512];    /* operands as written */
+	int truncated;        /* a part did not fit: a site cannot be rewritten */
 };
 
 static int is_ident(int c)
@@ -133,25 +134,31 @@ static int is_ident(int c)
 	return isalnum(c) || c == '_' || c == '.' || c == '$' || c == '\\' || c == '@' || c == '?';
 }
 
-static void copy_trim(char *dst, size_t cap, const char *s, size_t n)
+/* Both return 1 when the text did not fit (dst holds a cut copy). */
+static int copy_trim(char *dst, size_t cap, const char *s, size_t n)
 {
+	int cut = 0;
 	while (n && isspace((unsigned char)*s))
 		s++, n--;
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
-	if (n >= cap)
+	if (n >= cap) {
 		n = cap - 1;
+		cut = 1;
+	}
 	memcpy(dst, s, n);
 	dst[n] = 0;
+	return cut;
 }
 
-static void strip_spaces(char *dst, size_t cap, const char *s)
+static int strip_spaces(char *dst, size_t cap, const char *s)
 {
 	size_t j = 0;
 	for (; *s && j + 1 < cap; s++)
 		if (!isspace((unsigned char)*s))
 			dst[j++] = *s;
 	dst[j] = 0;
+	return *s != 0;
 }
 
 /* Split one statement; returns 0 for an instruction, 1 for anything else
@@ -172,6 +179,8 @@ static int parse_stmt(const char *s, size_t n, struct stmt *st)
 				if (len + (j + 1 - i) + 2 < sizeof(st->tags)) {
 					memcpy(st->tags + len, s + i, j + 1 - i);
 					strcpy(st->tags + len + (j + 1 - i), " ");
+				} else {
+					st->truncated = 1;
 				}
 				i = j + 1;
 				continue;
@@ -186,6 +195,8 @@ static int parse_stmt(const char *s, size_t n, struct stmt *st)
 			if (len + (j + 1 - i) + 2 < sizeof(st->labels)) {
 				memcpy(st->labels + len, s + i, j + 1 - i);
 				strcpy(st->labels + len + (j + 1 - i), " ");
+			} else {
+				st->truncated = 1;
 			}
 			i = j + 1;
 			continue;
@@ -198,7 +209,7 @@ static int parse_stmt(const char *s, size_t n, struct stmt *st)
 			j++;
 		if (j >= n)
 			return 1;
-		copy_trim(st->pred, sizeof(st->pred), s + i + 1, j - i - 1);
+		st->truncated |= copy_trim(st->pred, sizeof(st->pred), s + i + 1, j - i - 1);
 		i = j + 1;
 		while (i < n && isspace((unsigned char)s[i]))
 			i++;
@@ -210,8 +221,8 @@ static int parse_stmt(const char *s, size_t n, struct stmt *st)
 		return 1;
 	for (size_t k = 0; k < j - i; k++)
 		st->mnem[k] = (char)tolower((unsigned char)s[i + k]);
-	copy_trim(st->ops_raw, sizeof(st->ops_raw), s + j, n - j);
-	strip_spaces(st->ops, sizeof(st->ops), st->ops_raw);
+	st->truncated |= copy_trim(st->ops_raw, sizeof(st->ops_raw), s + j, n - j);
+	st->truncated |= strip_spaces(st->ops, sizeof(st->ops), st->ops_raw);
 	return 0;
 }
 
@@ -537,8 +548,11 @@ static void track_section(struct burner *b, const char *s, size_t n)
 	} else if (!strcmp(d, ".section")) {
 		b->exec = section_exec(args);
 	} else if (!strcmp(d, ".pushsection")) {
-		if (b->exec_depth < 64)
+		if (b->exec_depth < (int)(sizeof(b->exec_stack) / sizeof(b->exec_stack[0])))
 			b->exec_stack[b->exec_depth++] = b->exec;
+		else
+			error_at(b, "afterburn: .pushsection nested deeper than %zu (exec_stack in "
+				 "ia64/burn.c)", sizeof(b->exec_stack) / sizeof(b->exec_stack[0]));
 		b->exec = section_exec(args);
 	} else if (!strcmp(d, ".popsection")) {
 		if (b->exec_depth > 0)
@@ -568,6 +582,14 @@ static void statement(struct burner *b, const char *s, size_t n)
 			b->stats->outside_exec++;
 			fprintf(stderr, "%s:%ld: warning: afterburn: %s in non-executable section %s is not annotated\n",
 				b->file, b->line, ia64_kind_name(site.kind), b->section);
+			r = 0;
+		}
+		if (r > 0 && st.truncated) {
+			/* the site is re-emitted from its parts: a cut part
+			 * would lose text */
+			error_at(b, "afterburn: %s statement longer than the IA-64 burner keeps "
+				 "(labels and tags 255, predicate 63, operands 511 characters; "
+				 "struct stmt in ia64/burn.c)", ia64_kind_name(site.kind));
 			r = 0;
 		}
 		if (r > 0) {
