@@ -299,6 +299,11 @@ static void rewrite_sites(const struct image *im)
 			       x86_rewrite_strerror(st));
 		sites_rewritten[r[i].kind]++;
 		if ((r[i].kind == X86_KIND_SWAPGS || r[i].kind == X86_KIND_SYSRET) &&
+		    r[i].length > sizeof(original))
+			/* it could not be put back to trap: never a call instead */
+			refuse("record %lu: %s site of %u bytes, this wedge restores at most %zu",
+			       i, x86_kind_name(r[i].kind), r[i].length, sizeof(original));
+		if ((r[i].kind == X86_KIND_SWAPGS || r[i].kind == X86_KIND_SYSRET) &&
 		    r[i].length <= sizeof(original)) {
 			/* may run on the user's stack: left to trap (see site_table_add_trap) */
 			memcpy(site, original, r[i].length);
