@@ -181,8 +181,11 @@ static void xs_write_or_die(struct xs_handle *xs, xs_transaction_t t, const char
 	char val[256];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(val, sizeof(val), fmt, ap);
+	int n = vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		die("xenstore value for %s: %d bytes, ab-create writes at most %zu", path, n,
+		    sizeof(val) - 1);
 	if (!xs_write(xs, t, path, val, strlen(val)))
 		die("xenstore write %s: %s", path, strerror(errno));
 }
