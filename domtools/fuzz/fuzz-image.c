@@ -46,6 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ab_read_sites(&elf, &sites, &count, err, sizeof(err)) == 0)
 			free(sites);
 		ab_read_note(&elf, &note, err, sizeof(err));
+		struct ab_mode_range *modes = NULL;
+		if (ab_read_modes(&elf, &modes, &count, err, sizeof(err)) == 0)
+			free(modes);
 		for (size_t i = 0; i < elf.nsections; i++) {
 			ab_elf_section_data(&elf, &elf.sections[i]);
 			ab_elf_section_at(&elf, elf.sections[i].addr);

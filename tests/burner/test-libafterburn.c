@@ -58,6 +58,10 @@ static int open_mini(struct mini *m, size_t size, char *err)
 		free(s);
 		assert_int_equal(ab_read_note(&e, &note, err, 200), 0);
 		assert_false(note.present);
+		struct ab_mode_range *modes;
+		assert_int_equal(ab_read_modes(&e, &modes, &n, err, 200), 0);
+		assert_int_equal(n, 0);
+		assert_null(modes);
 		ab_elf_close(&e);
 	}
 	return r;
