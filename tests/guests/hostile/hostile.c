@@ -450,6 +450,18 @@ static void probe_iret_frame(int kind)
 	finish();
 }
 
+/* The selectors user mode runs with, as the guest kernel loaded them
+ * (Linux: __USER_CS 0x33, __USER_DS 0x2b, null data segments). */
+static void probe_selectors(void)
+{
+	drop_root();
+	unsigned short cs, ss, ds, es;
+	__asm__ volatile("mov %%cs, %0; mov %%ss, %1; mov %%ds, %2; mov %%es, %3"
+			 : "=r"(cs), "=r"(ss), "=r"(ds), "=r"(es));
+	out("cs %#x ss %#x ds %#x es %#x", cs, ss, ds, es);
+	finish();
+}
+
 /* ------------------------------------------------------------ compat mode */
 static uint32_t c32_inc ASM_USED, c32_pid ASM_USED, c32_after_yield ASM_USED;
 static unsigned long saved_rsp64 ASM_USED;
@@ -907,6 +919,7 @@ static void p_insn(long i) { probe_insn((unsigned)i); }
 static void p_frame(long i) { probe_frame((int)i); }
 static void p_iret(long i) { probe_iret_frame((int)i); }
 static void p_compat(long i) { (void)i; probe_compat(); }
+static void p_selectors(long i) { (void)i; probe_selectors(); }
 static void p_ptrace(long i) { probe_ptrace_bp((int)i); }
 static void p_perf(long i) { (void)i; probe_perf_bp(); }
 static void p_tty(long i) { (void)i; probe_tty_loop(); }
@@ -953,6 +966,7 @@ int main(int argc, char **argv)
 					"forged-syscall-number", "forged-xen-cpuid-prefix", "forged-int80-from-64bit" };
 	for (unsigned i = 0; i < 6; i++)
 		run(forged[i], p_forged, i);
+	run("selectors", p_selectors, 0);
 	for (unsigned i = 0; i < NR_INSNS; i++)
 		if (insns[i].shows_desc != 1)
 			run(NAME("insn-%s", insns[i].name), p_insn, i);
