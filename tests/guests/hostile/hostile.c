@@ -984,11 +984,11 @@ int main(int argc, char **argv)
 	run("sigreturn-iopl3-if0", p_frame, 8);
 	run("sigreturn-strict-null-ss", p_frame, 1);
 	run("sigreturn-strict-bad-ss", p_frame, 4);
-	run("mmap-munmap-churn", p_churn, 0);
-	run("fork-storm", p_fork, 0);
 	run("sparse-16g-read", p_sparse, 0);
 	run("sparse-2g-write", p_sparse_w, 0);
 	run("many-processes", p_many, 0);
+	run("mmap-munmap-churn", p_churn, 0);
+	run("fork-storm", p_fork, 0);
 	run("dev-port-absent", p_port, 0);
 	run("modify-ldt", p_ldt, 0);
 	for (unsigned i = 0; i < NR_INSNS; i++)
