@@ -315,11 +315,23 @@ bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, t
  * keeps the live shadow coherent, as on a TLB: a PTE change in the live
  * address space with neither invlpg nor a CR3/PGE flush is not seen.
  *
- * Pool pages are free or owned by one cached address space; a dry pool
- * evicts the least recently used one.
+ * Pool pages are free or owned by one cached address space.  The pool never
+ * runs out (docs/wedge.md, "The shadow pool under pressure"): the last
+ * SHADOW_RESERVE free pages are kept for the two operations that must
+ * succeed when everything else is in use, a new address space (4 pages:
+ * two L4s and the path to the hot pages) and the fill that triggered it
+ * (up to 3 tables).  Ordinary allocations first evict the least recently
+ * used cached address space but the live one; when only the live one is
+ * left, the live one is restarted (a pool reset): a fresh, empty shadow
+ * built from the reserve, made live, and only then the old one unpinned,
+ * which gives back every page it held.  Between operations
+ * nr_free >= SHADOW_RESERVE always holds.
  */
 #define SHADOW_POOL_MAX 8192
 #define SHADOW_SLOTS 16
+#define AS_PAGES 4            /* a new address space: kernel L4, L3, L2; user L4 */
+#define FILL_PAGES 3          /* a fill: up to an L3, an L2 and an L1 */
+#define SHADOW_RESERVE (AS_PAGES + FILL_PAGES + 1)
 static u64 shadow_free[SHADOW_POOL_MAX];
 static unsigned nr_free;
 static bool pool_ro[SHADOW_POOL_MAX];
@@ -344,13 +356,19 @@ static void shadow_pool_init(void)
 	pool_count = pool_end - pool_next;
 	if (pool_count > SHADOW_POOL_MAX)
 		panic("shadow pool of %lu pages exceeds the table (%u)", pool_count, SHADOW_POOL_MAX);
+	/* the reserve, a live address space and a fill on top of it; far
+	 * fewer than any domain the wedge boots in has (mm_guest_map) */
+	if (pool_count < SHADOW_RESERVE + AS_PAGES + FILL_PAGES + 64)
+		panic("shadow pool of %lu pages is below the minimum (%u)", pool_count,
+		      SHADOW_RESERVE + AS_PAGES + FILL_PAGES + 64);
 	for (u64 p = pool_next; p < pool_end; p++) {
 		shadow_free[nr_free++] = p;
 		page_owner[p - pool_first] = -1;
 	}
 	pool_next = pool_end;   /* the rest of the pool is the shadows' */
 	shadow_pool_ready = true;
-	printk("wedge: shadow pool %u pages, %u address spaces cached\n", nr_free, SHADOW_SLOTS);
+	printk("wedge: shadow pool %u pages (%u in reserve), %u address spaces cached\n", nr_free,
+	       SHADOW_RESERVE, SHADOW_SLOTS);
 }
 
 static void mmuext(unsigned cmd, u64 mfn)
@@ -389,12 +407,22 @@ static bool as_evict_lru(void)
 	return true;
 }
 
+/* Evict cached address spaces (never the live one) until n pages are free
+ * on top of the reserve; false when only the live one is left. */
+static bool pool_room(unsigned n)
+{
+	while (nr_free < SHADOW_RESERVE + n)
+		if (!as_evict_lru())
+			return false;
+	return true;
+}
+
+/* A pool page; the callers have made room (pool_room) or, for a new
+ * address space, draw on the reserve, so a dry pool here is a wedge bug. */
 static u64 shadow_alloc(int owner)
 {
-	while (!nr_free)
-		if (!as_evict_lru())
-			panic("shadow page pool exhausted (%lu pages, all the live address space's)",
-			      pool_count);
+	if (!nr_free)
+		panic("shadow page pool empty (%lu pages): the reserve was not kept", pool_count);
 	u64 pfn = shadow_free[--nr_free];
 	unsigned i = (unsigned)(pfn - pool_first);
 	if (pool_ro[i]) {
@@ -431,8 +459,11 @@ static int as_new(u64 cr3)
 	}
 	if (slot < 0)
 		panic("no shadow slot for cr3 %lx", cr3);
-	while (nr_free < 8 && as_evict_lru())
-		;
+	/* Room above the reserve if cached address spaces can give it, else
+	 * from the reserve (nr_free >= SHADOW_RESERVE >= AS_PAGES): the caller
+	 * restores it once the old live address space can be evicted. */
+	pool_room(AS_PAGES);
+	ASSERT(nr_free >= AS_PAGES);
 	/* Kernel: the wedge's entries, its image (504), the physmap (505), and
 	 * in 511 a path to the hot pages in the top 2 MiB; the rest is the
 	 * guest's. */
@@ -627,6 +658,9 @@ void shadow_switch(u64 guest_cr3)
 			slot = i;
 	if (slot < 0) {
 		as_activate(as_new(key));
+		/* the reserve back: the address space just left is evictable now */
+		if (!pool_room(0))
+			panic("shadow pool: %u free pages with nothing left to evict", nr_free);
 		return;
 	}
 	counters[CNT_SHADOW_CACHE_HITS]++;
@@ -642,16 +676,19 @@ void shadow_flush_global(void)
 		validate_current();
 }
 
-/* The live address space's shadows dropped for fresh ones (a dry pool). */
+/* The live address space's shadows dropped for fresh ones: the pool holds
+ * nothing but the live address space and the reserve.  The new shadows come
+ * from the reserve; the old ones can be unpinned only once Xen's user base
+ * pointer has left them, and then give back every page they held. */
 static void shadow_reset_current(void)
 {
 	int old = cur_as;
-	while (as_evict_lru())
-		;
 	int slot = as_new(as_tab[old].cr3);
 	as_activate(slot);
 	as_free(old);
 	counters[CNT_SHADOW_POOL_RESETS]++;
+	if (nr_free < SHADOW_RESERVE + FILL_PAGES)
+		panic("shadow pool: %u pages free after a reset (%lu in the pool)", nr_free, pool_count);
 }
 
 void shadow_set_user(bool user)
@@ -708,11 +745,9 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
 	if (gpa >= guest_mem_bytes)
 		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
-	/* Keep room for a fill (up to 3 tables): evict cached address spaces,
-	 * and when only the live one is left, start it afresh. */
-	while (nr_free < 4 && as_evict_lru())
-		;
-	if (nr_free < 4)
+	/* Room for a fill above the reserve: evict cached address spaces, and
+	 * when only the live one is left, start it afresh. */
+	if (!pool_room(FILL_PAGES))
 		shadow_reset_current();
 	u64 l1_mfn = shadow_l1_for(va, shadow_user);
 	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
