@@ -982,7 +982,7 @@ static void emulate_insn(const struct site *s)
 		u64 v;
 		u32 msr = (u32)*gpr(X86_RCX);
 		if (!rdmsr(msr, &v)) {
-			printk("wedge: rdmsr of unimplemented MSR %x at %lx: #GP\n", msr, s->addr);
+			printk("wedge: rdmsr of an MSR the virtual CPU does not have (%x) at %lx: #GP\n", msr, s->addr);
 			g_regs.rip = s->addr;
 			deliver_vector(13, true, 0);
 			return;
@@ -995,7 +995,7 @@ static void emulate_insn(const struct site *s)
 		u32 msr = (u32)*gpr(X86_RCX);
 		u64 v = (u32)*gpr(X86_RAX) | *gpr(X86_RDX) << 32;
 		if (!wrmsr(msr, v)) {
-			printk("wedge: wrmsr of unimplemented MSR %x at %lx: #GP\n", msr, s->addr);
+			printk("wedge: wrmsr of an MSR the virtual CPU does not have (%x) at %lx: #GP\n", msr, s->addr);
 			g_regs.rip = s->addr;
 			deliver_vector(13, true, 0);
 			return;
