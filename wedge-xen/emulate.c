@@ -1068,10 +1068,8 @@ static void emulate_insn(const struct site *s)
 		u64 fl = pop_n(n), rsp = pop_n(n);
 		u16 ss = (u16)pop_n(n);
 		u64 now = (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF);
-		if (n == 2)
+		if (n == 2)   /* iretw replaces FLAGS only; RSP is zero-extended (as QEMU) */
 			fl = (now & ~0xfffful) | fl;
-		if (n == 2)
-			rsp = (g_regs.gpr[X86_RSP] & ~0xfffful) | rsp;
 		u64 d = check_return_cs(cs);
 		check_return_ss(ss, cs & 3u, D_L(d) && n == 8);
 		check_return_rip(d, rip);
