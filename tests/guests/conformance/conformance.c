@@ -2609,6 +2609,21 @@ static void group_breakpoints(void)
 		check("breakpoints: a write breakpoint in DR1: #DB after the write (trap), DR6.B1, not on a read", ok_);
 		explain(ok_, 0);
 	}
+	/* ring 3, as ptrace's u_debugreg or perf's breakpoint events arm it:
+	 * a read/write breakpoint on a user address, hit by a user load */
+	exc_reset();
+	write_dr6(0);
+	user_data[0] = 0x6262;
+	write_dr(0, USER_DATA);
+	write_dr(7, 0x400 | 0x1 | (3ul << 16) | (2ul << 18));   /* L0, read/write, 8 bytes */
+	u64 status = run_user(20, USER_DATA);   /* u_load: exit(*arg) */
+	last_status = status;
+	{
+		int ok_ = status == 0x6262 && exc_count == 1 && exc_vec == 1 && exc_cs == 0x3b && exc_ss == 0x33 &&
+			  (exc_dr6 & 0xf) == 1;
+		check("breakpoints: a read/write breakpoint on a user address: #DB in ring 3 with the user frame, DR6.B0", ok_);
+		explain(ok_, status);
+	}
 	write_dr(7, 0x400);
 	exc_teardown();
 }
