@@ -730,12 +730,29 @@ void guest_sysenter(void)
 
 extern u64 g_frame_cs;
 
+/* Guest user mode can switch between 64-bit and compat code natively, with
+ * Xen's flat selectors (which `mov %cs` shows it): on each way in from
+ * user mode, the mode it runs in wins over the virtual CS, which becomes
+ * the guest's own selector for that mode (STAR's, as Linux sets it). */
+void user_cs_sync(void)
+{
+	if (!guest_user_mode() || (g_frame_cs != 0xe023 && g_frame_cs != 0xe033))
+		return;
+	bool real32 = g_frame_cs == 0xe023;
+	if (real32 == vcpu.cs32)
+		return;
+	u16 base = (u16)(vcpu.star >> 48);
+	vcpu.cs32 = real32;
+	vcpu.seg[SEG_CS] = (u16)((real32 ? base : base + 16) | 3);
+}
+
 /* Xen's syscall callback: the guest's user mode made a system call, or
  * (virtual CPL 0) wedge_emul_entry asks for an emulation; it pushed
  * [mask][r11][rcx][flags][return address] before its syscall. */
 void wedge_syscall_entry(void)
 {
 	if (guest_user_mode()) {
+		user_cs_sync();
 		guest_syscall(g_frame_cs == 0xe023);   /* from compat mode: Xen's syscall32 callback */
 		deliver_pending_interrupts();
 		return;
@@ -830,10 +847,16 @@ static void emulate_far_jump(const struct site *s)
 {
 	const struct x86_insn *in = &s->insn;
 	unsigned n = in->opsize;   /* bytes of the offset: 2, 4 or 8 */
-	u64 a = ea(s), off = 0, d;
+	u64 off = 0, d;
 	u16 sel;
-	read_guest(&off, a, n);
-	read_guest(&sel, a + n, 2);
+	if (in->opcode == 0xea && in->map == X86_MAP_1BYTE) {   /* ptr16:16/32 (compat code only) */
+		off = in->imm & (n == 2 ? 0xffff : 0xffffffffu);
+		sel = (u16)(in->imm >> 32);
+	} else {
+		u64 a = ea(s);
+		read_guest(&off, a, n);
+		read_guest(&sel, a + n, 2);
+	}
 	if (!(sel & ~3u))
 		GP0();
 	if (!guest_descriptor(sel, &d))
@@ -1070,6 +1093,8 @@ static void emulate_insn(const struct site *s)
 		u64 now = (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF);
 		if (n == 2)   /* iretw replaces FLAGS only; RSP is zero-extended (as QEMU) */
 			fl = (now & ~0xfffful) | fl;
+		if (cpl() == 3)   /* CPL > IOPL (0): IF and IOPL cannot change */
+			fl = (fl & ~0x3200ul) | (now & 0x3200ul);
 		u64 d = check_return_cs(cs);
 		check_return_ss(ss, cs & 3u, D_L(d) && n == 8);
 		check_return_rip(d, rip);
@@ -1203,6 +1228,58 @@ static void emulate_insn(const struct site *s)
 		UD();
 	}
 	deliver_pending_interrupts();
+}
+
+/*
+ * A far transfer in guest user mode (lret, iret, ljmp) to one of the
+ * guest's own code segments, e.g. a 64-bit program entering its 32-bit
+ * code through __USER32_CS.  The CPU checked the selector against Xen's
+ * GDT, which holds none of the guest's, and raised #GP(selector); the
+ * wedge does the transfer against the guest's tables instead, with the
+ * CPL-3 rules (emulate_insn), or raises the fault hardware would.  When
+ * the CPU raised that #GP it had read the far pointer (stack or memory)
+ * with user privilege already, so reading it again here reads nothing
+ * user mode could not.  A far call is left alone (#GP stays): it would
+ * write the user's stack, and the wedge writes with kernel privilege.
+ * 64-bit code: lret, iret, ljmp m16:xx; compat code: lret, iret, ljmp
+ * ptr16:32 (the decoder's 64-bit forms of cb/ca/cf mean the same there).
+ */
+bool user_far_transfer(u64 error)
+{
+	if (!(error & ~3ul) || (error & 3))
+		return false;   /* not about a selector */
+	u8 b[15];
+	unsigned n = 15;
+	while (n && !copy_from_guest(b, g_regs.rip, n))
+		n--;
+	struct site tmp = { .addr = g_regs.rip };
+	if (vcpu.cs32) {
+		unsigned p = 0, opsize = 4;
+		if (n && b[0] == 0x66) {
+			opsize = 2;
+			p = 1;
+		}
+		if (p < n && b[p] == 0xea && p + 1 + opsize + 2 <= n) {
+			u64 off = 0;
+			u16 sel;
+			memcpy(&off, b + p + 1, opsize);
+			memcpy(&sel, b + p + 1 + opsize, 2);
+			tmp.insn = (struct x86_insn){ .len = (u8)(p + 1 + opsize + 2), .opcode = 0xea,
+						      .map = X86_MAP_1BYTE, .opsize = (u8)opsize,
+						      .imm = off | (u64)sel << 32, .kind = X86_KIND_LJMP };
+		} else if (p < n && (b[p] == 0xcb || b[p] == 0xca || b[p] == 0xcf)) {
+			if (x86_decode(b, n, &tmp.insn) != 0)
+				return false;
+		} else {
+			return false;
+		}
+	} else if (x86_decode(b, n, &tmp.insn) != 0 ||
+		   (tmp.insn.kind != X86_KIND_LRET && tmp.insn.kind != X86_KIND_IRET && tmp.insn.kind != X86_KIND_LJMP)) {
+		return false;
+	}
+	tmp.length = tmp.insn.len;
+	emulate_site(&tmp);
+	return true;
 }
 
 void counters_print(void)

@@ -294,6 +294,7 @@ void wedge_event_upcall(void)
 		panic("event upcall in the wedge at %lx", g_regs.rip);
 	g_vif_mask = 0;
 	g_regs.rflags |= X86_EFLAGS_IF;
+	user_cs_sync();
 	events_process();
 	deliver_pending_interrupts();
 }
@@ -314,6 +315,7 @@ void wedge_exception(void)
 	if (!from_guest)
 		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
 		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
+	user_cs_sync();
 	if (g_exc_vector == 14) {
 		u64 cr2 = VCPU0->arch.cr2, guest_error;
 		if (shadow_fault(cr2, g_exc_error, &guest_error)) {
@@ -345,6 +347,8 @@ void wedge_exception(void)
 		}
 		if (g_exc_vector == 13 && (g_exc_error & 3) == 2)
 			user_soft_interrupt();
+		else if ((g_exc_vector == 13 || g_exc_vector == 11) && user_far_transfer(g_exc_error))
+			return;   /* to one of the guest's code segments, which Xen's GDT lacks */
 	} else {
 		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())
 			return;

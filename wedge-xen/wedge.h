@@ -145,6 +145,8 @@ void deliver_pending_interrupts(void);/* after an emulation or upcall */
 void deliver_vector(unsigned vec, bool has_error, u64 error);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 void guest_sysenter(void);            /* user-mode sysenter (Xen's #GP with CS 3, RIP 0) */
+bool user_far_transfer(u64 error);   /* a user #GP(selector) at lret/iret/ljmp: emulated */
+void user_cs_sync(void);             /* from user mode: the mode Xen's frame CS says it runs in */
 void resume_prepare(void);            /* wedge_resume: the user CS Xen is to load */
 extern u64 g_resume_cs;
 extern evtchn_port_t timer_port, console_port;

@@ -2486,7 +2486,7 @@ static void group_descriptors(void)
 
 /* ---- group compat: 32-bit code in ring 3 (CS 0x2b) ---- */
 extern u64 enter_user32(u64 eip, u64 esp);
-extern char user32_start[], u32_syscall_ret[], compat_syscall_entry[];
+extern char user32_start[], u32_syscall_ret[], compat_syscall_entry[], user64_to32[];
 volatile u64 compat_sys_rcx, compat_sys_ebx, compat_sys_count;
 static u8 user32_stack[4096] __attribute__((aligned(4096)));
 #define USER32_BASE 0x80000000ul
@@ -2514,6 +2514,20 @@ static void group_compat(void)
 		info("  report values", compat_reports[0] | compat_reports[1] << 8 | compat_reports[2] << 16);
 		info("  syscalls via CSTAR", compat_sys_count);
 		info("  CSTAR rcx", compat_sys_rcx);
+	}
+	u64 status2 = 0;
+	if ((u32)status == 0x32) {
+		compat_nreports = 0;
+		status2 = enter_user(USER32_BASE + (u64)(user64_to32 - user32_start), USER32_BASE + 0x2000, 0, 0, 0);
+	}
+	ok = status2 == 0x64 && compat_nreports == 2 && compat_reports[0] == 1 && compat_cs[0] == 0x2b &&
+	     compat_reports[1] == 0 && compat_cs[1] == 0x3b;
+	check("compat: ring 3 goes from 64-bit code to 32-bit code by lretq and back by ljmp, no kernel between", ok);
+	if (!ok) {
+		info("  status", status2);
+		info("  reports", compat_nreports);
+		info("  report values", compat_reports[0] | compat_reports[1] << 8);
+		info("  report CSes", compat_cs[0] | compat_cs[1] << 16);
 	}
 }
 

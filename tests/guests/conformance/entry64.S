@@ -727,7 +727,38 @@ u32_syscall_ret:
 	movl $0, %eax             /* SYS_EXIT */
 	int $0x80
 	ud2
+
+/* User-mode far transfers: 64-bit ring-3 code (CS 0x3b) returns far into
+ * the 32-bit segment (0x2b), which jumps far back to 0x3b: no kernel in
+ * between (Xen's GDT has neither selector: the wedge does them). */
 	.code64
+	.globl user64_to32
+user64_to32:
+	pushq $0x2b
+	leaq u32_from64(%rip), %rax
+	pushq %rax
+	lretq
+	.code32
+u32_from64:
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report: 1, 32-bit code */
+	ljmp $0x3b, $(0x80000000 + u64_back - user32_start)
+	.code64
+u64_back:
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report: 0, 64-bit code again */
+	movl $0x64, %edi
+	movl $0, %eax             /* SYS_EXIT */
+	int $0x80
+	ud2
 	.balign 4096
 
 /* ---- the user program (ring 3) ----
