@@ -664,7 +664,7 @@ static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp, bool cs32)
 	vcpu.seg[SEG_SS] = ss;
 	vcpu.cs32 = cs32;
 	g_vif_mask = !(fl & X86_EFLAGS_IF);
-	g_regs.rflags = (fl & 0x3c7fd5ul) | X86_EFLAGS_IF | 2;
+	g_regs.rflags = (fl & 0x3d7fd5ul) | X86_EFLAGS_IF | 2;   /* RF kept: a #DB handler sets it to step over an instruction breakpoint */
 	g_regs.gpr[X86_RSP] = rsp;
 	shadow_set_user(true);
 }

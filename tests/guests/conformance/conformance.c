@@ -1483,6 +1483,7 @@ extern void probe_step(void);
 extern void probe_mf(void);
 
 static volatile u64 exc_count, exc_vec, exc_err, exc_rip, exc_cs, exc_ss, exc_rsp, exc_frame, exc_dr6, exc_resume;
+static volatile int bp_resume_rf;   /* group breakpoints: #DB returns with RF instead of disarming */
 static u8 ist1_stack[2 * 4096] __attribute__((aligned(4096)));
 #define IST1_TOP ((u64)ist1_stack + sizeof(ist1_stack))
 
@@ -1502,7 +1503,10 @@ void exc_handler(struct frame *f, u64 vec)
 	if (vec == 1) {
 		exc_dr6 = read_dr6();
 		f->rflags &= ~0x100ul;   /* one step only */
-		__asm__ volatile("mov %0, %%dr7" :: "r"(0x400ul));   /* breakpoints off: one hit each */
+		if (bp_resume_rf)
+			f->rflags |= 0x10000ul;   /* RF: the instruction runs once, the breakpoint stays */
+		else
+			__asm__ volatile("mov %0, %%dr7" :: "r"(0x400ul));   /* breakpoints off: one hit each */
 	}
 	if (vec == 16)
 		__asm__ volatile("fnclex");
@@ -2638,7 +2642,24 @@ static void group_breakpoints(void)
 		check("breakpoints: a read/write breakpoint on a user address: #DB in ring 3 with the user frame, DR6.B0", ok_);
 		explain(ok_, status);
 	}
+	/* an execute breakpoint in ring 3 stepped over with RF, as Linux's
+	 * perf breakpoints do: one #DB, the instruction then runs */
+	exc_reset();
+	write_dr6(0);
+	extern char u_load[];
+	write_dr(0, user_va(u_load));
+	write_dr(7, 0x401);
+	bp_resume_rf = 1;
+	status = run_user(20, USER_DATA);
+	bp_resume_rf = 0;
 	write_dr(7, 0x400);
+	last_status = status;
+	{
+		int ok_ = status == 0x6262 && exc_count == 1 && exc_vec == 1 && exc_rip == user_va(u_load) && exc_cs == 0x3b &&
+			  (exc_dr6 & 0xf) == 1;
+		check("breakpoints: an execute breakpoint in ring 3, resumed with RF: one #DB, then the instruction runs", ok_);
+		explain(ok_, status);
+	}
 	exc_teardown();
 }
 
