@@ -44,8 +44,11 @@
 #define AFTERBURN_SITE_INLINE  1   /* rewritten, no call into the wedge (cli) */
 #define AFTERBURN_SITE_CALL    2   /* rewritten to a call: the call returns to
 				    * site + ret_offset */
-#define AFTERBURN_SITE_TRAP    3   /* left as the original (swapgs, sysret):
-				    * the wedge emulates it from its #GP */
+#define AFTERBURN_SITE_TRAP    3   /* left to trap (x86/rewrite.h): the
+				    * original instruction (swapgs, sysret,
+				    * sysexit) or ud2 + NOPs (lar, lsl, verr,
+				    * verw); the wedge emulates it from its
+				    * #GP or #UD */
 #define AFTERBURN_SITE_KEPT    4   /* left as is, never emulated (rdtsc) */
 
 #ifndef __ASSEMBLER__

@@ -111,8 +111,9 @@ void *ab_image_rewrite(const struct ab_image *img, unsigned char *image, size_t 
 			goto bad;
 		}
 		stats->rewritten++;
-		if (s->kind == X86_KIND_SWAPGS || s->kind == X86_KIND_SYSRET) {
-			memcpy(site, before, s->length);
+		if (x86_trap_form(s->kind) != X86_TRAP_NONE) {
+			/* left to trap, as the wedge does (x86/rewrite.h) */
+			x86_rewrite_trap(site, s->length, s->insn, before, x86_trap_form(s->kind));
 			e[i].form = AFTERBURN_SITE_TRAP;
 			stats->traps++;
 			continue;

@@ -4,19 +4,34 @@
  * pair, the 8254 PIT (channel 0 driven by Xen's single-shot timer), the CMOS
  * RTC (a fixed clock), an empty PCI bus (mechanism #1), the ELCR, the
  * debug-exit port 0xf4 (as QEMU's isa-debug-exit: the guest's way to end
- * the run) and port 0x80 (POST delay).  Each model panics on what it does
- * not implement, naming the feature: a silent wrong answer would be worse.
+ * the run) and port 0x80 (POST delay).  Anything a guest can reach (a
+ * process too, through /dev/port, a tty ioctl or the RTC driver) never ends
+ * the domain: a feature a model lacks answers as a part without it would
+ * (the write ignored, the mode left as it was, an absent port floating high)
+ * and is logged once, naming the feature (grep "not modelled").
  */
 #include "wedge-xen/wedge.h"
 #include <xen/sched.h>
 
-#define unimplemented(...) panic("device model: unimplemented: " __VA_ARGS__)
+/* Once per call site: a guest poking the same register in a loop must not
+ * flood the console. */
+#define not_modelled(...) do { \
+		static bool once_; \
+		if (!once_) { \
+			once_ = true; \
+			printk("wedge: device model: not modelled, ignored: " __VA_ARGS__); \
+			printk("\n"); \
+		} \
+	} while (0)
 
 /* ---------------------------------------------------------------- 8259 */
 struct pic {
 	u8 irr, isr, imr, vector_base;
 	u8 init_step;      /* 0: ready; 2..4: expecting ICW2..ICW4 */
 	bool icw4_needed, read_isr;
+	bool single;       /* ICW1 SNGL: no ICW3 */
+	bool aeoi;         /* ICW4 auto-EOI: acknowledging sets no ISR bit */
+	bool poll;         /* OCW3 poll command: the next read is the poll byte */
 };
 static struct pic pics[2];   /* master, slave */
 
@@ -25,55 +40,53 @@ static void pic_write(int n, int port_odd, u8 v)
 	struct pic *p = &pics[n];
 	if (!port_odd) {
 		if (v & 0x10) {            /* ICW1 */
-			if (!(v & 0x01))
-				unimplemented("8259 without ICW4");
-			if (v & 0x02)
-				unimplemented("8259 single mode");
 			if (v & 0x08)
-				unimplemented("8259 level-triggered mode");
+				not_modelled("8259 level-triggered mode (requests stay edge triggered)");
 			p->irr = p->isr = 0;
 			p->imr = 0;
 			p->init_step = 2;
-			p->icw4_needed = true;
+			p->icw4_needed = v & 0x01;
+			p->single = v & 0x02;
 			p->read_isr = false;
+			p->aeoi = false;
+			p->poll = false;
 		} else if (v & 0x08) {     /* OCW3 */
 			if (v & 0x04)
-				unimplemented("8259 poll mode");
-			if (v & 0x60 && (v & 0x60) != 0x40)
-				unimplemented("8259 special mask mode");
+				p->poll = true;
+			if ((v & 0x60) == 0x60)
+				not_modelled("8259 special mask mode");
 			if (v & 0x02)
 				p->read_isr = v & 0x01;
 		} else {                   /* OCW2 */
 			unsigned cmd = v >> 5;
-			if (cmd == 1) {            /* non-specific EOI */
+			if (cmd == 1 || cmd == 5) {   /* non-specific EOI */
 				for (int i = 0; i < 8; i++)
 					if (p->isr & (1u << i)) {
 						p->isr &= (u8)~(1u << i);
 						break;
 					}
-			} else if (cmd == 3) {     /* specific EOI */
+			} else if (cmd == 3 || cmd == 7) {   /* specific EOI */
 				p->isr &= (u8)~(1u << (v & 7));
-			} else {
-				unimplemented("8259 OCW2 command %u (rotation/priority)", cmd);
 			}
+			if (cmd == 0 || cmd >= 4)   /* the EOI part above is done */
+				not_modelled("8259 priority rotation (OCW2 command %u): fixed priority kept", cmd);
 		}
 		return;
 	}
 	switch (p->init_step) {
 	case 2:
 		p->vector_base = v & 0xf8;
-		p->init_step = 3;
+		p->init_step = p->single ? (p->icw4_needed ? 4 : 0) : 3;
 		return;
 	case 3:
 		p->init_step = p->icw4_needed ? 4 : 0;
 		return;
 	case 4:
 		if (!(v & 0x01))
-			unimplemented("8259 MCS-80 mode");
-		if (v & 0x02)
-			unimplemented("8259 auto-EOI");
+			not_modelled("8259 MCS-80 mode (vectors stay 8086 style)");
 		if (v & 0x10)
-			unimplemented("8259 special fully nested mode");
+			not_modelled("8259 special fully nested mode");
+		p->aeoi = v & 0x02;
 		p->init_step = 0;
 		return;
 	}
@@ -86,6 +99,22 @@ static u8 pic_read(int n, int port_odd)
 	if (port_odd)
 		return p->imr;
 	pit_sync();
+	if (p->poll) {
+		/* poll byte: bit 7 and the highest-priority request, which
+		 * the read acknowledges (8259A datasheet, "Poll command") */
+		p->poll = false;
+		for (int i = 0; i < 8; i++) {
+			if (p->isr & (1u << i))
+				break;
+			if ((p->irr & ~p->imr) & (1u << i)) {
+				p->irr &= (u8)~(1u << i);
+				if (!p->aeoi)
+					p->isr |= (u8)(1u << i);
+				return (u8)(0x80 | i);
+			}
+		}
+		return 0;
+	}
 	return p->read_isr ? p->isr : p->irr;
 }
 
@@ -131,13 +160,15 @@ void pic_ack(int vector)
 	if (m == 2) {
 		int s = vector - pics[1].vector_base;
 		pics[1].irr &= (u8)~(1u << s);
-		pics[1].isr |= (u8)(1u << s);
+		if (!pics[1].aeoi)
+			pics[1].isr |= (u8)(1u << s);
 		if (!pics[1].irr)
 			pics[0].irr &= (u8)~(1u << 2);
 	} else {
 		pics[0].irr &= (u8)~(1u << m);
 	}
-	pics[0].isr |= (u8)(1u << m);
+	if (!pics[0].aeoi)
+		pics[0].isr |= (u8)(1u << m);
 }
 
 /* ---------------------------------------------------------------- 8254 */
@@ -204,8 +235,10 @@ static void pit_write(unsigned port, u8 v)
 {
 	if (port == 0x43) {
 		unsigned ch = v >> 6;
-		if (ch == 3)
-			unimplemented("8254 read-back command");
+		if (ch == 3) {
+			not_modelled("8254 read-back command");
+			return;
+		}
 		struct pit_channel *c = &pit[ch];
 		if (((v >> 4) & 3) == 0) {     /* counter latch */
 			c->latched = pit_current(c);
@@ -217,9 +250,11 @@ static void pit_write(unsigned port, u8 v)
 		if (c->mode > 5)
 			c->mode -= 4;
 		if (v & 1)
-			unimplemented("8254 BCD counting");
-		if (c->mode != 0 && c->mode != 2 && c->mode != 3)
-			unimplemented("8254 mode %u", c->mode);
+			not_modelled("8254 BCD counting (counts in binary)");
+		if (c->mode != 0 && c->mode != 2 && c->mode != 3) {
+			not_modelled("8254 mode %u (counts as mode 0, one shot)", c->mode);
+			c->mode = 0;
+		}
 		c->write_hi = 0;
 		c->read_hi = 0;
 		if (ch == 0)
@@ -242,7 +277,7 @@ static void pit_write(unsigned port, u8 v)
 		}
 		break;
 	default:
-		unimplemented("8254 counter write before a mode was set");
+		not_modelled("8254 counter write before a mode was set");
 	}
 }
 
@@ -269,26 +304,54 @@ static u8 pit_read(unsigned port)
 /* Transmission is instantaneous (the byte goes to the console ring), so
  * THR is always empty again right after a write: with ETBEI every write
  * ends in a THR-empty interrupt, as it would on hardware once the byte left.
- * Line-status and modem-status interrupts never have a cause here. */
+ * Line-status interrupts never have a cause here.
+ *
+ * Loopback (MCR bit 4), as the 16550 datasheet describes it: the
+ * transmitter's output goes back into the receiver (nothing reaches the
+ * console, console input waits), and the modem-control outputs drive the
+ * modem-status inputs: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD, with their
+ * delta bits and the modem-status interrupt.  On a PC the OUT2 pin gates
+ * IRQ4 and loopback forces the pin inactive, so no interrupt leaves the
+ * UART in loopback. */
+#define UART_LOOP_FIFO 16
 static struct {
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
 	int rx;            /* buffered input byte, -1 when none */
 	bool thre_pending; /* THR-empty interrupt not yet acknowledged */
 	bool line;         /* IRQ4 line level (edge to the PIC on rising) */
+	u8 loop[UART_LOOP_FIFO], loop_head, loop_n;   /* bytes looped back */
+	bool overrun;      /* a looped byte found the receiver full (LSR.OE) */
+	u8 msr_delta;      /* MSR bits 0-3, cleared when MSR is read */
 } uart = { .rx = -1, .dll = 1 };
+
+static bool uart_loop(void) { return uart.mcr & 0x10; }
+
+/* MSR bits 4-7: the looped-back outputs, or a modem that is always there
+ * (DCD, DSR, CTS) outside loopback. */
+static u8 uart_msr_lines(u8 mcr)
+{
+	if (!(mcr & 0x10))
+		return 0xb0;
+	return (u8)(((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x04) << 4) | ((mcr & 0x08) << 4));
+}
+
+static bool uart_rx_ready(void) { return uart_loop() ? uart.loop_n > 0 : uart.rx >= 0; }
 
 static u8 uart_iir(void)
 {
-	if ((uart.ier & 0x01) && uart.rx >= 0)
+	if ((uart.ier & 0x01) && uart_rx_ready())
 		return 0x04;
 	if ((uart.ier & 0x02) && uart.thre_pending)
 		return 0x02;
+	if ((uart.ier & 0x08) && uart.msr_delta)
+		return 0x00;
 	return 0x01;
 }
 
 static void uart_update_irq(void)
 {
-	bool line = uart_iir() != 0x01 && (uart.mcr & 0x08);   /* OUT2 gates IRQ4 on a PC */
+	/* OUT2 gates IRQ4 on a PC; loopback forces the pin inactive */
+	bool line = uart_iir() != 0x01 && (uart.mcr & 0x08) && !uart_loop();
 	if (line && !uart.line)
 		pic_raise(4);
 	uart.line = line;
@@ -297,7 +360,7 @@ static void uart_update_irq(void)
 /* Console input arrived (event) or may have: fetch a byte into RBR. */
 void uart_poll_rx(void)
 {
-	if (uart.rx < 0)
+	if (uart.rx < 0 && !uart_loop())
 		uart.rx = console_read_byte();
 	uart_update_irq();
 }
@@ -310,8 +373,16 @@ static void uart_write(unsigned reg, u8 v)
 		if (dlab) {
 			uart.dll = v;
 		} else {
-			char c = (char)v;
-			console_write(&c, 1);
+			if (uart_loop()) {
+				unsigned depth = (uart.fcr & 1) ? UART_LOOP_FIFO : 1;
+				if (uart.loop_n < depth)
+					uart.loop[(uart.loop_head + uart.loop_n++) % UART_LOOP_FIFO] = v;
+				else
+					uart.overrun = true;
+			} else {
+				char c = (char)v;
+				console_write(&c, 1);
+			}
 			uart.thre_pending = false;
 			uart_update_irq();          /* the line drops ... */
 			uart.thre_pending = true;   /* ... and rises: THR empty again */
@@ -326,16 +397,24 @@ static void uart_write(unsigned reg, u8 v)
 			uart.ier = v & 0x0f;
 		}
 		break;
-	case 2: uart.fcr = v; break;
-	case 3: uart.lcr = v; break;
-	case 4:
-		if (v & 0x10)
-			unimplemented("16550 loopback mode");
-		uart.mcr = v;
+	case 2:
+		if (v & 0x02)   /* clear the receive FIFO */
+			uart.loop_n = 0;
+		uart.fcr = v;
 		break;
+	case 3: uart.lcr = v; break;
+	case 4: {
+		u8 old = uart_msr_lines(uart.mcr), now = uart_msr_lines(v & 0x1f);
+		u8 changed = (u8)(old ^ now);
+		uart.msr_delta |= (u8)(((changed >> 4) & 0x0b) |        /* DCTS, DDSR, DDCD */
+				       ((old & ~now & 0x40) ? 0x04 : 0));  /* TERI: RI's trailing edge */
+		uart.mcr = v & 0x1f;
+		break;
+	}
 	case 7: uart.scr = v; break;
 	default:
-		unimplemented("16550 write to register %u", reg);
+		/* LSR and MSR are read-only (writing them is a factory test) */
+		not_modelled("16550 write %x to read-only register %u", v, reg);
 	}
 	uart_update_irq();
 }
@@ -344,12 +423,19 @@ static u8 uart_read(unsigned reg)
 {
 	bool dlab = uart.lcr & 0x80;
 	u8 v = 0xff;
-	if (uart.rx < 0)
+	if (uart.rx < 0 && !uart_loop())
 		uart.rx = console_read_byte();
 	switch (reg) {
 	case 0:
 		if (dlab) {
 			v = uart.dll;
+		} else if (uart_loop()) {
+			v = 0;
+			if (uart.loop_n) {
+				v = uart.loop[uart.loop_head];
+				uart.loop_head = (u8)((uart.loop_head + 1) % UART_LOOP_FIFO);
+				uart.loop_n--;
+			}
 		} else if (uart.rx >= 0) {
 			v = (u8)uart.rx;
 			uart.rx = console_read_byte();
@@ -366,8 +452,14 @@ static u8 uart_read(unsigned reg)
 		break;
 	case 3: v = uart.lcr; break;
 	case 4: v = uart.mcr; break;
-	case 5: v = 0x60 | (uart.rx >= 0 ? 0x01 : 0); break;   /* THRE, TEMT, DR */
-	case 6: v = 0xb0; break;   /* DCD, DSR, CTS */
+	case 5:   /* THRE, TEMT, OE, DR; reading clears OE */
+		v = (u8)(0x60 | (uart.overrun ? 0x02 : 0) | (uart_rx_ready() ? 0x01 : 0));
+		uart.overrun = false;
+		break;
+	case 6:
+		v = uart_msr_lines(uart.mcr) | uart.msr_delta;
+		uart.msr_delta = 0;
+		break;
 	case 7: v = uart.scr; break;
 	}
 	uart_update_irq();
@@ -376,7 +468,12 @@ static u8 uart_read(unsigned reg)
 
 /* ---------------------------------------------------------------- CMOS RTC */
 /* The RTC and CMOS RAM at 0x70/0x71: the clock reads as a fixed date (BCD,
- * 24 h, never updating), the status registers as idle; no RTC interrupts. */
+ * 24 h, never updating), the status registers as idle.  The guest may set
+ * the clock (Linux does once NTP marks its time synchronised; hwclock -w):
+ * the registers keep what it wrote and read it back, still not advancing.
+ * RTC interrupts (IRQ8) are not modelled: the enable bits in register B
+ * are stored, and no interrupt ever comes, as from a part whose IRQ line
+ * is not wired. */
 static struct { u8 index; u8 ram[128]; } cmos;
 
 static void cmos_init(void)
@@ -396,11 +493,11 @@ static void cmos_write(unsigned port, u8 v)
 		return;
 	}
 	if (cmos.index == 0x0b && (v & 0x70))
-		unimplemented("RTC interrupts (register B %x)", v);
-	if (cmos.index < 0x0a)
-		unimplemented("setting the RTC clock");
+		not_modelled("RTC interrupts (register B %x): IRQ8 never fires", v);
 	if (cmos.index == 0x0c || cmos.index == 0x0d)
 		return;                            /* read-only */
+	if (cmos.index == 0x0a)
+		v &= 0x7f;                         /* UIP is read-only (and stays clear) */
 	cmos.ram[cmos.index] = v;
 }
 
@@ -434,18 +531,12 @@ static bool absent_uart(u16 port)
 	       (port >= 0x2e8 && port <= 0x2ef) || port == 0x60 || port == 0x64;
 }
 
-u32 io_in(u16 port, unsigned size)
+static u8 io_in_byte(u16 port)
 {
-	if (port == 0xcf8 && size == 4)
-		return pci_address;
-	if (absent_uart(port) && size == 1)
+	if (absent_uart(port))
 		return 0xff;
-	if (port >= 0xcf8 && port <= 0xcfb)   /* no mechanism-#2 chipset: bytes float high */
-		return size == 2 ? 0xffffu : 0xffu;
-	if (port >= 0xcfc && port <= 0xcff)
-		return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
-	if (size != 1)
-		unimplemented("%u-byte in from port %x", size, port);
+	if (port >= 0xcf8 && port <= 0xcff)   /* no mechanism-#2 chipset, no device: float high */
+		return 0xff;
 	if (port >= 0x3f8 && port <= 0x3ff)
 		return uart_read(port - 0x3f8);
 	if (port == 0x20 || port == 0x21)
@@ -454,6 +545,8 @@ u32 io_in(u16 port, unsigned size)
 		return pic_read(1, port & 1);
 	if (port >= 0x40 && port <= 0x42)
 		return pit_read(port);
+	if (port == 0x43)
+		return 0xff;   /* the 8254's control word is write-only */
 	if (port == 0x70 || port == 0x71)
 		return cmos_read(port);
 	if (port == 0x4d0 || port == 0x4d1)
@@ -464,31 +557,39 @@ u32 io_in(u16 port, unsigned size)
 		u8 out2 = (pit[2].mode == 0 && pit[2].start_ns && pit_current(&pit[2]) == 0) ? 0x20 : 0;
 		return (port61 & 0x1f) | out2;
 	}
-	unimplemented("in from port %x", port);
+	/* nothing decodes the address: the ISA bus floats high */
+	not_modelled("in from port %x, where no device is: reads all ones", port);
+	return 0xff;
 }
 
-void io_out(u16 port, unsigned size, u32 value)
+/* A word or dword access to byte-wide ISA devices: the bus splits it into
+ * byte cycles at port, port+1, ... (the PCI configuration ports are 32
+ * bits wide and answer whole). */
+u32 io_in(u16 port, unsigned size)
 {
-	u8 v = (u8)value;
-	if (port == 0xcf8 && size == 4) {
-		pci_address = value;
-		return;
-	}
-	if (port == 0x64 && size == 1 && v == 0xfe) {
+	if (port == 0xcf8 && size == 4)
+		return pci_address;
+	if (port >= 0xcfc && port <= 0xcff)
+		return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
+	u32 v = 0;
+	for (unsigned i = 0; i < size; i++)
+		v |= (u32)io_in_byte((u16)(port + i)) << (8 * i);
+	return v;
+}
+
+static void io_out_byte(u16 port, u8 v)
+{
+	if (port == 0x64 && v == 0xfe) {
 		/* the keyboard controller's reset pulse (Linux's reboot): the
 		 * domain ends, with the counters */
 		printk("\nwedge: the guest resets the machine (keyboard controller): shutting down\n");
 		counters_print();
 		wedge_shutdown(SHUTDOWN_poweroff);
 	}
-	if (absent_uart(port) && size == 1)
+	if (absent_uart(port))
 		return;
-	if (port >= 0xcf8 && port <= 0xcfb)
-		return;   /* byte/word pokes of a mechanism-#2 probe: no such chipset */
-	if (port >= 0xcfc && port <= 0xcff)
-		return;   /* no device: writes go nowhere */
-	if (size != 1)
-		unimplemented("%u-byte out to port %x", size, port);
+	if (port >= 0xcf8 && port <= 0xcff)
+		return;   /* byte/word pokes of a mechanism-#2 probe, or no device: nowhere */
 	if (port >= 0x3f8 && port <= 0x3ff)
 		return uart_write(port - 0x3f8, v);
 	if (port == 0x20 || port == 0x21)
@@ -505,7 +606,7 @@ void io_out(u16 port, unsigned size, u32 value)
 		return cmos_write(port, v);
 	if (port == 0x4d0 || port == 0x4d1) {
 		if (v)
-			unimplemented("level-triggered IRQs in the ELCR (%x)", v);
+			not_modelled("level-triggered IRQs in the ELCR (%x): they stay edge triggered", v);
 		return;
 	}
 	if (port == 0x80)
@@ -519,5 +620,17 @@ void io_out(u16 port, unsigned size, u32 value)
 		counters_print();
 		wedge_shutdown(SHUTDOWN_poweroff);
 	}
-	unimplemented("out %x to port %x", v, port);
+	not_modelled("out %x to port %x, where no device is: goes nowhere", v, port);
+}
+
+void io_out(u16 port, unsigned size, u32 value)
+{
+	if (port == 0xcf8 && size == 4) {
+		pci_address = value;
+		return;
+	}
+	if (port >= 0xcfc && port <= 0xcff)
+		return;   /* no device: writes go nowhere */
+	for (unsigned i = 0; i < size; i++)
+		io_out_byte((u16)(port + i), (u8)(value >> (8 * i)));
 }

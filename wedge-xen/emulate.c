@@ -178,19 +178,37 @@ static u64 ea(const struct site *s)
 	return a;
 }
 
-/* An emulated memory operand the guest's page tables do not allow: the
- * emulation is abandoned (emulate_site undoes it) and the guest gets the
- * #PF the instruction would raise. */
+/* An emulated memory operand the guest's page tables do not allow, or any
+ * other fault the instruction raises on hardware (#GP for a bad selector,
+ * #UD for a missing feature): the emulation is abandoned (emulate_site
+ * undoes it) and the guest gets the fault at the instruction. */
 static void *emul_fault_jmp[5];
 static bool emul_active;
+static unsigned fault_vec;
+static u64 fault_err;
+
+static void __attribute__((noinline, noreturn)) raise_fault(unsigned vec, u64 err)
+{
+	if (!emul_active)
+		panic("guest fault %u (error %lx) raised outside an emulation", vec, err);
+	fault_vec = vec;
+	fault_err = err;
+	__builtin_longjmp(emul_fault_jmp, 1);
+}
 
 static void __attribute__((noinline, noreturn)) emul_fault(u64 va, bool write)
 {
 	if (!emul_active)
 		panic("guest memory at %lx (%s) is not mapped outside an emulation", va,
 		      write ? "write" : "read");
-	__builtin_longjmp(emul_fault_jmp, 1);
+	vcpu.cr2 = va;   /* undone with the rest; set again for the #PF */
+	raise_fault(14, guest_fault_error);
 }
+
+#define GP0() raise_fault(13, 0)
+#define UD() raise_fault(6, 0)
+
+static bool canonical(u64 a) { return (u64)((s64)(a << 16) >> 16) == a; }
 
 /* Guest-virtual memory, through the guest's page tables. */
 static void read_guest(void *dst, u64 va, u64 n)
@@ -258,6 +276,9 @@ static bool rdmsr(u32 msr, u64 *v)
 	case 0xc0000100: *v = vcpu.fs_base; return true;
 	case 0xc0000101: *v = vcpu.gs_base; return true;
 	case 0xc0000102: *v = vcpu.kernel_gs_base; return true;
+	case 0x00000174: *v = vcpu.sysenter_cs; return true;
+	case 0x00000175: *v = vcpu.sysenter_esp; return true;
+	case 0x00000176: *v = vcpu.sysenter_eip; return true;
 	case 0x0000001b: *v = 0xfee00000ul | (1u << 8); return true;   /* BSP, APIC disabled */
 	case 0x00000277: *v = vcpu.pat; return true;
 	case 0x000001a0: *v = vcpu.misc_enable; return true;
@@ -275,8 +296,8 @@ static bool wrmsr(u32 msr, u64 v)
 {
 	switch (msr) {
 	case 0xc0000080:
-		if ((v & 0x500) != 0x500 && (v & 0x100) != 0x100)
-			panic("guest clears EFER.LME (%lx): leaving long mode is not supported", v);
+		if (!(v & 0x100))
+			GP0();   /* LME cleared with paging on: the CPU refuses (#GP) */
 		vcpu.efer = v | 0x400;
 		return true;
 	case 0xc0000081: vcpu.star = v; return true;
@@ -284,17 +305,36 @@ static bool wrmsr(u32 msr, u64 v)
 	case 0xc0000083: vcpu.cstar = v; return true;
 	case 0xc0000084: vcpu.sfmask = v; return true;
 	case 0xc0000100:
+		if (!canonical(v))
+			GP0();
 		vcpu.fs_base = v;
 		if (HYPERVISOR_set_segment_base(SEGBASE_FS, v))
 			panic("set_segment_base(FS, %lx) failed", v);
 		return true;
-	case 0xc0000101: set_gs_base(v); return true;
-	case 0xc0000102: vcpu.kernel_gs_base = v; return true;
+	case 0xc0000101:
+		if (!canonical(v))
+			GP0();
+		set_gs_base(v);
+		return true;
+	case 0xc0000102:
+		if (!canonical(v))
+			GP0();
+		vcpu.kernel_gs_base = v;
+		return true;
+	case 0x00000174: vcpu.sysenter_cs = v & 0xffff; return true;
+	case 0x00000175:
+	case 0x00000176:
+		if (!canonical(v))
+			GP0();
+		*(msr == 0x175 ? &vcpu.sysenter_esp : &vcpu.sysenter_eip) = v;
+		return true;
 	case 0x00000277: vcpu.pat = v; return true;
 	case 0x000001a0: vcpu.misc_enable = v; return true;
 	case 0x0000001b:
-		if ((v & 0xfffff000ul) != 0xfee00000ul || (v & (1u << 11)))
-			panic("guest enables or moves the local APIC (APIC_BASE %lx): no APIC model", v);
+		if ((v & 0xfffff000ul) != 0xfee00000ul || (v & (1u << 11))) {
+			not_emulated("enabling or moving the local APIC (APIC_BASE %lx): #GP", v);
+			GP0();
+		}
 		return true;
 	}
 	return false;
@@ -310,15 +350,15 @@ static u64 read_cr(unsigned n)
 	case 4: return vcpu.cr4;
 	case 8: return vcpu.cr8;
 	}
-	panic("mov from cr%u", n);
+	UD();   /* cr1, cr5-7, cr9-15 do not exist */
 }
 
 static void write_cr(unsigned n, u64 v)
 {
 	switch (n) {
 	case 0:
-		if ((v & 0x80000001) != 0x80000001)
-			panic("guest clears CR0.PG/PE (%lx): leaving paged long mode is not supported", v);
+		if ((v & 0x80000001) != 0x80000001 || (v >> 32))
+			GP0();   /* PG cleared in 64-bit code, or reserved bits: #GP */
 		if ((v ^ vcpu.cr0) & 0x8)
 			HYPERVISOR_fpu_taskswitch(!!(v & 0x8));
 		if ((v ^ vcpu.cr0) & 0x10000) {   /* WP: kernel write permissions change */
@@ -336,8 +376,11 @@ static void write_cr(unsigned n, u64 v)
 		return;
 	case 4: {
 		u64 old_cr4 = vcpu.cr4;
-		if (v & ((1u << 13) | (1u << 20) | (1u << 21) | (1u << 17) | (1u << 16)))
-			panic("guest sets a hidden CR4 feature (VMXE/SMEP/SMAP/PCIDE/FSGSBASE): %lx", v);
+		if (v & ((1u << 13) | (1u << 20) | (1u << 21) | (1u << 17) | (1u << 16) | (1u << 18))) {
+			/* what cpuid hides: a CPU without the feature gives #GP */
+			not_emulated("setting a CR4 bit cpuid hides (VMXE/SMEP/SMAP/PCIDE/FSGSBASE/OSXSAVE: %lx): #GP", v);
+			GP0();
+		}
 		vcpu.cr4 = v;
 		if ((v ^ old_cr4) & 0x80)   /* PGE toggled: flush global pages too */
 			shadow_flush_global();
@@ -345,7 +388,7 @@ static void write_cr(unsigned n, u64 v)
 	}
 	case 8: vcpu.cr8 = v; return;
 	}
-	panic("mov to cr%u", n);
+	UD();
 }
 
 /* ---------------------------------------------------------------- descriptor tables */
@@ -361,25 +404,234 @@ static void store_dtr(u64 addr, u16 limit, u64 base)
 	write_guest(addr + 2, &base, 8);
 }
 
+/* Descriptor fields (SDM vol. 3, 3.4.5). */
+#define D_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
+#define D_S(d)    ((unsigned)((d) >> 44) & 1)
+#define D_DPL(d)  ((unsigned)((d) >> 45) & 3)
+#define D_P(d)    ((unsigned)((d) >> 47) & 1)
+#define D_L(d)    ((unsigned)((d) >> 53) & 1)
+#define D_DB(d)   ((unsigned)((d) >> 54) & 1)
+#define D_CODE(d) (D_S(d) && (D_TYPE(d) & 8))
+#define SEL_ERR(sel) ((u64)((sel) & 0xfffc))
+
+static unsigned cpl(void) { return vcpu.seg[SEG_CS] & 3; }
+
+static u32 seg_limit(u64 d)
+{
+	u32 limit = (u32)((d & 0xffff) | ((d >> 32) & 0xf0000));
+	return (d >> 55 & 1) ? limit << 12 | 0xfff : limit;
+}
+
+/* The guest's descriptor for sel from the GDT or (TI set) the LDT it
+ * loaded, read through its page tables; false for a null selector or one
+ * beyond the table's limit. */
+static bool guest_descriptor(u16 sel, u64 *d)
+{
+	u64 base;
+	u32 limit;
+	if (sel & 4) {
+		base = vcpu.ldt_base;
+		limit = vcpu.ldt_limit;   /* 0 without an LDT: nothing fits */
+		if (!limit)
+			return false;
+	} else {
+		if (!(sel & ~3u))
+			return false;
+		base = vcpu.gdtr_base;
+		limit = vcpu.gdtr_limit;
+	}
+	if ((u32)(sel | 7u) > limit)
+		return false;
+	read_guest(d, base + (sel & ~7u), 8);
+	return true;
+}
+
 static void ltr(u16 sel)
 {
-	if (!(sel & ~7u) || (sel | 7u) > vcpu.gdtr_limit)
-		panic("ltr %x: selector outside the GDT (limit %x)", sel, vcpu.gdtr_limit);
+	if (!(sel & ~3u))
+		GP0();
+	if ((sel & 4) || (u32)(sel | 7u) > vcpu.gdtr_limit)
+		raise_fault(13, SEL_ERR(sel));
 	u64 d, va = vcpu.gdtr_base + (sel & ~7u);
 	read_guest(&d, va, 8);
-	unsigned type = (d >> 40) & 0xf;
-	if (type != 0x9)
-		panic("ltr %x: descriptor type %x is not an available 64-bit TSS", sel, type);
+	if (D_S(d) || D_TYPE(d) != 0x9)   /* an available 64-bit TSS */
+		raise_fault(13, SEL_ERR(sel));
+	if (!D_P(d))
+		raise_fault(11, SEL_ERR(sel));
 	d |= 2ul << 40;   /* busy, as the CPU marks it */
 	write_guest(va, &d, 8);
 	vcpu.tr = sel;
 }
 
+static void lldt(u16 sel)
+{
+	if (!(sel & ~3u)) {   /* a null selector: no LDT */
+		vcpu.ldtr = sel;
+		vcpu.ldt_base = 0;
+		vcpu.ldt_limit = 0;
+		return;
+	}
+	if ((sel & 4) || (u32)(sel | 7u) > vcpu.gdtr_limit)
+		raise_fault(13, SEL_ERR(sel));
+	u64 d[2];
+	read_guest(d, vcpu.gdtr_base + (sel & ~7u), 16);
+	if (D_S(d[0]) || D_TYPE(d[0]) != 2)
+		raise_fault(13, SEL_ERR(sel));
+	if (!D_P(d[0]))
+		raise_fault(11, SEL_ERR(sel));
+	vcpu.ldt_base = ((d[0] >> 16) & 0xffffff) | ((d[0] >> 56) << 24) | (d[1] << 32);
+	vcpu.ldt_limit = seg_limit(d[0]);
+	vcpu.ldtr = sel;
+}
+
+/* lar, lsl, verr, verw (SDM vol. 2): ZF set when the descriptor passes the
+ * instruction's checks at the current CPL and the selector's RPL.  They
+ * never fault on a bad selector, and never check the present bit. */
+static void emulate_probe(const struct site *s)
+{
+	const struct x86_insn *in = &s->insn;
+	u16 sel = read_rm16(s);
+	u64 d = 0;
+	bool ok = guest_descriptor(sel, &d);
+	if (ok) {
+		unsigned type = D_TYPE(d), dpl = D_DPL(d);
+		bool priv = dpl >= cpl() && dpl >= (sel & 3u);
+		bool conforming = D_CODE(d) && (type & 4);
+		switch (in->kind) {
+		case X86_KIND_LAR:
+		case X86_KIND_LSL:
+			if (!D_S(d))   /* system types valid in 64-bit mode */
+				ok = (type == 2 || type == 9 || type == 0xb ||
+				      (in->kind == X86_KIND_LAR && type == 0xc)) && priv;
+			else
+				ok = conforming || priv;
+			break;
+		case X86_KIND_VERR:
+			ok = D_S(d) && (!D_CODE(d) || (type & 2)) && (conforming || priv);
+			break;
+		default:   /* VERW: a writable data segment */
+			ok = D_S(d) && !D_CODE(d) && (type & 2) && priv;
+			break;
+		}
+	}
+	if (ok && in->kind == X86_KIND_LAR)   /* the access rights, as QEMU masks them */
+		set_reg(in->reg, in->opsize == 2 ? 2 : 4, (d >> 32) & 0x00f0ff00);
+	if (ok && in->kind == X86_KIND_LSL)
+		set_reg(in->reg, in->opsize == 2 ? 2 : 4, seg_limit(d));
+	g_regs.rflags = ok ? g_regs.rflags | 0x40 : g_regs.rflags & ~0x40ul;
+}
+
+/* The code segment a far return (lret, iret) goes to: #GP(selector) unless
+ * it is a code segment with the privilege rules of RET/IRET, #NP when not
+ * present.  Returns its descriptor. */
+static u64 check_return_cs(u16 cs)
+{
+	u64 d;
+	unsigned rpl = cs & 3;
+	if (!(cs & ~3u))
+		GP0();
+	if (!guest_descriptor(cs, &d) || !D_CODE(d) || rpl < cpl() ||
+	    ((D_TYPE(d) & 4) ? D_DPL(d) > rpl : D_DPL(d) != rpl) || (D_L(d) && D_DB(d)))
+		raise_fault(13, SEL_ERR(cs));
+	if (!D_P(d))
+		raise_fault(11, SEL_ERR(cs));
+	if (rpl == 1 || rpl == 2) {
+		not_emulated("a far return to ring %u: #GP", rpl);
+		raise_fault(13, SEL_ERR(cs));
+	}
+	return d;
+}
+
+/* The stack segment popped by iret, or by a return to an outer privilege
+ * level: a writable data segment at the new CPL; null only for 64-bit code
+ * below ring 3 (SDM IRET, IA-32e mode). */
+static void check_return_ss(u16 ss, unsigned rpl, bool null_ok)
+{
+	u64 d;
+	if (!(ss & ~3u)) {
+		if (!null_ok || rpl == 3)
+			GP0();
+		return;
+	}
+	if ((ss & 3u) != rpl || !guest_descriptor(ss, &d) || !D_S(d) || D_CODE(d) || !(D_TYPE(d) & 2) ||
+	    D_DPL(d) != rpl)
+		raise_fault(13, SEL_ERR(ss));
+	if (!D_P(d))
+		raise_fault(12, SEL_ERR(ss));
+}
+
+/* The new rip fits the code segment: canonical for 64-bit code, within
+ * the limit for 32-bit (compat) code; #GP(0) otherwise. */
+static u64 check_return_rip(u64 d, u64 rip)
+{
+	if (D_L(d) ? !canonical(rip) : rip > seg_limit(d))
+		GP0();
+	return rip;
+}
+
 static unsigned seg_index(unsigned reg)
 {
 	if (reg > 5)
-		panic("segment register %u", reg);
+		UD();   /* there is no segment register 6 or 7 */
 	return reg;
+}
+
+/* Pop an operand of n bytes (2, 4 or 8), zero-extended. */
+static u64 pop_n(unsigned n)
+{
+	u64 v = 0;
+	read_guest(&v, g_regs.gpr[X86_RSP], n);
+	g_regs.gpr[X86_RSP] += n;
+	return v;
+}
+
+static void push_n(u64 v, unsigned n)
+{
+	g_regs.gpr[X86_RSP] -= n;
+	write_guest(g_regs.gpr[X86_RSP], &v, n);
+}
+
+/* ---------------------------------------------------------------- debug registers */
+/* DR0-3 and DR7 go to Xen (set_debugreg: a PV guest's breakpoints on its
+ * own addresses), so breakpoints fire as on hardware and the #DB comes
+ * back with its DR6 bits (events.c).  What Xen cannot take stays virtual,
+ * logged once: a breakpoint on the wedge's own ranges (the wedge's kernel
+ * code would take the #DB), I/O breakpoints (CR4.DE), general detect. */
+static bool wedge_owns(u64 a)
+{
+	return (a >= WEDGE_VIRT_BASE && a < WEDGE_PHYSMAP_VA + (1ul << 39)) || a >= WEDGE_HOT_VA;
+}
+
+static void debugregs_apply(void)
+{
+	u64 dr7 = vcpu.dr[7];
+	if (dr7 & 0x2000) {
+		not_emulated("DR7.GD (general detect): no #DB on debug-register access");
+		dr7 &= ~0x2000ul;
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		u64 en = 3ul << (2 * i);
+		if (!(dr7 & en))
+			continue;
+		if (((dr7 >> (16 + 4 * i)) & 3) == 2) {
+			not_emulated("I/O breakpoint in DR7 (%lx): it never fires", vcpu.dr[7]);
+			dr7 &= ~en;
+		} else if (wedge_owns(vcpu.dr[i]) ||
+			   HYPERCALL(__HYPERVISOR_set_debugreg, i, vcpu.dr[i], 0, 0, 0)) {
+			not_emulated("breakpoint at %lx (the wedge's or Xen's range): it never fires", vcpu.dr[i]);
+			dr7 &= ~en;
+		}
+	}
+	if (HYPERCALL(__HYPERVISOR_set_debugreg, 7, dr7, 0, 0, 0))
+		not_emulated("DR7 %lx refused by Xen: breakpoints do not fire", dr7);
+}
+
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE; the others do not exist: #UD. */
+static unsigned dr_index(unsigned reg)
+{
+	if (reg > 7 || ((reg == 4 || reg == 5) && (vcpu.cr4 & 8)))
+		UD();
+	return reg == 4 ? 6 : reg == 5 ? 7 : reg;
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -403,22 +655,34 @@ static void emulate_site(const struct site *s);
 void wedge_emulate(void);
 extern char wedge_emul_syscall_ret[];
 
-/* Return to guest user mode (virtual CPL 3) at rip with flags fl. */
-static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp)
+/* Return to guest user mode (virtual CPL 3) at rip with flags fl; cs32:
+ * cs is a 32-bit code segment (compat mode). */
+static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp, bool cs32)
 {
 	g_regs.rip = rip;
 	vcpu.seg[SEG_CS] = cs;
 	vcpu.seg[SEG_SS] = ss;
+	vcpu.cs32 = cs32;
 	g_vif_mask = !(fl & X86_EFLAGS_IF);
-	g_regs.rflags = (fl & 0x3c7fd5ul) | X86_EFLAGS_IF | 2;
+	g_regs.rflags = (fl & 0x3d7fd5ul) | X86_EFLAGS_IF | 2;   /* RF kept: a #DB handler sets it to step over an instruction breakpoint */
 	g_regs.gpr[X86_RSP] = rsp;
 	shadow_set_user(true);
 }
 
+/* The user CS Xen loads when the wedge resumes the guest: its flat 32-bit
+ * code segment while the guest's CS is a 32-bit one, so that compat-mode
+ * code keeps running as 32-bit code across every exit. */
+u64 g_resume_cs = 0xe033;
+
+void resume_prepare(void)
+{
+	g_resume_cs = vcpu.cs32 ? 0xe023 : 0xe033;   /* FLAT_USER_CS32, FLAT_USER_CS64 */
+}
+
 /* The guest's user mode executed `syscall` (Xen's syscall callback, the
  * frame's rip and flags in g_regs): the native register state, CPL 0, at
- * the guest's LSTAR. */
-static void guest_syscall(void)
+ * the guest's LSTAR, or CSTAR from compat mode. */
+static void guest_syscall(bool compat)
 {
 	counters[CNT_SYSCALLS]++;
 	u64 fl = g_regs.rflags;   /* IF: the user's virtual IF (Xen puts it there) */
@@ -434,8 +698,52 @@ static void guest_syscall(void)
 	g_regs.rflags = fl | X86_EFLAGS_IF | 2;
 	vcpu.seg[SEG_CS] = (u16)((vcpu.star >> 32) & 0xfffc);
 	vcpu.seg[SEG_SS] = (u16)(((vcpu.star >> 32) + 8) & 0xfffc);
-	g_regs.rip = vcpu.lstar;
+	vcpu.cs32 = false;
+	g_regs.rip = compat ? vcpu.cstar : vcpu.lstar;
 	shadow_set_user(false);
+}
+
+/*
+ * The guest's user mode executed `sysenter`: Xen has no sysenter callback
+ * from the wedge and raises #GP with the frame of its sysenter entry (CS 3,
+ * RIP 0: sysenter saves neither).  As the CPU: CS and SS from SYSENTER_CS,
+ * RSP and RIP from SYSENTER_ESP/EIP, IF and RF cleared; #GP(0) when
+ * SYSENTER_CS is null (at RIP 0: where the instruction was is lost).
+ */
+void guest_sysenter(void)
+{
+	counters[CNT_SYSCALLS]++;
+	if (!(vcpu.sysenter_cs & 0xfffc)) {
+		not_emulated("sysenter with a null SYSENTER_CS: #GP(0) at rip 0 (Xen does not say where)");
+		deliver_vector(13, true, 0);
+		return;
+	}
+	vcpu.seg[SEG_CS] = (u16)(vcpu.sysenter_cs & 0xfffc);
+	vcpu.seg[SEG_SS] = (u16)((vcpu.sysenter_cs + 8) & 0xfffc);
+	vcpu.cs32 = false;
+	g_regs.gpr[X86_RSP] = vcpu.sysenter_esp;
+	g_regs.rip = vcpu.sysenter_eip;
+	g_vif_mask = 1;
+	g_regs.rflags = (g_regs.rflags & ~0x10000ul) | X86_EFLAGS_IF | 2;
+	shadow_set_user(false);
+}
+
+extern u64 g_frame_cs;
+
+/* Guest user mode can switch between 64-bit and compat code natively, with
+ * Xen's flat selectors (which `mov %cs` shows it): on each way in from
+ * user mode, the mode it runs in wins over the virtual CS, which becomes
+ * the guest's own selector for that mode (STAR's, as Linux sets it). */
+void user_cs_sync(void)
+{
+	if (!guest_user_mode() || (g_frame_cs != 0xe023 && g_frame_cs != 0xe033))
+		return;
+	bool real32 = g_frame_cs == 0xe023;
+	if (real32 == vcpu.cs32)
+		return;
+	u16 base = (u16)(vcpu.star >> 48);
+	vcpu.cs32 = real32;
+	vcpu.seg[SEG_CS] = (u16)((real32 ? base : base + 16) | 3);
 }
 
 /* Xen's syscall callback: the guest's user mode made a system call, or
@@ -444,7 +752,8 @@ static void guest_syscall(void)
 void wedge_syscall_entry(void)
 {
 	if (guest_user_mode()) {
-		guest_syscall();
+		user_cs_sync();
+		guest_syscall(g_frame_cs == 0xe023);   /* from compat mode: Xen's syscall32 callback */
 		deliver_pending_interrupts();
 		return;
 	}
@@ -531,6 +840,81 @@ bool safety_net(unsigned vector)
 
 static void emulate_insn(const struct site *s);
 
+/* ljmp/lcall through a far pointer in memory (ff /5, ff /3) to a code
+ * segment at the current privilege level (SDM JMP/CALL, protected mode);
+ * call gates and task switches are not emulated: #GP(selector). */
+static void emulate_far_jump(const struct site *s)
+{
+	const struct x86_insn *in = &s->insn;
+	unsigned n = in->opsize;   /* bytes of the offset: 2, 4 or 8 */
+	u64 off = 0, d;
+	u16 sel;
+	if (in->opcode == 0xea && in->map == X86_MAP_1BYTE) {   /* ptr16:16/32 (compat code only) */
+		off = in->imm & (n == 2 ? 0xffff : 0xffffffffu);
+		sel = (u16)(in->imm >> 32);
+	} else {
+		u64 a = ea(s);
+		read_guest(&off, a, n);
+		read_guest(&sel, a + n, 2);
+	}
+	if (!(sel & ~3u))
+		GP0();
+	if (!guest_descriptor(sel, &d))
+		raise_fault(13, SEL_ERR(sel));
+	if (!D_S(d)) {
+		not_emulated("far jmp/call through a gate or to a TSS (%x): #GP", sel);
+		raise_fault(13, SEL_ERR(sel));
+	}
+	if (!D_CODE(d) || ((D_TYPE(d) & 4) ? D_DPL(d) > cpl() : ((sel & 3u) > cpl() || D_DPL(d) != cpl())) ||
+	    (D_L(d) && D_DB(d)))
+		raise_fault(13, SEL_ERR(sel));
+	if (!D_P(d))
+		raise_fault(11, SEL_ERR(sel));
+	check_return_rip(d, off);
+	if (in->kind == X86_KIND_LCALL) {
+		push_n(vcpu.seg[SEG_CS], n);
+		push_n(s->addr + s->length, n);
+	}
+	vcpu.seg[SEG_CS] = (u16)((sel & ~3u) | cpl());
+	vcpu.cs32 = !D_L(d);
+	g_regs.rip = off;
+}
+
+/* ins/outs, with rep: at most 4096 elements per emulation, then the
+ * instruction restarts with the updated count, as an interrupted rep
+ * string instruction does on a CPU.  A fault on the memory side undoes
+ * the chunk (the port accesses of it are not undone). */
+static void emulate_string_io(const struct site *s)
+{
+	const struct x86_insn *in = &s->insn;
+	unsigned n = in->opsize;
+	bool rep = in->prefixes & (X86_PFX_REP | X86_PFX_REPNE);
+	bool a32 = in->prefixes & X86_PFX_ADSIZE;
+	u64 mask = a32 ? 0xfffffffful : ~0ul;
+	u16 port = (u16)*gpr(X86_RDX);
+	u64 step = (g_regs.rflags & 0x400) ? -(u64)n : n;   /* DF */
+	u64 count = rep ? *gpr(X86_RCX) & mask : 1;
+	u64 base = 0;
+	if (in->kind == X86_KIND_OUTS && (in->prefixes & X86_PFX_SEG))
+		base = in->seg == 0x64 ? vcpu.fs_base : in->seg == 0x65 ? vcpu.gs_base : 0;
+	for (unsigned done = 0; count && done < 4096; done++, count--) {
+		u32 v = 0;
+		if (in->kind == X86_KIND_INS) {   /* to ES:rdi (ES has no base in 64-bit mode) */
+			v = io_in(port, n);
+			write_guest(*gpr(X86_RDI) & mask, &v, n);
+			set_reg(X86_RDI, a32 ? 4 : 8, *gpr(X86_RDI) + step);
+		} else {
+			read_guest(&v, base + (*gpr(X86_RSI) & mask), n);
+			io_out(port, n, v);
+			set_reg(X86_RSI, a32 ? 4 : 8, *gpr(X86_RSI) + step);
+		}
+		if (rep)
+			set_reg(X86_RCX, a32 ? 4 : 8, count - 1);
+	}
+	if (count)
+		g_regs.rip = s->addr;   /* more to do: the instruction runs again */
+}
+
 static void emulate_site(const struct site *s)
 {
 	static struct guest_regs saved_regs;
@@ -540,15 +924,18 @@ static void emulate_site(const struct site *s)
 	saved_vcpu = vcpu;
 	saved_mask = g_vif_mask;
 	if (__builtin_setjmp(emul_fault_jmp)) {
-		/* a memory operand faulted: undo, #PF at the instruction */
+		/* the instruction faulted: undo, the fault at the instruction */
 		emul_active = false;
 		g_regs = saved_regs;
 		vcpu = saved_vcpu;
 		g_vif_mask = saved_mask;
 		g_regs.rip = s->addr;
-		vcpu.cr2 = guest_fault_va;
-		counters[CNT_EMUL_FAULTS]++;
-		deliver_vector(14, true, guest_fault_error);
+		if (fault_vec == 14) {
+			vcpu.cr2 = guest_fault_va;
+			counters[CNT_EMUL_FAULTS]++;
+		}
+		bool has_error = fault_vec == 8 || (fault_vec >= 10 && fault_vec <= 14) || fault_vec == 17;
+		deliver_vector(fault_vec, has_error, fault_err);
 		return;
 	}
 	emul_active = true;
@@ -574,19 +961,19 @@ static void emulate_insn(const struct site *s)
 		deliver_vector((unsigned)in->imm, false, 0);
 		return;
 	case X86_KIND_MOV_FROM_DR:
-		if ((in->reg & 7) == 4 || (in->reg & 7) == 5 || in->reg > 7)
-			panic("mov from dr%u", in->reg);
-		*gpr(in->rm) = vcpu.dr[in->reg];
+		*gpr(in->rm) = vcpu.dr[dr_index(in->reg)];
 		break;
-	case X86_KIND_MOV_TO_DR:
-		if ((in->reg & 7) == 4 || (in->reg & 7) == 5 || in->reg > 7)
-			panic("mov to dr%u", in->reg);
-		if (in->reg == 7 && (*gpr(in->rm) & 0xff))
-			panic("guest enables hardware breakpoints (dr7 %lx): not emulated yet", *gpr(in->rm));
+	case X86_KIND_MOV_TO_DR: {
+		unsigned r = dr_index(in->reg);
+		u64 v = *gpr(in->rm);
+		if ((r == 6 || r == 7) && (v >> 32))
+			GP0();   /* the upper half of DR6/DR7 is reserved */
 		/* the bits a CPU keeps fixed read back as it would */
-		vcpu.dr[in->reg] = in->reg == 6 ? (*gpr(in->rm) & 0xe00ful) | 0xffff0ff0ul
-				 : in->reg == 7 ? (*gpr(in->rm) & 0xffff27fful) | 0x400ul : *gpr(in->rm);
+		vcpu.dr[r] = r == 6 ? (v & 0xe00ful) | 0xffff0ff0ul : r == 7 ? (v & 0xffff27fful) | 0x400ul : v;
+		if (r != 6)
+			debugregs_apply();
 		break;
+	}
 	case X86_KIND_SMSW:
 		if (in->mod == 3)
 			set_reg(in->rm, in->opsize, vcpu.cr0 & (in->opsize == 2 ? 0xffff : ~0ul));
@@ -618,7 +1005,7 @@ static void emulate_insn(const struct site *s)
 		u64 v;
 		u32 msr = (u32)*gpr(X86_RCX);
 		if (!rdmsr(msr, &v)) {
-			printk("wedge: rdmsr of unimplemented MSR %x at %lx: #GP\n", msr, s->addr);
+			printk("wedge: rdmsr of an MSR the virtual CPU does not have (%x) at %lx: #GP\n", msr, s->addr);
 			g_regs.rip = s->addr;
 			deliver_vector(13, true, 0);
 			return;
@@ -631,7 +1018,7 @@ static void emulate_insn(const struct site *s)
 		u32 msr = (u32)*gpr(X86_RCX);
 		u64 v = (u32)*gpr(X86_RAX) | *gpr(X86_RDX) << 32;
 		if (!wrmsr(msr, v)) {
-			printk("wedge: wrmsr of unimplemented MSR %x at %lx: #GP\n", msr, s->addr);
+			printk("wedge: wrmsr of an MSR the virtual CPU does not have (%x) at %lx: #GP\n", msr, s->addr);
 			g_regs.rip = s->addr;
 			deliver_vector(13, true, 0);
 			return;
@@ -669,9 +1056,7 @@ static void emulate_insn(const struct site *s)
 		write_rm16(s, vcpu.tr);
 		break;
 	case X86_KIND_LLDT:
-		vcpu.ldtr = read_rm16(s);
-		if (vcpu.ldtr & ~3u)
-			panic("lldt %x: LDTs are not supported yet", vcpu.ldtr);
+		lldt(read_rm16(s));
 		break;
 	case X86_KIND_SLDT:
 		write_rm16(s, vcpu.ldtr);
@@ -679,7 +1064,7 @@ static void emulate_insn(const struct site *s)
 	case X86_KIND_MOV_TO_SEG: {
 		unsigned sr = seg_index(in->reg & 7);
 		if (sr == SEG_CS)
-			panic("mov to %%cs");
+			UD();   /* mov to %cs is invalid */
 		vcpu.seg[sr] = read_rm16(s);
 		break;
 	}
@@ -698,70 +1083,123 @@ static void emulate_insn(const struct site *s)
 		vcpu.seg[in->opcode == 0xa1 ? SEG_FS : SEG_GS] = (u16)pop64();
 		break;
 	case X86_KIND_IRET: {
-		if (in->opsize != 8)
-			panic("iret with operand size %u at %lx", in->opsize, s->addr);
-		u64 rip = pop64(), cs = pop64(), fl = pop64(), rsp = pop64(), ss = pop64();
+		/* 64-bit mode: iretq, iretl and iretw all pop RIP, CS, RFLAGS,
+		 * RSP and SS, each of the operand size */
+		unsigned n = in->opsize;
+		u64 rip = pop_n(n);
+		u16 cs = (u16)pop_n(n);
+		u64 fl = pop_n(n), rsp = pop_n(n);
+		u16 ss = (u16)pop_n(n);
+		u64 now = (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF);
+		if (n == 2)   /* iretw replaces FLAGS only; RSP is zero-extended (as QEMU) */
+			fl = (now & ~0xfffful) | fl;
+		if (cpl() == 3)   /* CPL > IOPL (0): IF and IOPL cannot change */
+			fl = (fl & ~0x3200ul) | (now & 0x3200ul);
+		u64 d = check_return_cs(cs);
+		check_return_ss(ss, cs & 3u, D_L(d) && n == 8);
+		check_return_rip(d, rip);
 		if ((cs & 3) == 3) {
-			enter_user(rip, fl, (u16)cs, (u16)ss, rsp);
+			enter_user(rip, fl, cs, ss, rsp, !D_L(d));
 			break;
 		}
-		if (cs & 3)
-			panic("iretq to privilege level %lu: rings 1 and 2 are not supported", cs & 3);
 		g_regs.rip = rip;
-		vcpu.seg[SEG_CS] = (u16)cs;
-		vcpu.seg[SEG_SS] = (u16)ss;
+		vcpu.seg[SEG_CS] = cs;
+		vcpu.seg[SEG_SS] = ss;
+		vcpu.cs32 = !D_L(d);
 		g_vif_mask = !(fl & X86_EFLAGS_IF);
 		g_regs.rflags = (fl & 0x3f7fd5ul) | X86_EFLAGS_IF | 2;
 		g_regs.gpr[X86_RSP] = rsp;
 		break;
 	}
 	case X86_KIND_SYSRET: {
-		if (in->opsize != 8)
-			panic("sysretl (to 32-bit user mode) at %lx: not supported", s->addr);
-		u64 rip = *gpr(X86_RCX);
-		if ((u64)((s64)(rip << 16) >> 16) != rip)
-			panic("sysretq to a non-canonical address %lx at %lx", rip, s->addr);
+		/* sysretq to 64-bit code at CS = STAR[63:48]+16, sysretl to
+		 * compat code at CS = STAR[63:48]; SS = STAR[63:48]+8 */
+		bool q = in->opsize == 8;
+		u64 rip = q ? *gpr(X86_RCX) : (u32)*gpr(X86_RCX);
+		if (!canonical(rip))
+			GP0();   /* Intel: #GP(0) at CPL 0, before the switch */
 		u16 base = (u16)(vcpu.star >> 48);
-		enter_user(rip, *gpr(X86_R11) & ~0x10000ul, (u16)((base + 16) | 3), (u16)((base + 8) | 3),
-			   g_regs.gpr[X86_RSP]);
+		enter_user(rip, *gpr(X86_R11) & ~0x10000ul, (u16)((base + (q ? 16 : 0)) | 3), (u16)((base + 8) | 3),
+			   g_regs.gpr[X86_RSP], !q);
+		break;
+	}
+	case X86_KIND_SYSEXIT: {
+		/* to compat code at SYSENTER_CS+16 (sysexitq: 64-bit code at
+		 * +32), RIP from RDX, RSP from RCX; flags unchanged */
+		bool q = in->opsize == 8;
+		if (!(vcpu.sysenter_cs & 0xfffc))
+			GP0();
+		u16 base = (u16)vcpu.sysenter_cs;
+		u64 rip = q ? *gpr(X86_RDX) : (u32)*gpr(X86_RDX), rsp = q ? *gpr(X86_RCX) : (u32)*gpr(X86_RCX);
+		if (!canonical(rip))
+			GP0();
+		enter_user(rip, (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF),
+			   (u16)((base + (q ? 32 : 16)) | 3), (u16)((base + (q ? 40 : 24)) | 3), rsp, !q);
 		break;
 	}
 	case X86_KIND_LRET: {
-		u64 rip, cs;
-		if (in->opsize == 8) {
-			rip = pop64();
-			cs = pop64();
-		} else if (in->opsize == 4) {
-			u64 v = pop64();
-			rip = (u32)v;
-			cs = (u16)(v >> 32);
-		} else {
-			panic("16-bit lret at %lx", s->addr);
-		}
+		unsigned n = in->opsize;
+		u64 rip = pop_n(n);
+		u16 cs = (u16)pop_n(n);
+		u64 d = check_return_cs(cs);
 		g_regs.gpr[X86_RSP] += in->imm;
-		if ((cs & 3) == 3) {
+		if ((cs & 3u) > cpl()) {
 			/* to an outer privilege level: the stack switches too (SDM
 			 * RET, "return to outer privilege"): RSP then SS follow,
 			 * the immediate applies to both stacks; flags unchanged */
-			u64 rsp, ss;
-			if (in->opsize == 8) {
-				rsp = pop64();
-				ss = pop64();
-			} else {
-				u64 v = pop64();
-				rsp = (u32)v;
-				ss = (u16)(v >> 32);
-			}
+			u64 rsp = pop_n(n);
+			u16 ss = (u16)pop_n(n);
+			check_return_ss(ss, cs & 3u, false);
+			check_return_rip(d, rip);
 			enter_user(rip, (g_regs.rflags & ~X86_EFLAGS_IF) | (g_vif_mask ? 0 : X86_EFLAGS_IF),
-				   (u16)cs, (u16)ss, rsp + in->imm);
+				   cs, ss, rsp + in->imm, !D_L(d));
 			break;
 		}
-		if (cs & 3)
-			panic("lret to privilege level %lu at %lx: rings 1 and 2 are not supported", cs & 3, s->addr);
+		check_return_rip(d, rip);
 		g_regs.rip = rip;
-		vcpu.seg[SEG_CS] = (u16)cs;
+		vcpu.seg[SEG_CS] = cs;
+		vcpu.cs32 = !D_L(d);
 		break;
 	}
+	case X86_KIND_LJMP:
+	case X86_KIND_LCALL:
+		emulate_far_jump(s);
+		break;
+	case X86_KIND_LAR:
+	case X86_KIND_LSL:
+	case X86_KIND_VERR:
+	case X86_KIND_VERW:
+		emulate_probe(s);
+		break;
+	case X86_KIND_INS:
+	case X86_KIND_OUTS:
+		emulate_string_io(s);
+		break;
+	case X86_KIND_LOAD_FARPTR: {   /* lss, lfs, lgs: offset, then the selector */
+		unsigned n = in->opsize;
+		u64 a = ea(s), off = 0;
+		u16 sel;
+		read_guest(&off, a, n);
+		read_guest(&sel, a + n, 2);
+		vcpu.seg[in->opcode == 0xb2 ? SEG_SS : in->opcode == 0xb4 ? SEG_FS : SEG_GS] = sel;
+		set_reg(in->reg, n, off);
+		break;
+	}
+	case X86_KIND_LMSW: {   /* PE, MP, EM, TS; PE cannot be cleared */
+		u16 v = read_rm16(s);
+		write_cr(0, (vcpu.cr0 & ~0xeul) | (v & 0xe));
+		break;
+	}
+	case X86_KIND_RDPMC:
+		/* no performance counters under the wedge (nor in cpuid's
+		 * leaf 0xa): an invalid counter index is #GP(0) */
+		not_emulated("rdpmc (no performance counters): #GP(0)");
+		GP0();
+	case X86_KIND_XGETBV:
+	case X86_KIND_XSETBV:
+		/* cpuid hides XSAVE and CR4.OSXSAVE cannot be set: #UD */
+		not_emulated("%s (XSAVE hidden, CR4.OSXSAVE clear): #UD", x86_kind_name(in->kind));
+		UD();
 	case X86_KIND_IN: {
 		u16 port = in->imm_size ? (u16)in->imm : (u16)*gpr(X86_RDX);
 		set_reg(X86_RAX, in->opsize, io_in(port, in->opsize));
@@ -783,9 +1221,65 @@ static void emulate_insn(const struct site *s)
 		HYPERVISOR_fpu_taskswitch(0);
 		break;
 	default:
-		panic("no emulation for %s (kind %u) at %lx", x86_kind_name(in->kind), in->kind, s->addr);
+		/* features cpuid hides (FSGSBASE, SMAP, INVPCID, XSAVES,
+		 * MONITOR), into (invalid in 64-bit mode): #UD as on a CPU
+		 * without them */
+		not_emulated("%s at %lx (hidden or invalid in 64-bit mode): #UD", x86_kind_name(in->kind), s->addr);
+		UD();
 	}
 	deliver_pending_interrupts();
+}
+
+/*
+ * A far transfer in guest user mode (lret, iret, ljmp) to one of the
+ * guest's own code segments, e.g. a 64-bit program entering its 32-bit
+ * code through __USER32_CS.  The CPU checked the selector against Xen's
+ * GDT, which holds none of the guest's, and raised #GP(selector); the
+ * wedge does the transfer against the guest's tables instead, with the
+ * CPL-3 rules (emulate_insn), or raises the fault hardware would.  When
+ * the CPU raised that #GP it had read the far pointer (stack or memory)
+ * with user privilege already, so reading it again here reads nothing
+ * user mode could not.  A far call is left alone (#GP stays): it would
+ * write the user's stack, and the wedge writes with kernel privilege.
+ * 64-bit code: lret, iret, ljmp m16:xx; compat code: lret, iret, ljmp
+ * ptr16:32 (the decoder's 64-bit forms of cb/ca/cf mean the same there).
+ */
+bool user_far_transfer(u64 error)
+{
+	if (!(error & ~3ul) || (error & 3))
+		return false;   /* not about a selector */
+	u8 b[15];
+	unsigned n = 15;
+	while (n && !copy_from_guest(b, g_regs.rip, n))
+		n--;
+	struct site tmp = { .addr = g_regs.rip };
+	if (vcpu.cs32) {
+		unsigned p = 0, opsize = 4;
+		if (n && b[0] == 0x66) {
+			opsize = 2;
+			p = 1;
+		}
+		if (p < n && b[p] == 0xea && p + 1 + opsize + 2 <= n) {
+			u64 off = 0;
+			u16 sel;
+			memcpy(&off, b + p + 1, opsize);
+			memcpy(&sel, b + p + 1 + opsize, 2);
+			tmp.insn = (struct x86_insn){ .len = (u8)(p + 1 + opsize + 2), .opcode = 0xea,
+						      .map = X86_MAP_1BYTE, .opsize = (u8)opsize,
+						      .imm = off | (u64)sel << 32, .kind = X86_KIND_LJMP };
+		} else if (p < n && (b[p] == 0xcb || b[p] == 0xca || b[p] == 0xcf)) {
+			if (x86_decode(b, n, &tmp.insn) != 0)
+				return false;
+		} else {
+			return false;
+		}
+	} else if (x86_decode(b, n, &tmp.insn) != 0 ||
+		   (tmp.insn.kind != X86_KIND_LRET && tmp.insn.kind != X86_KIND_IRET && tmp.insn.kind != X86_KIND_LJMP)) {
+		return false;
+	}
+	tmp.length = tmp.insn.len;
+	emulate_site(&tmp);
+	return true;
 }
 
 void counters_print(void)

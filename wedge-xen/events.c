@@ -51,9 +51,14 @@ void events_init(void)
 					.address = (unsigned long)wedge_failsafe_callback };
 	struct callback_register sc = { .type = CALLBACKTYPE_syscall, .flags = CALLBACKF_mask_events,
 					.address = (unsigned long)wedge_syscall_callback };
+	/* `syscall` from compat-mode code: the same entry, told apart by the
+	 * frame's CS (FLAT_USER_CS32) */
+	struct callback_register sc32 = { .type = CALLBACKTYPE_syscall32, .flags = CALLBACKF_mask_events,
+					  .address = (unsigned long)wedge_syscall_callback };
 	if ((rc = HYPERVISOR_callback_op(CALLBACKOP_register, &ev)) ||
 	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &fs)) ||
-	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &sc)))
+	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &sc)) ||
+	    (rc = HYPERVISOR_callback_op(CALLBACKOP_register, &sc32)))
 		panic("callback registration failed: %ld", rc);
 	/* The guest runs in PV user mode: Xen enters the wedge on this stack. */
 	if ((rc = HYPERCALL(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, wedge_stack_top, 0, 0, 0)))
@@ -199,6 +204,7 @@ void deliver_vector(unsigned vec, bool has_error, u64 error)
 	g_regs.rip = handler;
 	g_regs.rflags &= ~(0x100ul | 0x4000ul | 0x10000ul);   /* TF, NT, RF */
 	vcpu.seg[SEG_CS] = sel;
+	vcpu.cs32 = false;   /* a long-mode gate leads to 64-bit code */
 	if (from_user) {
 		vcpu.seg[SEG_SS] = 0;
 		if (guest_user_mode())
@@ -288,6 +294,7 @@ void wedge_event_upcall(void)
 		panic("event upcall in the wedge at %lx", g_regs.rip);
 	g_vif_mask = 0;
 	g_regs.rflags |= X86_EFLAGS_IF;
+	user_cs_sync();
 	events_process();
 	deliver_pending_interrupts();
 }
@@ -308,6 +315,7 @@ void wedge_exception(void)
 	if (!from_guest)
 		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
 		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
+	user_cs_sync();
 	if (g_exc_vector == 14) {
 		u64 cr2 = VCPU0->arch.cr2, guest_error;
 		if (shadow_fault(cr2, g_exc_error, &guest_error)) {
@@ -331,8 +339,16 @@ void wedge_exception(void)
 		/* Never emulated in user mode: a sensitive instruction there is
 		 * the #GP (or #UD) a CPU gives at CPL 3. */
 		counters[CNT_USER_FAULTS]++;
+		if (g_exc_vector == 13 && g_frame_cs == 3 && rip == 0) {
+			/* Xen's sysenter entry without a callback (see guest_sysenter) */
+			guest_sysenter();
+			deliver_pending_interrupts();
+			return;
+		}
 		if (g_exc_vector == 13 && (g_exc_error & 3) == 2)
 			user_soft_interrupt();
+		else if ((g_exc_vector == 13 || g_exc_vector == 11) && user_far_transfer(g_exc_error))
+			return;   /* to one of the guest's code segments, which Xen's GDT lacks */
 	} else {
 		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())
 			return;

@@ -95,6 +95,8 @@ wedge_emul_syscall_ret:              /* the frame's rip: how the callback tells 
 	.globl wedge_syscall_callback
 wedge_syscall_callback:
 	movq %rax, g_regs+GR_RAX(%rip)
+	movq 24(%rsp), %rax          /* cs: FLAT_USER_CS32 from compat mode (syscall32) */
+	movq %rax, g_frame_cs(%rip)
 	movq 0(%rsp), %rax           /* rcx, r11: what syscall left (rip, flags) */
 	movq %rax, g_regs+GR_RCX(%rip)
 	movq 8(%rsp), %rax
@@ -113,12 +115,14 @@ wedge_syscall_callback:
 /*
  * Resume g_regs in user mode with upcall mask g_next_mask, through the iret
  * hypercall (which restores the mask from the frame's IF and delivers any
- * event pending on the way out).
+ * event pending on the way out), with Xen's 64-bit or 32-bit flat user CS
+ * as the guest's CS is (resume_prepare).
  */
 	.globl wedge_resume
 wedge_resume:
 	leaq wedge_stack_top(%rip), %rsp
-	pushq $0xe02b                /* FLAT_USER_SS */
+	call resume_prepare
+	pushq $0xe02b                /* FLAT_USER_SS (FLAT_USER_SS32 is the same) */
 	pushq g_regs+GR_RSP(%rip)
 	movq g_regs+GR_RFLAGS(%rip), %rax
 	orq $0x200, %rax
@@ -126,7 +130,7 @@ wedge_resume:
 	je 1f
 	andq $~0x200, %rax
 1:	pushq %rax
-	pushq $0xe033                /* FLAT_USER_CS: back to user mode */
+	pushq g_resume_cs(%rip)      /* FLAT_USER_CS64 or CS32: back to user mode */
 	pushq g_regs+GR_RIP(%rip)
 	pushq $0                     /* flags: not VGCF_in_syscall, restore all */
 	movq g_regs+GR_RDX(%rip), %rdx

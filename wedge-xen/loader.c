@@ -284,9 +284,8 @@ static void rewrite_sites(const struct image *im)
 		struct x86_insn insn;
 		unsigned ret_off;
 		u8 *site = gpa_ptr(pa, r[i].length);
-		u8 original[32];
-		if (r[i].length <= sizeof(original))
-			memcpy(original, site, r[i].length);
+		u8 original[256];   /* length is a u8 */
+		memcpy(original, site, r[i].length);
 		enum x86_rewrite_status st = x86_rewrite_site(site, r[i].length, r[i].insn,
 							      r[i].kind, &t, &insn, &ret_off);
 		if (st == X86_REWRITE_KEPT) {
@@ -298,15 +297,10 @@ static void rewrite_sites(const struct image *im)
 			       i, r[i].kind, x86_kind_name(r[i].kind), r[i].insn, r[i].length, site_va,
 			       x86_rewrite_strerror(st));
 		sites_rewritten[r[i].kind]++;
-		if ((r[i].kind == X86_KIND_SWAPGS || r[i].kind == X86_KIND_SYSRET) &&
-		    r[i].length > sizeof(original))
-			/* it could not be put back to trap: never a call instead */
-			refuse("record %lu: %s site of %u bytes, this wedge restores at most %zu",
-			       i, x86_kind_name(r[i].kind), r[i].length, sizeof(original));
-		if ((r[i].kind == X86_KIND_SWAPGS || r[i].kind == X86_KIND_SYSRET) &&
-		    r[i].length <= sizeof(original)) {
-			/* may run on the user's stack: left to trap (see site_table_add_trap) */
-			memcpy(site, original, r[i].length);
+		enum x86_trap_form tf = x86_trap_form(r[i].kind);
+		if (tf != X86_TRAP_NONE) {
+			/* may run on the user's stack: left to trap (x86/rewrite.h) */
+			x86_rewrite_trap(site, r[i].length, r[i].insn, original, tf);
 			site_table_add_trap(pa, r[i].length, &insn);
 			continue;
 		}
@@ -408,10 +402,14 @@ static void take_builder_sites(const struct image *im, const struct bundle *b)
 			cmp_len = e.insn;
 		} else if (st != X86_REWRITE_OK) {
 			refuse_entry(i, &e, "original bytes: %s", x86_rewrite_strerror(st));
-		} else if (e.kind == X86_KIND_SWAPGS || e.kind == X86_KIND_SYSRET) {
-			form = AFTERBURN_SITE_TRAP;   /* left to trap (see site_table_add_trap) */
-			memcpy(expect, e.original, e.insn);
-			cmp_len = e.insn;
+		} else if (x86_trap_form(e.kind) != X86_TRAP_NONE) {
+			/* left to trap (x86/rewrite.h): the original instruction
+			 * (its pad is not compared), or ud2 and NOPs */
+			form = AFTERBURN_SITE_TRAP;
+			u8 orig[256];
+			memset(orig, 0x90, sizeof(orig));
+			memcpy(orig, e.original, e.insn);
+			cmp_len = x86_rewrite_trap(expect, e.length, e.insn, orig, x86_trap_form(e.kind));
 			ret_off = 0;
 		} else {
 			if (e.kind == X86_KIND_STI && next.kind == X86_KIND_HLT &&

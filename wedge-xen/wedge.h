@@ -41,10 +41,24 @@ struct vcpu {
 	u16 tr, ldtr;
 	u16 seg[6];        /* es cs ss ds fs gs (selectors the guest loaded) */
 	u64 dr[8];
+	u64 ldt_base;      /* what lldt cached from the LDT descriptor */
+	u32 ldt_limit;     /* 0 with a null LDTR: every LDT selector is beyond it */
+	bool cs32;         /* CS is a 32-bit code segment (L=0, D=1): compat mode */
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 };
 extern struct vcpu vcpu;
 /* The guest's virtual CPL: 3 when its CS selector's RPL is 3. */
 static inline bool guest_user_mode(void) { return (vcpu.seg[1] & 3) == 3; }
+/* Log a guest-reachable feature the wedge does not emulate, once per call
+ * site; the guest gets what hardware without the feature gives. */
+#define not_emulated(...) do { \
+		static bool once_; \
+		if (!once_) { \
+			once_ = true; \
+			printk("wedge: not emulated, answered as hardware without it: " __VA_ARGS__); \
+			printk("\n"); \
+		} \
+	} while (0)
 #define SEG_ES 0
 #define SEG_CS 1
 #define SEG_SS 2
@@ -130,6 +144,11 @@ void wait_for_event(void);            /* masked: block until an event channel fi
 void deliver_pending_interrupts(void);/* after an emulation or upcall */
 void deliver_vector(unsigned vec, bool has_error, u64 error);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
+void guest_sysenter(void);            /* user-mode sysenter (Xen's #GP with CS 3, RIP 0) */
+bool user_far_transfer(u64 error);   /* a user #GP(selector) at lret/iret/ljmp: emulated */
+void user_cs_sync(void);             /* from user mode: the mode Xen's frame CS says it runs in */
+void resume_prepare(void);            /* wedge_resume: the user CS Xen is to load */
+extern u64 g_resume_cs;
 extern evtchn_port_t timer_port, console_port;
 
 /* xenstore.c: control/shutdown (xl shutdown, xl reboot) */

@@ -239,6 +239,40 @@ static void test_nops_decode(void **state)
 	}
 }
 
+/* Sites that may run on a user-controlled stack trap instead of calling:
+ * privileged ones stay as they are, descriptor probes become ud2. */
+static void test_rewrite_trap_forms(void **state)
+{
+	(void)state;
+	assert_int_equal(x86_trap_form(X86_KIND_SWAPGS), X86_TRAP_ORIGINAL);
+	assert_int_equal(x86_trap_form(X86_KIND_SYSRET), X86_TRAP_ORIGINAL);
+	assert_int_equal(x86_trap_form(X86_KIND_SYSEXIT), X86_TRAP_ORIGINAL);
+	assert_int_equal(x86_trap_form(X86_KIND_VERW), X86_TRAP_UD2);
+	assert_int_equal(x86_trap_form(X86_KIND_LAR), X86_TRAP_UD2);
+	assert_int_equal(x86_trap_form(X86_KIND_CPUID), X86_TRAP_NONE);
+	struct x86_rewrite_targets t = targets();
+	struct x86_insn in;
+	unsigned ret;
+	/* verw disp32(%rip), as Linux clears CPU buffers: 7 bytes in an 8-byte site */
+	const x86_u8 orig[8] = { 0x0f, 0x00, 0x2d, 0x10, 0x20, 0x30, 0x00, 0x90 };
+	x86_u8 site[8];
+	memcpy(site, orig, 8);
+	assert_int_equal(x86_rewrite_site(site, 8, 7, X86_KIND_VERW, &t, &in, &ret), X86_REWRITE_OK);
+	assert_int_equal(in.kind, X86_KIND_VERW);
+	assert_int_equal(x86_rewrite_trap(site, 8, 7, orig, X86_TRAP_UD2), 8);
+	static const x86_u8 want[8] = { 0x0f, 0x0b, 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	assert_memory_equal(site, want, 8);
+	struct x86_insn nop;
+	assert_int_equal(x86_decode(site + 2, 6, &nop), 0);   /* the rest decodes as NOPs */
+	assert_int_equal(nop.kind, X86_KIND_NONE);
+	/* swapgs: the original bytes come back, the instruction is what counts */
+	const x86_u8 sg[8] = { 0x0f, 0x01, 0xf8, 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	memcpy(site, sg, 8);
+	assert_int_equal(x86_rewrite_site(site, 8, 3, X86_KIND_SWAPGS, &t, &in, &ret), X86_REWRITE_OK);
+	assert_int_equal(x86_rewrite_trap(site, 8, 3, sg, X86_TRAP_ORIGINAL), 3);
+	assert_memory_equal(site, sg, 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_sti_and_call),
 		cmocka_unit_test(test_rewrite_refusals),
 		cmocka_unit_test(test_rewrite_call_form),
+		cmocka_unit_test(test_rewrite_trap_forms),
 		cmocka_unit_test(test_nops_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

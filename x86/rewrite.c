@@ -129,3 +129,33 @@ unsigned x86_rewrite_call(x86_u8 *site, unsigned length, x86_u64 slot)
 	x86_fill_nops(p, length - 7);
 	return 7;
 }
+
+enum x86_trap_form x86_trap_form(unsigned kind)
+{
+	switch (kind) {
+	case X86_KIND_SWAPGS:
+	case X86_KIND_SYSRET:
+	case X86_KIND_SYSEXIT:
+		return X86_TRAP_ORIGINAL;
+	case X86_KIND_LAR:
+	case X86_KIND_LSL:
+	case X86_KIND_VERR:
+	case X86_KIND_VERW:
+		return X86_TRAP_UD2;
+	}
+	return X86_TRAP_NONE;
+}
+
+unsigned x86_rewrite_trap(x86_u8 *site, unsigned length, unsigned insn_len, const x86_u8 *original,
+			  enum x86_trap_form form)
+{
+	if (form == X86_TRAP_UD2 && length >= 2) {
+		site[0] = 0x0f;
+		site[1] = 0x0b;
+		x86_fill_nops(site + 2, length - 2);
+		return length;
+	}
+	for (unsigned i = 0; i < length; i++)
+		site[i] = original[i];
+	return insn_len;
+}

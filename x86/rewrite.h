@@ -59,6 +59,31 @@ enum x86_rewrite_status x86_rewrite_site(x86_u8 *site, unsigned length,
  */
 unsigned x86_rewrite_call(x86_u8 *site, unsigned length, x86_u64 slot);
 
+/*
+ * Sites that must never become a call, because they can run on a stack the
+ * guest's user mode controls (Linux: swapgs, sysret, sysexit at the user
+ * boundary; verw after `pop %rsp` on the way out to user mode): a call
+ * would push below that stack pointer, through the kernel's mappings at an
+ * address the user chose.  They trap instead, on the wedge's stack, and
+ * the wedge emulates them from its site table, keyed by the site address:
+ *   X86_TRAP_ORIGINAL  the instruction itself, privileged: it faults (#GP)
+ *                      in PV user mode where the guest kernel runs
+ *   X86_TRAP_UD2       lar/lsl/verr/verw do not fault at CPL 3 (they
+ *                      would read Xen's descriptor tables): ud2 + NOPs
+ */
+enum x86_trap_form { X86_TRAP_NONE, X86_TRAP_ORIGINAL, X86_TRAP_UD2 };
+enum x86_trap_form x86_trap_form(unsigned kind);
+
+/*
+ * Write the trap form over a site (already checked by x86_rewrite_site);
+ * `original` holds the site's `length` bytes before any rewrite.  Returns
+ * how many bytes from the site start are the form (what a checker
+ * compares: the instruction for X86_TRAP_ORIGINAL, the whole site for
+ * X86_TRAP_UD2).
+ */
+unsigned x86_rewrite_trap(x86_u8 *site, unsigned length, unsigned insn_len, const x86_u8 *original,
+			  enum x86_trap_form form);
+
 /* Fill n bytes with the recommended multi-byte NOPs. */
 void x86_fill_nops(x86_u8 *p, unsigned n);
 

@@ -76,6 +76,9 @@ for i in range(count):
     elif form == 1:    # cli: movb $1, upcall_mask
         if site[:8] != b'\xc6\x04\x25' + struct.pack('<i', UPCALL_MASK - (1 << 64)) + b'\x01':
             fail('entry %d at %#x: not the inline cli form: %s' % (i, pa, site.hex()))
+    elif form == 3 and kind in (46, 47, 48, 49):   # lar/lsl/verr/verw: ud2 + NOPs (x86/rewrite.h)
+        if site[:2] != b'\x0f\x0b':
+            fail('entry %d at %#x: not the ud2 trap form: %s' % (i, pa, site.hex()))
     elif form in (3, 4):
         if site[:insn] != orig:
             fail('entry %d at %#x: form %d should keep the original bytes' % (i, pa, form))

@@ -117,7 +117,7 @@ static u64 read_flags(void)
 /* ---- descriptor tables ---- */
 struct __attribute__((packed)) dtr { u16 limit; u64 base; };
 
-static u64 gdt[8] __attribute__((aligned(16)));
+static u64 gdt[12] __attribute__((aligned(16)));   /* 8-9: an LDT (group descriptors) */
 static u64 idt[512] __attribute__((aligned(16)));   /* 256 x 16-byte gates */
 static u8 tss[104] __attribute__((aligned(16)));
 
@@ -467,12 +467,14 @@ enum {
 	G_ASPACE = 1, G_PAGEFAULT = 2, G_USERMODE = 4, G_NESTED = 8, G_FPU = 16, G_STRESS = 32,
 	G_EXCEPTIONS = 64, G_USERENTRY = 128, G_USERPROC = 256, G_SEGBASE = 512, G_PREEMPT = 1024,
 	G_PTWALK = 2048, G_SIGSLEEP = 4096, G_MANYAS = 8192, G_FPUPREEMPT = 16384, G_USERTLB = 32768,
-	G_IRQSWAPGS = 65536, G_DEBUG = 131072, G_SOFTINT = 262144, G_LRETUSER = 524288, G_ALL = 1048575,
+	G_IRQSWAPGS = 65536, G_DEBUG = 131072, G_SOFTINT = 262144, G_LRETUSER = 524288,
+	G_DESCRIPTORS = 1 << 20, G_COMPAT = 1 << 21, G_DEVICES = 1 << 22, G_BREAKPOINTS = 1 << 23,
+	G_FARINSN = 1 << 24, G_ALL = (1 << 25) - 1,
 };
 static const char *const group_names[] = { "aspace", "pagefault", "usermode", "nested", "fpu", "stress",
 					   "exceptions", "userentry", "userproc", "segbase", "preempt", "ptwalk",
 					   "sigsleep", "manyas", "fpupreempt", "usertlb", "irqswapgs", "debug", "softint",
-					   "lretuser" };
+					   "lretuser", "descriptors", "compat", "devices", "breakpoints", "farinsn" };
 
 static int word_is(const char *w, unsigned n, const char *name)
 {
@@ -824,6 +826,7 @@ static volatile int pf_action, gp_action, nm_action;
 static volatile u64 pf_count, pf_cr2, pf_err, pf_rip, pf_cs, pf_rsp, pf_frame, pf_in_gp;
 static volatile u64 pf_fix_pa, pf_fix_flags, pf_int3_inside, pf_bp_seen;
 static volatile u64 gp_count, gp_err, gp_rip, gp_cs, gp_ss, gp_rsp, gp_frame, gp_inner_result, gp_in;
+static volatile u64 gp_resume;   /* a kernel #GP resumes there (once) */
 static volatile u64 nm_count, nm_rip, nm_cs, nm_ss, nm_frame;
 static u8 fx_area_a[512] __attribute__((aligned(16)));
 static u8 fx_area_b[512] __attribute__((aligned(16)));
@@ -897,6 +900,11 @@ void gp_handler(struct frame *f)
 		gp_inner_result = probe_read(KTEST + 0x2000);   /* not present: a #PF in here */
 		gp_in = 0;
 		f->rip = (u64)probe_read_done;
+		return;
+	}
+	if (gp_resume) {
+		f->rip = gp_resume;
+		gp_resume = 0;
 		return;
 	}
 	unexpected_full(13, f);
@@ -1017,7 +1025,8 @@ void timer_handler(struct frame *f)
 
 /* ---- system calls ---- */
 enum { SYS_EXIT, SYS_ADD, SYS_CHECK, SYS_COPYIN, SYS_COPYOUT, SYS_SWITCH, SYS_PROBE, SYS_SEGS,
-       SYS_RAISE, SYS_SIGRETURN, SYS_SLEEP };
+       SYS_RAISE, SYS_SIGRETURN, SYS_SLEEP, SYS_COMPAT };
+static volatile u64 compat_reports[4], compat_cs[4], compat_nreports;
 static u64 sigsleep_syscall(struct frame *f);
 static u64 segs_syscall(struct frame *f);
 static volatile u64 sys_add_syscall, sys_add_int80, sys_exit_count, sys_bad, int80_bad_frames;
@@ -1066,6 +1075,13 @@ static u64 do_syscall(struct frame *f, int via_int80)
 	case SYS_SIGRETURN:
 	case SYS_SLEEP:
 		return sigsleep_syscall(f);
+	case SYS_COMPAT:   /* the compat program's report: ebx, and the frame's CS */
+		if (compat_nreports < 4) {
+			compat_reports[compat_nreports] = (u32)f->rbx;
+			compat_cs[compat_nreports] = f->cs;
+		}
+		compat_nreports++;
+		return 0;
 	case SYS_SWITCH:
 		stress_cur ^= 1;
 		write_cr3((u64)stress_as[stress_cur]);
@@ -1467,6 +1483,7 @@ extern void probe_step(void);
 extern void probe_mf(void);
 
 static volatile u64 exc_count, exc_vec, exc_err, exc_rip, exc_cs, exc_ss, exc_rsp, exc_frame, exc_dr6, exc_resume;
+static volatile int bp_resume_rf;   /* group breakpoints: #DB returns with RF instead of disarming */
 static u8 ist1_stack[2 * 4096] __attribute__((aligned(4096)));
 #define IST1_TOP ((u64)ist1_stack + sizeof(ist1_stack))
 
@@ -1486,6 +1503,10 @@ void exc_handler(struct frame *f, u64 vec)
 	if (vec == 1) {
 		exc_dr6 = read_dr6();
 		f->rflags &= ~0x100ul;   /* one step only */
+		if (bp_resume_rf)
+			f->rflags |= 0x10000ul;   /* RF: the instruction runs once, the breakpoint stays */
+		else
+			__asm__ volatile("mov %0, %%dr7" :: "r"(0x400ul));   /* breakpoints off: one hit each */
 	}
 	if (vec == 16)
 		__asm__ volatile("fnclex");
@@ -2395,6 +2416,288 @@ static void group_irqswapgs(void)
 	pf_action = ACT_NONE;
 }
 
+/* ======================================================================
+ * Issue 26: what a guest process can reach answers as hardware does.
+ * ====================================================================== */
+extern u64 probe_lar(u64 sel, u64 preset), probe_lsl(u64 sel, u64 preset);
+extern u64 probe_verr(u64 sel), probe_verw(u64 sel), verw_odd_stack(u64 sel);
+extern u64 iret_probe(u64 cs, u64 ss);
+extern char iret_probe_insn[], iret_probe_done[];
+#define ZF (1ul << 63)
+static u64 ldt[2] __attribute__((aligned(16)));
+
+static u16 sldt(void) { u16 v; __asm__ volatile("sldt %0" : "=r"(v)); return v; }
+static void lldt(u16 sel) { __asm__ volatile("lldt %0" :: "r"(sel) : "memory"); }
+
+/* ---- group descriptors: lar/lsl/verr/verw, an LDT, bad iret frames ---- */
+static void group_descriptors(void)
+{
+	usermode_setup();
+	__asm__ volatile("cli");
+	u64 r = probe_lar(0x08, 0);
+	check("descriptors: lar of the kernel code segment: ZF, access rights 0x00a09a00", r == (ZF | 0x00a09a00));
+	check("descriptors: lar of a null selector or one beyond the GDT limit: ZF clear, destination kept",
+	      probe_lar(0, 0x1234) == 0x1234 && probe_lar(0x100, 0x1234) == 0x1234);
+	check("descriptors: lsl of the flat data segment (granular) and of the TSS: 0xffffffff, 103",
+	      probe_lsl(0x10, 0) == (ZF | 0xffffffff) && probe_lsl(0x18, 0) == (ZF | 103));
+	check("descriptors: lar of DPL-3 data with RPL 3 sets ZF; of DPL-0 data with RPL 3 clears it",
+	      probe_lar(0x33, 0) == (ZF | 0x00c0f200) && probe_lar(0x13, 7) == 7);
+	check("descriptors: verr/verw: readable code not writable, data both, the TSS neither",
+	      probe_verr(0x08) == 1 && probe_verw(0x08) == 0 && probe_verr(0x10) == 1 && probe_verw(0x10) == 1 &&
+	      probe_verr(0x18) == 0 && probe_verw(0x18) == 0);
+
+	ldt[0] = 0x00cff2000000ffff;   /* 0x07: data, DPL 3 */
+	ldt[1] = 0x00cf9a000000ffff;   /* 0x0c: code, DPL 0 */
+	u64 lb = (u64)ldt;
+	gdt[8] = (sizeof(ldt) - 1) | ((lb & 0xffffff) << 16) | (0x82ul << 40) | ((lb >> 24 & 0xff) << 56);
+	gdt[9] = lb >> 32;             /* 0x40: the LDT */
+	lldt(0x40);
+	int in_ldt = sldt() == 0x40 && probe_lar(0x07, 0) == (ZF | 0x00c0f200) && probe_verw(0x07) == 1 &&
+		     probe_lsl(0x0c, 0) == (ZF | 0xffffffff) && probe_lar(0x14, 5) == 5;
+	lldt(0);
+	check("descriptors: lldt, sldt; lar/lsl/verw of LDT selectors read the LDT (and its limit)",
+	      in_ldt && sldt() == 0 && probe_lar(0x07, 5) == 5);
+
+	check("descriptors: verw with a non-canonical stack pointer (Linux's exit path) touches no stack",
+	      verw_odd_stack(0x10) == 1 && verw_odd_stack(0x08) == 0);
+
+	static const struct { u16 cs, ss; long err; const char *name; } frames[] = {
+		{ 0x08, 0x10, -1, "descriptors: iretq to CS 0x08, SS 0x10 (same level) goes through" },
+		{ 0x08, 0x00, -1, "descriptors: iretq to CS 0x08 with a null SS (64-bit, ring 0) goes through" },
+		{ 0x10, 0x10, 0x10, "descriptors: iretq to a data segment as CS: #GP(0x10)" },
+		{ 0x3b, 0x00, 0, "descriptors: iretq to ring 3 with a null SS: #GP(0)" },
+		{ 0x38, 0x10, 0x38, "descriptors: iretq to a DPL-3 code segment with RPL 0: #GP(0x38)" },
+		{ 0x08, 0x33, 0x30, "descriptors: iretq to ring 0 with an RPL-3 SS: #GP(0x30)" },
+		{ 0x108, 0x10, 0x108, "descriptors: iretq to a CS beyond the GDT limit: #GP(0x108)" },
+	};
+	for (unsigned i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		reset_gp();
+		gp_resume = (u64)iret_probe_done;
+		u64 res = iret_probe(frames[i].cs, frames[i].ss);
+		gp_resume = 0;
+		int ok = frames[i].err < 0 ? res == 0 && gp_count == 0
+			 : res == (u64)-1 && gp_count == 1 && gp_err == (u64)frames[i].err &&
+			   gp_rip == (u64)iret_probe_insn && gp_cs == 0x08;
+		check(frames[i].name, ok);
+		if (!ok) {
+			info("  result", res);
+			info("  #GP count", gp_count);
+			info("  #GP error code", gp_err);
+			info("  #GP rip", gp_rip);
+		}
+	}
+}
+
+/* ---- group compat: 32-bit code in ring 3 (CS 0x2b) ---- */
+extern u64 enter_user32(u64 eip, u64 esp);
+extern char user32_start[], u32_syscall_ret[], compat_syscall_entry[], user64_to32[];
+volatile u64 compat_sys_rcx, compat_sys_ebx, compat_sys_count;
+static u8 user32_stack[4096] __attribute__((aligned(4096)));
+#define USER32_BASE 0x80000000ul
+
+static void group_compat(void)
+{
+	usermode_setup();
+	map4k(main_as, USER32_BASE, (u64)user32_start, PTE_P | PTE_U);
+	map4k(main_as, USER32_BASE + 0x1000, (u64)user32_stack, PTE_P | PTE_W | PTE_U | PTE_NX);
+	wrmsr(0xc0000083, (u64)compat_syscall_entry);   /* CSTAR */
+	compat_nreports = compat_sys_count = compat_sys_rcx = compat_sys_ebx = 0;
+	u64 status = enter_user32(USER32_BASE, USER32_BASE + 0x2000);
+	last_status = status;
+	int ok = compat_nreports >= 1 && compat_reports[0] == 1 && compat_cs[0] == 0x2b;
+	check("compat: iretq to a 32-bit code segment (CS 0x2b) runs 32-bit code; int $0x80 from it", ok);
+	ok = compat_nreports >= 2 && compat_reports[1] == 1 && compat_cs[1] == 0x2b;
+	check("compat: after the kernel's iretq back to CS 0x2b the code still runs as 32-bit code", ok);
+	ok = compat_sys_count == 1 && compat_sys_rcx == USER32_BASE + (u64)(u32_syscall_ret - user32_start) &&
+	     (u32)compat_sys_ebx == 0x5eca11 && compat_nreports >= 3 && compat_reports[2] == 1 && compat_cs[2] == 0x2b;
+	check("compat: syscall from compat mode enters CSTAR (rcx = the return eip), sysretl returns to 32-bit code", ok);
+	check("compat: the program's exit status through int $0x80", (u32)status == 0x32 && compat_nreports == 3);
+	if ((u32)status != 0x32 || compat_nreports != 3) {
+		info("  status", status);
+		info("  reports", compat_nreports);
+		info("  report values", compat_reports[0] | compat_reports[1] << 8 | compat_reports[2] << 16);
+		info("  syscalls via CSTAR", compat_sys_count);
+		info("  CSTAR rcx", compat_sys_rcx);
+	}
+	u64 status2 = 0;
+	if ((u32)status == 0x32) {
+		compat_nreports = 0;
+		status2 = enter_user(USER32_BASE + (u64)(user64_to32 - user32_start), USER32_BASE + 0x2000, 0, 0, 0);
+	}
+	ok = status2 == 0x64 && compat_nreports == 2 && compat_reports[0] == 1 && compat_cs[0] == 0x2b &&
+	     compat_reports[1] == 0 && compat_cs[1] == 0x3b;
+	check("compat: ring 3 goes from 64-bit code to 32-bit code by lretq and back by ljmp, no kernel between", ok);
+	if (!ok) {
+		info("  status", status2);
+		info("  reports", compat_nreports);
+		info("  report values", compat_reports[0] | compat_reports[1] << 8);
+		info("  report CSes", compat_cs[0] | compat_cs[1] << 16);
+	}
+}
+
+/* ---- group devices: what a process reaches through tty ioctls, hwclock, /dev/port ---- */
+extern void outsb_rep(u64 port, const void *src, u64 n);
+extern void insb_rep(u64 port, void *dst, u64 n);
+static inline u16 inw(u16 port) { u16 v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline u32 inl(u16 port) { u32 v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static u8 rtc_read(u8 reg) { outb(0x70, reg); return inb(0x71); }
+static void rtc_write(u8 reg, u8 v) { outb(0x70, reg); outb(0x71, v); }
+
+static void group_devices(void)
+{
+	__asm__ volatile("cli");
+	/* 16550 loopback: nothing may be printed until it is off again */
+	u8 mcr0 = inb(COM1 + 4);
+	outb(COM1 + 2, 0x07);          /* FIFO on, cleared */
+	outb(COM1 + 4, 0x1b);          /* LOOP | OUT2 | RTS | DTR */
+	u8 msr1 = inb(COM1 + 6) & 0xf0;
+	outb(COM1 + 4, 0x14);          /* LOOP | OUT1 */
+	u8 msr2 = inb(COM1 + 6) & 0xf0;
+	outsb_rep(COM1, "LOOP", 4);
+	u8 lsr1 = inb(COM1 + 5);
+	char back[5] = { 0, 0, 0, 0, 0 };
+	insb_rep(COM1, back, 4);
+	u8 lsr2 = inb(COM1 + 5);
+	outb(COM1 + 4, mcr0);
+	check("devices: 16550 loopback: DTR, RTS, OUT2 drive DSR, CTS, DCD; OUT1 drives RI",
+	      msr1 == 0xb0 && msr2 == 0x40);
+	check("devices: 16550 loopback: rep outsb to THR comes back on RBR (rep insb), then RBR is empty",
+	      (lsr1 & 1) && back[0] == 'L' && back[1] == 'O' && back[2] == 'O' && back[3] == 'P' && !(lsr2 & 1));
+
+	/* The RTC set as hwclock -w does (register B SET), read back. */
+	u8 b = rtc_read(0x0b);
+	rtc_write(0x0b, b | 0x80);
+	rtc_write(0x00, 0x00);
+	rtc_write(0x02, 0x10);
+	rtc_write(0x04, 0x07);
+	rtc_write(0x07, 0x15);
+	rtc_write(0x08, 0x06);
+	rtc_write(0x09, 0x31);
+	rtc_write(0x0b, b & 0x7f);
+	check("devices: the RTC set with register B's SET bit reads back hour, day, month and year",
+	      (b & 0x04) == 0 && rtc_read(0x04) == 0x07 && rtc_read(0x07) == 0x15 && rtc_read(0x08) == 0x06 &&
+	      rtc_read(0x09) == 0x31);
+
+	u8 e = inb(0x4d1);
+	outb(0x4d1, e | 0x02);         /* IRQ9 level triggered: taken, not fatal */
+	outb(0x4d1, e);
+	outb(0x1234, 0x5a);
+	check("devices: a port no device decodes reads all ones as byte, word and dword; writes go nowhere",
+	      inb(0x1234) == 0xff && inw(0x1234) == 0xffff && inl(0x1234) == 0xffffffffu);
+}
+
+/* ---- group breakpoints: DR0-DR3/DR7 ---- */
+extern void bp_exec_target(void), bp_data_write(volatile u32 *p);
+extern char bp_data_after[];
+static volatile u32 bp_data;
+static void write_dr(unsigned n, u64 v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%dr0" :: "r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%dr1" :: "r"(v)); break;
+	case 7: __asm__ volatile("mov %0, %%dr7" :: "r"(v)); break;
+	}
+}
+
+static void group_breakpoints(void)
+{
+	exc_setup();
+	__asm__ volatile("cli");
+	exc_reset();
+	write_dr6(0);
+	write_dr(0, (u64)bp_exec_target);
+	write_dr(7, 0x401);            /* L0, execute, 1 byte */
+	bp_exec_target();
+	{
+		int ok_ = exc_count == 1 && exc_vec == 1 && exc_rip == (u64)bp_exec_target && exc_cs == 0x08 &&
+			  (exc_dr6 & 0xf) == 1;
+		check("breakpoints: an execute breakpoint in DR0/DR7: #DB at the instruction, DR6.B0", ok_);
+		explain(ok_, 0);
+	}
+	exc_reset();
+	write_dr6(0);
+	bp_data = 0;
+	write_dr(1, (u64)&bp_data);
+	write_dr(7, 0x400 | 0x4 | (1ul << 20) | (3ul << 22));   /* L1, write, 4 bytes */
+	(void)bp_data;                 /* a read: no #DB */
+	bp_data_write(&bp_data);
+	{
+		int ok_ = exc_count == 1 && exc_vec == 1 && exc_rip == (u64)bp_data_after && (exc_dr6 & 0xf) == 2 &&
+			  bp_data == 1;
+		check("breakpoints: a write breakpoint in DR1: #DB after the write (trap), DR6.B1, not on a read", ok_);
+		explain(ok_, 0);
+	}
+	/* ring 3, as ptrace's u_debugreg or perf's breakpoint events arm it:
+	 * a read/write breakpoint on a user address, hit by a user load */
+	exc_reset();
+	write_dr6(0);
+	user_data[0] = 0x6262;
+	write_dr(0, USER_DATA);
+	write_dr(7, 0x400 | 0x1 | (3ul << 16) | (2ul << 18));   /* L0, read/write, 8 bytes */
+	u64 status = run_user(20, USER_DATA);   /* u_load: exit(*arg) */
+	last_status = status;
+	{
+		int ok_ = status == 0x6262 && exc_count == 1 && exc_vec == 1 && exc_cs == 0x3b && exc_ss == 0x33 &&
+			  (exc_dr6 & 0xf) == 1;
+		check("breakpoints: a read/write breakpoint on a user address: #DB in ring 3 with the user frame, DR6.B0", ok_);
+		explain(ok_, status);
+	}
+	/* an execute breakpoint in ring 3 stepped over with RF, as Linux's
+	 * perf breakpoints do: one #DB, the instruction then runs */
+	exc_reset();
+	write_dr6(0);
+	extern char u_load[];
+	write_dr(0, user_va(u_load));
+	write_dr(7, 0x401);
+	bp_resume_rf = 1;
+	status = run_user(20, USER_DATA);
+	bp_resume_rf = 0;
+	write_dr(7, 0x400);
+	last_status = status;
+	{
+		int ok_ = status == 0x6262 && exc_count == 1 && exc_vec == 1 && exc_rip == user_va(u_load) && exc_cs == 0x3b &&
+			  (exc_dr6 & 0xf) == 1;
+		check("breakpoints: an execute breakpoint in ring 3, resumed with RF: one #DB, then the instruction runs", ok_);
+		explain(ok_, status);
+	}
+	exc_teardown();
+}
+
+/* ---- group farinsn: far jumps and calls, rdpmc, xgetbv ---- */
+extern u64 far_call_probe(void), far_jmp_probe(void), probe_rdpmc(void), probe_xgetbv(void);
+extern char probe_rdpmc_insn[], probe_rdpmc_done[], probe_xgetbv_insn[], probe_xgetbv_done[];
+
+static void group_farinsn(void)
+{
+	exc_setup();
+	__asm__ volatile("cli");
+	check("farinsn: lcall through an m16:32 pointer to CS 0x08 and lretl back", far_call_probe() == 0x5a5a);
+	check("farinsn: ljmp through an m16:32 pointer to CS 0x08", far_jmp_probe() == 0x7b7b);
+	exc_reset();
+	reset_gp();
+	exc_resume = gp_resume = (u64)probe_rdpmc_done;
+	probe_rdpmc();
+	{
+		/* QEMU's TCG has no rdpmc (#UD); a CPU without the counter gives #GP(0) */
+		int ok_ = (exc_count == 1 && exc_vec == 6 && exc_rip == (u64)probe_rdpmc_insn && gp_count == 0) ||
+			  (gp_count == 1 && gp_err == 0 && gp_rip == (u64)probe_rdpmc_insn && exc_count == 0);
+		check("farinsn: rdpmc of a counter that is not there: #UD or #GP(0) at the instruction", ok_);
+		explain(ok_, 0);
+		info("farinsn: rdpmc raised vector", exc_count ? exc_vec : 13);
+	}
+	exc_reset();
+	reset_gp();
+	exc_resume = gp_resume = (u64)probe_xgetbv_done;
+	probe_xgetbv();
+	{
+		int ok_ = exc_count == 1 && exc_vec == 6 && exc_rip == (u64)probe_xgetbv_insn && gp_count == 0;
+		check("farinsn: xgetbv without XSAVE in cpuid (CR4.OSXSAVE clear): #UD", ok_);
+		explain(ok_, 0);
+	}
+	exc_resume = gp_resume = 0;
+	exc_teardown();
+}
+
 extern u32 multiboot_info;   /* boot32.S: the multiboot information, 0 under the wedge */
 
 void conformance_main(u64 boot_params)
@@ -2524,6 +2827,26 @@ void conformance_main(u64 boot_params)
 	if (groups & G_LRETUSER) {
 		puts_("group lretuser\n");
 		group_lretuser();
+	}
+	if (groups & G_DESCRIPTORS) {
+		puts_("group descriptors\n");
+		group_descriptors();
+	}
+	if (groups & G_COMPAT) {
+		puts_("group compat\n");
+		group_compat();
+	}
+	if (groups & G_DEVICES) {
+		puts_("group devices\n");
+		group_devices();
+	}
+	if (groups & G_BREAKPOINTS) {
+		puts_("group breakpoints\n");
+		group_breakpoints();
+	}
+	if (groups & G_FARINSN) {
+		puts_("group farinsn\n");
+		group_farinsn();
 	}
 	finish();
 }

@@ -525,6 +525,242 @@ syscall_exit_iret:	.byte 0
 syscall_user_rsp:	.quad 0
 enter_user_saved_rsp:	.quad 0
 
+/* ---- issue 26: descriptor probes, bad iret frames, compat mode, string
+ * I/O, breakpoints, far transfers (groups descriptors, compat, devices,
+ * breakpoints, farinsn) ---- */
+	.text
+	/* u64 probe_lar(u64 sel, u64 preset): the 32-bit result (preset when
+	 * ZF is clear), bit 63 = ZF; probe_lsl likewise */
+	.globl probe_lar, probe_lsl, probe_verr, probe_verw
+probe_lar:
+	movq %rsi, %rax
+	lar %di, %eax
+	jmp 1f
+probe_lsl:
+	movq %rsi, %rax
+	lsl %di, %eax
+1:	setz %cl
+	movzbq %cl, %rcx
+	shlq $63, %rcx
+	orq %rcx, %rax
+	ret
+	/* u64 probe_verr(u64 sel), probe_verw(u64 sel): ZF */
+probe_verr:
+	xorl %eax, %eax
+	verr %di
+	setz %al
+	ret
+probe_verw:
+	xorl %eax, %eax
+	verw %di
+	setz %al
+	ret
+
+	/* u64 verw_odd_stack(u64 sel): verw with a non-canonical stack
+	 * pointer, as Linux's exit path runs it after `pop %rsp` on the
+	 * user's stack: it must not touch the stack.  Interrupts off. */
+	.globl verw_odd_stack
+verw_odd_stack:
+	movq %rsp, %rsi
+	movabsq $0x8000000000001000, %rsp
+	xorl %eax, %eax
+	verw %di
+	setz %al
+	movq %rsi, %rsp
+	ret
+
+	/* u64 iret_probe(u64 cs, u64 ss): iretq to the next instruction with
+	 * this CS and SS; 0 when it went through, -1 when a #GP handler
+	 * resumed at iret_probe_done */
+	.globl iret_probe, iret_probe_insn, iret_probe_done
+iret_probe:
+	movq %rsp, %rax
+	pushq %rsi
+	pushq %rax
+	pushfq
+	pushq %rdi
+	leaq 1f(%rip), %rax
+	pushq %rax
+iret_probe_insn:
+	iretq
+1:	xorl %eax, %eax
+	ret
+iret_probe_done:
+	addq $40, %rsp
+	movq $-1, %rax
+	ret
+
+	/* u64 enter_user32(u64 eip, u64 esp): iretq into compat mode (CS
+	 * 0x2b, a 32-bit DPL-3 code segment), returns the exit status */
+	.globl enter_user32
+enter_user32:
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, enter_user_saved_rsp(%rip)
+	pushq $0x33               /* ss */
+	pushq %rsi                /* rsp */
+	pushq $0x202              /* rflags: IF */
+	pushq $0x2b               /* cs: code32, DPL 3 */
+	pushq %rdi                /* rip */
+	xorl %eax, %eax
+	xorl %ebx, %ebx
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+	xorl %esi, %esi
+	xorl %edi, %edi
+	xorl %ebp, %ebp
+	iretq
+
+	/* CSTAR: `syscall` from compat mode; back by sysretl */
+	.globl compat_syscall_entry
+compat_syscall_entry:
+	movq %rcx, compat_sys_rcx(%rip)
+	movq %rbx, compat_sys_ebx(%rip)
+	incq compat_sys_count(%rip)
+	sysretl
+
+	/* rep outsb / rep insb: (port, buffer, count) */
+	.globl outsb_rep, insb_rep
+outsb_rep:
+	movq %rdx, %rcx
+	movl %edi, %edx
+	rep outsb
+	ret
+insb_rep:
+	movq %rdi, %r8
+	movq %rsi, %rdi
+	movq %rdx, %rcx
+	movl %r8d, %edx
+	rep insb
+	ret
+
+	/* breakpoint targets */
+	.globl bp_exec_target, bp_data_write, bp_data_after
+bp_exec_target:
+	nop
+	ret
+bp_data_write:                /* void bp_data_write(u32 *p): *p = 1 */
+	movl $1, (%rdi)
+bp_data_after:
+	ret
+
+	/* far transfers through m16:32 pointers to CS 0x08 */
+	.globl far_call_probe, far_jmp_probe
+far_call_probe:               /* u64: 0x5a5a from lcall and lretl */
+	xorl %eax, %eax
+	lcall *far_call_ptr(%rip)
+	ret
+far_call_target:
+	movl $0x5a5a, %eax
+	lretl
+far_jmp_probe:                /* u64: 0x7b7b from ljmp */
+	xorl %eax, %eax
+	ljmp *far_jmp_ptr(%rip)
+far_jmp_back:
+	ret
+far_jmp_target:
+	movl $0x7b7b, %eax
+	jmp far_jmp_back
+
+	/* rdpmc and xgetbv: *_insn faults, the handler resumes at *_done */
+	.globl probe_rdpmc, probe_rdpmc_insn, probe_rdpmc_done
+probe_rdpmc:
+	movq $-1, %rax
+	xorl %ecx, %ecx
+probe_rdpmc_insn:
+	rdpmc
+probe_rdpmc_done:
+	ret
+	.globl probe_xgetbv, probe_xgetbv_insn, probe_xgetbv_done
+probe_xgetbv:
+	movq $-1, %rax
+	xorl %ecx, %ecx
+probe_xgetbv_insn:
+	xgetbv
+probe_xgetbv_done:
+	ret
+
+	.data
+	.balign 8
+far_call_ptr:	.long far_call_target
+	.word 0x08
+	.balign 8
+far_jmp_ptr:	.long far_jmp_target
+	.word 0x08
+
+/* The compat-mode program: 32-bit code, mapped user accessible at
+ * 0x80000000 (below 4 GiB), in a non-executable input section like the
+ * ring-3 program.  `.byte 0x40` is inc %eax in 32-bit code and a REX
+ * prefix in 64-bit code: each report says which mode the code ran in. */
+#define SYS_COMPAT 11
+	.section .user32, "aw"
+	.balign 4096
+	.globl user32_start, u32_syscall_ret
+	.code32
+user32_start:
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report 1 */
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report 2: after the kernel's iretq back */
+	movl $0x5eca11, %ebx
+	syscall                   /* CSTAR, back by sysretl */
+u32_syscall_ret:
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report 3 */
+	movl $0x32, %edi
+	movl $0, %eax             /* SYS_EXIT */
+	int $0x80
+	ud2
+
+/* User-mode far transfers: 64-bit ring-3 code (CS 0x3b) returns far into
+ * the 32-bit segment (0x2b), which jumps far back to 0x3b: no kernel in
+ * between (Xen's GDT has neither selector: the wedge does them). */
+	.code64
+	.globl user64_to32
+user64_to32:
+	pushq $0x2b
+	leaq u32_from64(%rip), %rax
+	pushq %rax
+	lretq
+	.code32
+u32_from64:
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report: 1, 32-bit code */
+	ljmp $0x3b, $(0x80000000 + u64_back - user32_start)
+	.code64
+u64_back:
+	xorl %eax, %eax
+	.byte 0x40
+	nop
+	movl %eax, %ebx
+	movl $SYS_COMPAT, %eax
+	int $0x80                 /* report: 0, 64-bit code again */
+	movl $0x64, %edi
+	movl $0, %eax             /* SYS_EXIT */
+	int $0x80
+	ud2
+	.balign 4096
+
 /* ---- the user program (ring 3) ----
  * In a non-executable *input* section, so afterburn-as leaves it alone (it
  * warns that the cli/hlt/int/mov-cr in it are not annotated: on purpose,
