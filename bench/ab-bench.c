@@ -36,6 +36,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ static struct options {
 	const char *out;	/* output file, NULL for stdout */
 	bool markers;		/* wrap the JSON in marker lines */
 	bool xen_markers;	/* bracket each benchmark with traced marker faults */
+	bool wedge;		/* bracket each benchmark with the wedge's counters */
 	char **only;		/* benchmark names to run, NULL-terminated; NULL: all */
 } opt = { .reps = 5, .target_ms = 50, .file_bytes = 4L << 20 };
 
@@ -551,6 +553,53 @@ static void setup_markers(void)
 	xen_marker(XEN_MARKER_EMPTY << 4 | XEN_MARKER_END);
 }
 
+/* ------------------------------------------------------------ wedge windows */
+
+/*
+ * Through the wedge, -w also brackets the timed repetitions of each
+ * benchmark with the wedge's own counters: a byte written to I/O port 0xf5
+ * (through /dev/port, so by the kernel's own annotated `out`) makes the
+ * wedge print them on the console (wedge-xen/devices.c, docs/wedge.md).  A
+ * line "AB-WEDGE-WINDOW CODE begin" goes first, "... end" after; bench/run
+ * takes the difference of the two counter blocks between them.  The tag
+ * line is drained first (tcdrain), so the UART's own emulations stay out of
+ * the window.  Window XEN_MARKER_EMPTY measures the pokes themselves.
+ * Never on bare QEMU: its isa-debug-exit device covers ports 0xf4-0xf7.
+ */
+static int wedge_fd = -1;
+
+static void wedge_poke(void)
+{
+	char b = 0;
+	if (pwrite(wedge_fd, &b, 1, 0xf5) != 1)
+		die("-w: writing port 0xf5 through /dev/port");
+}
+
+static void wedge_window(unsigned code, unsigned phase)
+{
+	if (wedge_fd < 0)
+		return;
+	if (phase == XEN_MARKER_BEGIN) {
+		fflush(stdout);
+		fprintf(stderr, "AB-WEDGE-WINDOW %u begin\n", code);
+		tcdrain(STDERR_FILENO);
+		tcdrain(STDOUT_FILENO);
+		wedge_poke();
+	} else {
+		wedge_poke();
+		fprintf(stderr, "AB-WEDGE-WINDOW %u end\n", code);
+	}
+}
+
+static void setup_wedge(void)
+{
+	wedge_fd = open("/dev/port", O_WRONLY);
+	if (wedge_fd < 0)
+		die("-w: cannot open /dev/port (the kernel needs CONFIG_DEVPORT)");
+	wedge_window(XEN_MARKER_EMPTY << 4, XEN_MARKER_BEGIN);
+	wedge_window(XEN_MARKER_EMPTY << 4, XEN_MARKER_END);
+}
+
 /* ------------------------------------------------------------ driver */
 
 static int cmp_double(const void *a, const void *b)
@@ -608,6 +657,7 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	ops = calibrate(b);
 	read_counters(&before);
 	xen_marker(marker | XEN_MARKER_BEGIN);
+	wedge_window(marker, XEN_MARKER_BEGIN);
 	for (int r = 0; r < opt.reps; r++) {
 		double ns = b->run(ops);
 		if (b->bandwidth)
@@ -615,6 +665,7 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 		else
 			value[r] = ns / 1e3 / (double)ops;
 	}
+	wedge_window(marker, XEN_MARKER_END);
 	xen_marker(marker | XEN_MARKER_END);
 	read_counters(&after);
 	if (b->teardown)
@@ -644,6 +695,8 @@ static void run_one(FILE *out, const struct bench *b, bool *first)
 	fprintf(out, ",\"ops_per_rep\":%ld,", ops);
 	if (markers_ready)
 		fprintf(out, "\"xen_marker\":%lu,", XEN_MARKER_AREA | marker);
+	if (wedge_fd >= 0)
+		fprintf(out, "\"wedge_window\":%u,", marker);
 	fputs("\"reps\":[", out);
 	for (int r = 0; r < opt.reps; r++) {
 		if (r)
@@ -688,7 +741,7 @@ static void json_str(FILE *f, const char *s)
 static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: ab-bench [-n REPS] [-t MS] [-s FILE_MB] [-d DIR] [-c CONFIG] [-o FILE] [-m] [-x] [-l] [BENCH...]\n"
+		"usage: ab-bench [-n REPS] [-t MS] [-s FILE_MB] [-d DIR] [-c CONFIG] [-o FILE] [-m] [-x] [-w] [-l] [BENCH...]\n"
 		"  -n REPS     repetitions per benchmark, the median is reported (default 5, max %d)\n"
 		"  -t MS       length of one repetition in milliseconds (default 50)\n"
 		"  -s FILE_MB  size of the re-read file in MB (default 4)\n"
@@ -698,6 +751,8 @@ static void usage(int status)
 		"  -m          put marker lines around the JSON (to cut it out of a console log)\n"
 		"  -x          under Xen: bracket each benchmark with marker page faults for xentrace\n"
 		"              (bench/ab-xtcount turns the trace into hypercall and trap counts)\n"
+		"  -w          through the wedge only: bracket each benchmark with the wedge's\n"
+		"              counters (port 0xf5 via /dev/port; bench/run takes the differences)\n"
 		"  -l          list the benchmarks and exit\n",
 		MAX_REPS);
 	exit(status);
@@ -719,7 +774,7 @@ int main(int argc, char **argv)
 {
 	int c;
 	opt.dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	while ((c = getopt(argc, argv, "n:t:s:d:c:o:mxlh")) != -1) {
+	while ((c = getopt(argc, argv, "n:t:s:d:c:o:mxwlh")) != -1) {
 		switch (c) {
 		case 'n': opt.reps = (int)parse_number(optarg, "-n", 1, MAX_REPS); break;
 		case 't': opt.target_ms = (double)parse_number(optarg, "-t", 1, 60000); break;
@@ -729,6 +784,7 @@ int main(int argc, char **argv)
 		case 'o': opt.out = optarg; break;
 		case 'm': opt.markers = true; break;
 		case 'x': opt.xen_markers = true; break;
+		case 'w': opt.wedge = true; break;
 		case 'l':
 			for (size_t i = 0; i < N_BENCHES; i++)
 				printf("%-13s %-13s %s\n", benches[i].name, benches[i].label, benches[i].unit);
@@ -752,6 +808,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (opt.xen_markers)
 		setup_markers();
+	if (opt.wedge)
+		setup_wedge();
 	atexit(stop_child);
 
 	FILE *out = stdout;
@@ -773,6 +831,8 @@ int main(int argc, char **argv)
 		markers_ready ? "true" : "false");
 	if (markers_ready)
 		fprintf(out, "\"xen_marker_empty\":%lu,", XEN_MARKER_AREA | XEN_MARKER_EMPTY << 4);
+	if (wedge_fd >= 0)
+		fprintf(out, "\"wedge_window_empty\":%u,", XEN_MARKER_EMPTY << 4);
 	fputs("\"results\":[\n", out);
 	bool first = true;
 	for (size_t i = 0; i < N_BENCHES; i++)
