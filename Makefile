@@ -6,6 +6,7 @@
 #   make [V=1] [O=dir]      build what .config enables (objects in O, default build/)
 #   make defconfig | menuconfig | olddefconfig | savedefconfig
 #   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make deb                (the Debian package, in $(O)/deb)
 #   make check | check-full | demo | bench
 
 SRC := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -47,14 +48,15 @@ ALL_TARGETS     :=   # built by `make`
 UNIT_TESTS      :=   # cmocka binaries, run by tests/run
 INSTALL_BIN     :=   # -> $(BINDIR)
 INSTALL_LIB     :=   # -> $(LIBDIR) (wedge, assembler shims, data)
+INSTALL_LIB_AS  :=   # -> $(LIBDIR)/NAME, as PATH:NAME pairs (installed under another name)
 INSTALL_INCLUDE :=   # -> $(INCDIR)
 INSTALL_DOC     :=   # -> $(DOCDIR); every list holds absolute paths
 
 .DEFAULT_GOAL := all
 .PHONY: all deps deps-all config defconfig menuconfig olddefconfig savedefconfig \
-        install check check-full demo bench clean distclean help FORCE
+        install deb check check-full demo bench clean distclean help FORCE
 
-CONFIG_TARGETS := defconfig menuconfig olddefconfig savedefconfig help clean distclean
+CONFIG_TARGETS := defconfig menuconfig olddefconfig savedefconfig help clean distclean deb
 KCONFIG_FILES  := $(SRC)/Kconfig $(wildcard $(SRC)/*/Kconfig)
 AUTOCONF       := $(O)/include/config/auto.conf
 AUTOHEADER     := $(O)/include/generated/autoconf.h
@@ -166,9 +168,15 @@ install-files:
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(DOCDIR)
 	$(Q)$(foreach f,$(INSTALL_BIN),install -m 755 $(f) $(DESTDIR)$(BINDIR)/ &&) true
 	$(Q)$(foreach f,$(INSTALL_LIB),cp -a $(f) $(DESTDIR)$(LIBDIR)/ &&) true
+	$(Q)$(foreach p,$(INSTALL_LIB_AS),cp -a $(firstword $(subst :, ,$(p))) $(DESTDIR)$(LIBDIR)/$(lastword $(subst :, ,$(p))) &&) true
 	$(Q)$(foreach f,$(INSTALL_INCLUDE),install -m 644 $(f) $(DESTDIR)$(INCDIR)/ &&) true
 	$(Q)$(foreach f,$(SRC)/README.md $(INSTALL_DOC),install -m 644 $(f) $(DESTDIR)$(DOCDIR)/ &&) true
 	@echo "installed into $(DESTDIR)$(PREFIX)"
+
+# The Debian package afterburner_<version>_amd64.deb, built in a tree of its
+# own under $(O)/deb with PREFIX=/usr and checked with lintian.
+deb:
+	$(Q)$(SRC)/scripts/mkdeb $(O)/deb
 
 check: deps-all
 	$(Q)$(MAKE) --no-print-directory -f $(SRC)/Makefile all
