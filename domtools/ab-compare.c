@@ -687,6 +687,17 @@ static bool explained_by_pads(const struct cmp *c, uint64_t vp, uint64_t vb)
 	return false;
 }
 
+/* A burnt section that holds annotations or their relocations. */
+static bool annotation_member(const struct cmp *c, uint32_t idx)
+{
+	if (idx >= c->b.nsections)
+		return false;
+	const struct ab_section *s = &c->b.sections[idx];
+	if ((s->type == SHT_RELA || s->type == SHT_REL) && s->info < c->b.nsections)
+		s = &c->b.sections[s->info];
+	return annotation_section(s->name);
+}
+
 static void compare_data(struct cmp *c, size_t i, size_t j)
 {
 	const struct ab_section *s = &c->p.sections[i], *t = &c->b.sections[j];
@@ -705,16 +716,22 @@ static void compare_data(struct cmp *c, size_t i, size_t j)
 		size_t na = (size_t)(s->size / 4), nb = (size_t)(t->size / 4), k = 1;
 		for (size_t x = 1; x < na; x++) {
 			uint32_t m = rd32(a + 4 * x);
-			while (k < nb && rd32(b + 4 * k) < c->b.nsections &&
-			       annotation_section(c->b.sections[rd32(b + 4 * k)].name))
+			while (k < nb && annotation_member(c, rd32(b + 4 * k)))
 				k++;
-			if (k >= nb || m >= c->p.nsections || rd32(b + 4 * k) != c->b_of_p[m]) {
+			uint32_t bm = k < nb ? rd32(b + 4 * k) : 0;
+			if (k >= nb || m >= c->p.nsections || bm >= c->b.nsections ||
+			    strcmp(c->p.sections[m].name, c->b.sections[bm].name) ||
+			    c->p.sections[m].type != c->b.sections[bm].type) {
 				diff(c, "group %s: member %s differs", s->name,
 				     m < c->p.nsections ? c->p.sections[m].name : "?");
 				return;
 			}
 			k++;
 		}
+		while (k < nb && annotation_member(c, rd32(b + 4 * k)))
+			k++;
+		if (k < nb)
+			diff(c, "group %s: the burnt group has more members", s->name);
 		return;
 	}
 	size_t npr, nbr;
