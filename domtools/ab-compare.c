@@ -10,8 +10,9 @@
  * the note's group).  Then:
  *  - code (SHF_EXECINSTR): both are decoded side by side (in the mode of
  *    the burnt object's .afterburn.mode ranges); the burnt pads (each
- *    record's scratch space) are removed and NOPs are skipped on both
- *    sides (alignment fill changes when pads move code).  Each pair must
+ *    record's scratch space) are removed and fill is skipped on both
+ *    sides (NOPs, int3, and in 16/32-bit code the default mode's NOPs:
+ *    fill_at; alignment fill changes when pads move code).  Each pair must
  *    have the same bytes, or the same instruction and operands, where
  *    branch targets and RIP-relative addresses are compared through the
  *    offset map of the pairing (a jump over a pad grows from rel8 to
@@ -377,6 +378,22 @@ static uint64_t data_at(const struct data_syms *d, uint64_t off)
 	return a < d->n && d->start[a] == off ? d->end[a] : 0;
 }
 
+/*
+ * Fill: a NOP in the current mode, an int3 (Linux aligns functions with
+ * 0xcc), or, in code of another mode than the file's default, a
+ * multi-byte NOP of the default mode: gas fills alignment gaps with the
+ * NOP forms of the mode in force at the end of the input, so a .p2align
+ * in 16-bit code of a file that ends in .code64 holds 64-bit NOPs.
+ */
+static bool fill_at(const struct cmp *c, int bits, const unsigned char *code, uint64_t off,
+		    uint64_t end, cs_insn *in)
+{
+	if (bits != c->bits && decode(handle(c, c->bits), code, off, end, in) && is_nop(in) &&
+	    in->size >= 2)
+		return true;   /* first: the same bytes decode otherwise here */
+	return decode(handle(c, bits), code, off, end, in) && (is_nop(in) || in->id == X86_INS_INT3);
+}
+
 static bool relative_branch(csh h, const cs_insn *in)
 {
 	return cs_insn_group(h, in, CS_GRP_BRANCH_RELATIVE);
@@ -489,14 +506,12 @@ static void pair_code(struct cmp *c, size_t ps_idx, size_t bs_idx)
 		int bits = mode_at(c, bs_idx, b);
 		csh h = handle(c, bits);
 		/* NOP fill on both sides (never a record's site) */
-		while (p < P->size && !data_at(&pdata, p) &&
-		       decode(h, pm, p, P->size, x) && is_nop(x)) {
+		while (p < P->size && !data_at(&pdata, p) && fill_at(c, bits, pm, p, P->size, x)) {
 			c->pnops += x->size;
 			p += x->size;
 		}
 		while (b < B->size && !(next_site < last && c->sites[next_site].offset == b) &&
-		       !data_at(&bdata, b) &&
-		       decode(h, bm, b, B->size, y) && is_nop(y)) {
+		       !data_at(&bdata, b) && fill_at(c, bits, bm, b, B->size, y)) {
 			c->bnops += y->size;
 			b += y->size;
 		}
@@ -653,6 +668,10 @@ static void pair_sections(struct cmp *c)
 							 c->b_paired[t->info]))
 				continue;
 		} else if (annotation_section(t->name) ||
+			   /* plain as writes no symbol table when it has no symbols;
+			    * the annotations' relocations need one */
+			   ((t->type == SHT_SYMTAB || t->type == SHT_STRTAB) &&
+			    (!strcmp(t->name, ".symtab") || !strcmp(t->name, ".strtab"))) ||
 			   (t->type == SHT_GROUP &&
 			    !strcmp(group_signature(&c->b, c->bsyms, c->nbsyms, t), AFTERBURN_NOTE_COMDAT))) {
 			continue;
