@@ -98,6 +98,7 @@ struct checker {
 	struct span *spans;           /* data symbols in code, undecodable runs */
 	size_t nspans, capspans;
 	unsigned long data_bytes, data_objects;
+	unsigned long fill_bytes;     /* the default mode's NOPs in other-mode code */
 	unsigned long undecodable_runs;
 	csh cs16, cs32, cs64;
 	unsigned long counted_only;   /* rdtsc* left unpadded by design */
@@ -511,6 +512,22 @@ static void check_section(struct checker *c, csh cs_default, size_t idx)
 		if (off >= mode_until || mode_until == 0)
 			bits = mode_at(c, idx, off, &mode_until);
 		csh cs = handle_for(c, bits);
+		if (bits != c->mode) {
+			/* gas fills alignment gaps with the NOPs of the mode in
+			 * force at the end of the input: in 16/32-bit code of a
+			 * file that ends in the default mode they are that
+			 * mode's NOPs, garbage (pop %ds...) when decoded here */
+			const uint8_t *fp = code + off;
+			size_t fleft = (size_t)(s->size - off);
+			uint64_t faddr = base + off;
+			if (cs_disasm_iter(handle_for(c, c->mode), &fp, &fleft, &faddr, in) &&
+			    in->size >= 2 && is_nop(in) && off + in->size <= mode_until &&
+			    find_site(c, idx, off) < 0) {
+				c->fill_bytes += in->size;
+				off += in->size;
+				continue;
+			}
+		}
 		enum code_class cls = section_class(c, s);
 		if (bits == 16 && cls == CLASS_GUEST)
 			cls = CLASS_16BIT;
@@ -848,6 +865,9 @@ int main(int argc, char **argv)
 		if (c.data_objects)
 			printf("data in code, not decoded: %lu bytes in %lu data symbols\n", c.data_bytes,
 			       c.data_objects);
+		if (c.fill_bytes)
+			printf("alignment fill in the default mode's NOP forms inside %s code: %lu bytes\n",
+			       c.mode == 64 ? "16/32-bit" : "16-bit", c.fill_bytes);
 		if (c.undecodable) {
 			/* not classified: neither instructions nor known data */
 			printf("not classified (undecodable in their mode): %lu bytes in %lu runs\n",

@@ -10,8 +10,9 @@
  * the note's group).  Then:
  *  - code (SHF_EXECINSTR): both are decoded side by side (in the mode of
  *    the burnt object's .afterburn.mode ranges); the burnt pads (each
- *    record's scratch space) are removed and NOPs are skipped on both
- *    sides (alignment fill changes when pads move code).  Each pair must
+ *    record's scratch space) are removed and fill is skipped on both
+ *    sides (NOPs, int3, and in 16/32-bit code the default mode's NOPs:
+ *    fill_at; alignment fill changes when pads move code).  Each pair must
  *    have the same bytes, or the same instruction and operands, where
  *    branch targets and RIP-relative addresses are compared through the
  *    offset map of the pairing (a jump over a pad grows from rel8 to
@@ -313,15 +314,84 @@ static bool decode(csh h, const unsigned char *code, uint64_t off, uint64_t end,
 	return off < end && cs_disasm_iter(h, &p, &left, &addr, in);
 }
 
-/* The end of the data symbol (STT_OBJECT, sized) starting at off, or 0. */
-static uint64_t data_at(const struct ab_symbol *syms, long n, size_t sec, uint64_t off)
+/* The data symbols (STT_OBJECT, sized) of one section: sorted starts and
+ * the farthest end of the ones starting there. */
+struct data_syms {
+	uint64_t *start, *end;
+	size_t n;
+};
+
+static int cmp_u64(const void *a, const void *b)
 {
-	uint64_t end = 0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void data_syms_of(struct data_syms *d, const struct ab_symbol *syms, long n, size_t sec)
+{
+	memset(d, 0, sizeof(*d));
 	for (long i = 0; i < n; i++)
-		if (syms[i].type == STT_OBJECT && syms[i].size && syms[i].shndx == sec &&
-		    syms[i].value == off && off + syms[i].size > end)
-			end = off + syms[i].size;
-	return end;
+		if (syms[i].type == STT_OBJECT && syms[i].size && syms[i].shndx == sec)
+			d->n++;
+	if (!d->n)
+		return;
+	uint64_t *pairs = malloc(2 * d->n * sizeof(*pairs));
+	d->start = malloc(d->n * sizeof(*d->start));
+	d->end = malloc(d->n * sizeof(*d->end));
+	if (!pairs || !d->start || !d->end) {
+		perror("ab-check");
+		exit(2);
+	}
+	size_t k = 0;
+	for (long i = 0; i < n; i++)
+		if (syms[i].type == STT_OBJECT && syms[i].size && syms[i].shndx == sec) {
+			pairs[2 * k] = syms[i].value;
+			pairs[2 * k + 1] = syms[i].value + syms[i].size;
+			k++;
+		}
+	qsort(pairs, d->n, 2 * sizeof(*pairs), cmp_u64);
+	size_t m = 0;
+	for (k = 0; k < d->n; k++) {
+		if (m && d->start[m - 1] == pairs[2 * k]) {
+			if (pairs[2 * k + 1] > d->end[m - 1])
+				d->end[m - 1] = pairs[2 * k + 1];
+			continue;
+		}
+		d->start[m] = pairs[2 * k];
+		d->end[m++] = pairs[2 * k + 1];
+	}
+	d->n = m;
+	free(pairs);
+}
+
+/* The end of the data symbol starting at off, or 0. */
+static uint64_t data_at(const struct data_syms *d, uint64_t off)
+{
+	size_t a = 0, z = d->n;
+	while (a < z) {
+		size_t mid = (a + z) / 2;
+		if (d->start[mid] < off)
+			a = mid + 1;
+		else
+			z = mid;
+	}
+	return a < d->n && d->start[a] == off ? d->end[a] : 0;
+}
+
+/*
+ * Fill: a NOP in the current mode, an int3 (Linux aligns functions with
+ * 0xcc), or, in code of another mode than the file's default, a
+ * multi-byte NOP of the default mode: gas fills alignment gaps with the
+ * NOP forms of the mode in force at the end of the input, so a .p2align
+ * in 16-bit code of a file that ends in .code64 holds 64-bit NOPs.
+ */
+static bool fill_at(const struct cmp *c, int bits, const unsigned char *code, uint64_t off,
+		    uint64_t end, cs_insn *in)
+{
+	if (bits != c->bits && decode(handle(c, c->bits), code, off, end, in) && is_nop(in) &&
+	    in->size >= 2)
+		return true;   /* first: the same bytes decode otherwise here */
+	return decode(handle(c, bits), code, off, end, in) && (is_nop(in) || in->id == X86_INS_INT3);
 }
 
 static bool relative_branch(csh h, const cs_insn *in)
@@ -426,6 +496,9 @@ static void pair_code(struct cmp *c, size_t ps_idx, size_t bs_idx)
 	while (last < c->nsites && c->sites[last].section == bs_idx)
 		last++;
 	size_t next_site = first;
+	struct data_syms pdata, bdata;
+	data_syms_of(&pdata, c->psyms, c->npsyms, ps_idx);
+	data_syms_of(&bdata, c->bsyms, c->nbsyms, bs_idx);
 	cs_insn *x = cs_malloc(c->cs64), *y = cs_malloc(c->cs64);
 	uint64_t p = 0, b = 0;
 	const char *name = P->name;
@@ -433,14 +506,12 @@ static void pair_code(struct cmp *c, size_t ps_idx, size_t bs_idx)
 		int bits = mode_at(c, bs_idx, b);
 		csh h = handle(c, bits);
 		/* NOP fill on both sides (never a record's site) */
-		while (p < P->size && !data_at(c->psyms, c->npsyms, ps_idx, p) &&
-		       decode(h, pm, p, P->size, x) && is_nop(x)) {
+		while (p < P->size && !data_at(&pdata, p) && fill_at(c, bits, pm, p, P->size, x)) {
 			c->pnops += x->size;
 			p += x->size;
 		}
 		while (b < B->size && !(next_site < last && c->sites[next_site].offset == b) &&
-		       !data_at(c->bsyms, c->nbsyms, bs_idx, b) &&
-		       decode(h, bm, b, B->size, y) && is_nop(y)) {
+		       !data_at(&bdata, b) && fill_at(c, bits, bm, b, B->size, y)) {
 			c->bnops += y->size;
 			b += y->size;
 		}
@@ -451,8 +522,8 @@ static void pair_code(struct cmp *c, size_t ps_idx, size_t bs_idx)
 		}
 		if (p >= P->size || b >= B->size)
 			break;
-		uint64_t pd = data_at(c->psyms, c->npsyms, ps_idx, p);
-		uint64_t bd = data_at(c->bsyms, c->nbsyms, bs_idx, b);
+		uint64_t pd = data_at(&pdata, p);
+		uint64_t bd = data_at(&bdata, b);
 		if (pd || bd) {
 			/* a data symbol: byte for byte */
 			if (!pd || !bd || pd - p != bd - b || memcmp(pm + p, bm + b, (size_t)(pd - p))) {
@@ -523,6 +594,10 @@ static void pair_code(struct cmp *c, size_t ps_idx, size_t bs_idx)
 stop:
 	printf("  (%s: comparison stopped there)\n", name);
 done:
+	free(pdata.start);
+	free(pdata.end);
+	free(bdata.start);
+	free(bdata.end);
 	cs_free(x, 1);
 	cs_free(y, 1);
 	free(pm);
@@ -593,6 +668,10 @@ static void pair_sections(struct cmp *c)
 							 c->b_paired[t->info]))
 				continue;
 		} else if (annotation_section(t->name) ||
+			   /* plain as writes no symbol table when it has no symbols;
+			    * the annotations' relocations need one */
+			   ((t->type == SHT_SYMTAB || t->type == SHT_STRTAB) &&
+			    (!strcmp(t->name, ".symtab") || !strcmp(t->name, ".strtab"))) ||
 			   (t->type == SHT_GROUP &&
 			    !strcmp(group_signature(&c->b, c->bsyms, c->nbsyms, t), AFTERBURN_NOTE_COMDAT))) {
 			continue;
@@ -627,6 +706,17 @@ static bool explained_by_pads(const struct cmp *c, uint64_t vp, uint64_t vb)
 	return false;
 }
 
+/* A burnt section that holds annotations or their relocations. */
+static bool annotation_member(const struct cmp *c, uint32_t idx)
+{
+	if (idx >= c->b.nsections)
+		return false;
+	const struct ab_section *s = &c->b.sections[idx];
+	if ((s->type == SHT_RELA || s->type == SHT_REL) && s->info < c->b.nsections)
+		s = &c->b.sections[s->info];
+	return annotation_section(s->name);
+}
+
 static void compare_data(struct cmp *c, size_t i, size_t j)
 {
 	const struct ab_section *s = &c->p.sections[i], *t = &c->b.sections[j];
@@ -645,16 +735,22 @@ static void compare_data(struct cmp *c, size_t i, size_t j)
 		size_t na = (size_t)(s->size / 4), nb = (size_t)(t->size / 4), k = 1;
 		for (size_t x = 1; x < na; x++) {
 			uint32_t m = rd32(a + 4 * x);
-			while (k < nb && rd32(b + 4 * k) < c->b.nsections &&
-			       annotation_section(c->b.sections[rd32(b + 4 * k)].name))
+			while (k < nb && annotation_member(c, rd32(b + 4 * k)))
 				k++;
-			if (k >= nb || m >= c->p.nsections || rd32(b + 4 * k) != c->b_of_p[m]) {
+			uint32_t bm = k < nb ? rd32(b + 4 * k) : 0;
+			if (k >= nb || m >= c->p.nsections || bm >= c->b.nsections ||
+			    strcmp(c->p.sections[m].name, c->b.sections[bm].name) ||
+			    c->p.sections[m].type != c->b.sections[bm].type) {
 				diff(c, "group %s: member %s differs", s->name,
 				     m < c->p.nsections ? c->p.sections[m].name : "?");
 				return;
 			}
 			k++;
 		}
+		while (k < nb && annotation_member(c, rd32(b + 4 * k)))
+			k++;
+		if (k < nb)
+			diff(c, "group %s: the burnt group has more members", s->name);
 		return;
 	}
 	size_t npr, nbr;
@@ -782,8 +878,16 @@ static void compare_rels(struct cmp *c, size_t i, size_t j)
 			continue;
 		}
 		struct rel *q = NULL;
-		for (size_t x = 0; x < nbr && !q; x++)
-			if (br[x].off == ob && !br[x].used)
+		size_t a = 0, z = nbr;   /* br is sorted by offset */
+		while (a < z) {
+			size_t mid = (a + z) / 2;
+			if (br[mid].off < ob)
+				a = mid + 1;
+			else
+				z = mid;
+		}
+		for (size_t x = a; x < nbr && br[x].off == ob && !q; x++)
+			if (!br[x].used)
 				q = &br[x];
 		if (!q) {
 			diff(c, "%s+%#llx: relocation (type %u) missing in burnt (expected at +%#llx)", name,
@@ -836,8 +940,28 @@ static bool annotation_symbol(const struct cmp *c, const struct ab_symbol *y)
 		c->b.sections[y->shndx].type == SHT_GROUP);
 }
 
+static const struct ab_symbol *name_sort_syms;
+
+static int cmp_sym_name(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	int r = strcmp(name_sort_syms[x].name, name_sort_syms[y].name);
+	return r ? r : (x < y ? -1 : x > y);
+}
+
 static void compare_symbols(struct cmp *c)
 {
+	/* burnt symbols by name, for a binary search per plain symbol */
+	long *by_name = malloc(((size_t)c->nbsyms + 1) * sizeof(*by_name));
+	if (!by_name) {
+		perror("ab-check");
+		exit(2);
+	}
+	long nb = 0;
+	for (long k = 1; k < c->nbsyms; k++)
+		by_name[nb++] = k;
+	name_sort_syms = c->bsyms;
+	qsort(by_name, (size_t)nb, sizeof(*by_name), cmp_sym_name);
 	bool *used = calloc((size_t)c->nbsyms + 1, 1);
 	if (!used) {
 		perror("ab-check");
@@ -849,9 +973,18 @@ static void compare_symbols(struct cmp *c)
 		    c->p.sections[x->shndx].type == SHT_GROUP)
 			continue;
 		const struct ab_symbol *y = NULL;
-		for (long k = 1; k < c->nbsyms && !y; k++) {
+		long a = 0, zz = nb;
+		while (a < zz) {
+			long mid = (a + zz) / 2;
+			if (strcmp(c->bsyms[by_name[mid]].name, x->name) < 0)
+				a = mid + 1;
+			else
+				zz = mid;
+		}
+		for (long j = a; j < nb && !y && !strcmp(c->bsyms[by_name[j]].name, x->name); j++) {
+			long k = by_name[j];
 			const struct ab_symbol *z = &c->bsyms[k];
-			if (used[k] || z->type != x->type || strcmp(z->name, x->name))
+			if (used[k] || z->type != x->type)
 				continue;
 			if (x->type == STT_SECTION &&
 			    !(x->shndx < c->p.nsections && c->b_of_p[x->shndx] == z->shndx))
@@ -894,6 +1027,7 @@ static void compare_symbols(struct cmp *c)
 			diff(c, "symbol %s is only in the burnt object",
 			     *c->bsyms[k].name ? c->bsyms[k].name : sym_section_name(&c->b, c->bsyms[k].shndx));
 	free(used);
+	free(by_name);
 }
 
 /* ---------------------------------------------------------------- main */
