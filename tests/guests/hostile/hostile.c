@@ -22,7 +22,7 @@
  * (/dev/port, the RTC, the console's modem lines) keep it: a process, even
  * root's, must never end its domain.
  *
- * Usage: hostile [--ktext ADDR] [--kdata ADDR] [--skip NAME,...] [--only NAME,...]
+ * Usage: hostile [--ktext ADDR] [--kdata ADDR] [--skip NAME,...] [--only NAME,...] [--many N]
  */
 #define _GNU_SOURCE
 #include <asm/ldt.h>
@@ -737,12 +737,12 @@ static void probe_sparse_write(void)
 
 /* 1,000 processes alive at once, each with pages spread over 64 MiB,
  * written with its own pattern and checked after all have written. */
-#define MANY 1000
+static int many = 1000;   /* --many N */
 static void probe_many(void)
 {
 	/* the default RLIMIT_NPROC follows the memory size (a 256 MiB guest
 	 * allows about 800 per user): raised, as root may, before dropping it */
-	struct rlimit rl = { .rlim_cur = 4 * MANY, .rlim_max = 4 * MANY };
+	struct rlimit rl = { .rlim_cur = 4 * (rlim_t)many, .rlim_max = 4 * (rlim_t)many };
 	if (setrlimit(RLIMIT_NPROC, &rl))
 		out("setrlimit %s ", strerrorname_np(errno));
 	drop_root();
@@ -752,7 +752,7 @@ static void probe_many(void)
 		finish();
 	}
 	int started = 0, fork_err = 0;
-	for (int i = 0; i < MANY; i++) {
+	for (int i = 0; i < many; i++) {
 		pid_t c = fork();
 		if (c < 0) {
 			fork_err = errno;
@@ -946,8 +946,10 @@ int main(int argc, char **argv)
 			skip_list = argv[i + 1];
 		else if (!strcmp(argv[i], "--only"))
 			only_list = argv[i + 1];
+		else if (!strcmp(argv[i], "--many"))
+			many = atoi(argv[i + 1]);
 		else {
-			fprintf(stderr, "hostile: unknown argument %s (expected --ktext, --kdata, --skip, --only)\n",
+			fprintf(stderr, "hostile: unknown argument %s (expected --ktext, --kdata, --skip, --only, --many)\n",
 				argv[i]);
 			return 2;
 		}
