@@ -131,6 +131,13 @@ ifeq ($(CONFIG_DEBUG),y)
 CFLAGS := -O0 -DAB_DEBUG
 endif
 
+# The project's version (VERSION) for the tools' --version.
+VERSION_HEADER := $(O)/include/generated/ab-version.h
+$(VERSION_HEADER): $(SRC)/VERSION
+	$(Q)mkdir -p $(@D)
+	$(Q)v=$$(sed -n '1{s/[[:space:]]//g;p}' $<) && \
+		printf '/* generated from VERSION */\n#define AB_VERSION "%s"\n' "$$v" >$@.tmp && mv $@.tmp $@
+
 $(O)/%.o: $(SRC)/%.c $(AUTOHEADER)
 	$(quiet) CC $(patsubst $(SRC)/%,%,$<)
 	$(Q)mkdir -p $(@D)

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "afterburn/annotation.h"
+#include "generated/ab-version.h"
 #include "domtools/libafterburn/afterburn.h"
 #include "domtools/libafterburn/util.h"
 #include "ia64/bundle.h"
@@ -81,7 +82,15 @@ int main(int argc, char **argv)
 	const char *data_syms[64];
 	int ndata = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--list"))
+		if (!strcmp(argv[i], "--help")) {
+			printf("usage: %s [--list] [--found] [--json] [--strict] [--data SYMBOL]... [--rewrite OUT [--vcpu ADDR]] FILE\n"
+			       "Checks that every sensitive instruction slot of a burnt IA-64 image is annotated.\n"
+			       "See ab-check-ia64(1).\n", prog);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("ab-check-ia64 (afterburner) %s\n", AB_VERSION);
+			return 0;
+		} else if (!strcmp(argv[i], "--list"))
 			list = 1;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "domtools/ab-compare.h"
+#include "generated/ab-version.h"
 #include "domtools/libafterburn/afterburn.h"
 #include "domtools/libafterburn/util.h"
 #include "x86/burn.h"
@@ -604,10 +605,16 @@ static const struct span *in_data(const struct checker *c, size_t section, uint6
 	return NULL;
 }
 
+static void usage_to(FILE *f)
+{
+	fprintf(f, "usage: ab-check [--json] [--mode=16|32|64] [--strict] [--list] FILE\n"
+		   "       ab-check --compare [--list] PLAIN.o BURNT.o\n"
+		   "       ab-check --help | --version\n");
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: ab-check [--json] [--mode=16|32|64] [--strict] [--list] FILE\n"
-			"       ab-check --compare [--list] PLAIN.o BURNT.o\n");
+	usage_to(stderr);
 	exit(2);
 }
 
@@ -616,6 +623,19 @@ int main(int argc, char **argv)
 	struct checker c;
 	memset(&c, 0, sizeof(c));
 	bool json = false, list = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			usage_to(stdout);
+			printf("Checks that every sensitive instruction of a burnt x86 image or object is\n"
+			       "annotated (exit 0), or compares a burnt object with plain as's (--compare).\n"
+			       "See ab-check(1).\n");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("ab-check (afterburner) %s\n", AB_VERSION);
+			return 0;
+		}
+	}
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--compare")) {
 			const char *f[2] = { NULL, NULL };

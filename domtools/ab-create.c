@@ -31,6 +31,7 @@
 #include <xenstore.h>
 
 #include "afterburn/annotation.h"
+#include "generated/ab-version.h"
 #include "domtools/ab-create-bundle.h"
 #include "domtools/ab-create.h"
 #include "x86/sensitive.h"
@@ -72,7 +73,8 @@ static void usage(FILE *f)
 		"                        shuts down, build it again when it reboots (what xl's\n"
 		"                        monitor does with on_poweroff=destroy, on_reboot=restart)\n"
 		"      --dry-run         validate everything and print the layout; no hypervisor needed\n"
-		"  -v, --verbose         libxenguest's domain builder log on stderr\n");
+		"  -v, --verbose         libxenguest's domain builder log on stderr\n"
+		"  -h, --help            this text;  --version  the version\n");
 }
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -436,7 +438,7 @@ fail:;
 int main(int argc, char **argv)
 {
 	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "", .argv = argv };
-	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP };
+	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -452,6 +454,7 @@ int main(int argc, char **argv)
 		{ "bundle-out", required_argument, NULL, OPT_BUNDLE_OUT },
 		{ "reap", no_argument, NULL, OPT_REAP },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -483,6 +486,7 @@ int main(int argc, char **argv)
 			die("--vif %s: network interfaces are not supported by ab-create yet "
 			    "(use xl create with the patched libxenguest for a vif)", optarg);
 		case 'h': usage(stdout); return 0;
+		case OPT_VERSION: printf("ab-create (afterburner) %s\n", AB_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

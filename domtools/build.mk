@@ -13,6 +13,8 @@ $(LIBAFTERBURN): $(LIBAFTERBURN_OBJS)
 
 ifeq ($(CONFIG_DOMTOOLS),y)
 
+$(O)/domtools/ab-check.o $(O)/domtools/ab-create.o $(O)/domtools/ab-check-ia64.o: $(VERSION_HEADER)
+
 # ab-check: coverage checker (Capstone disassembly, kind names from
 # x86/sensitive.def through x86/burn_classify.c).
 AB_CHECK := $(O)/domtools/ab-check

@@ -41,7 +41,7 @@ $(AB_CHECK_IA64): $(O)/domtools/ab-check-ia64.o $(IA64_LIB_OBJS) $(LIBAFTERBURN)
 ALL_TARGETS += $(AB_CHECK_IA64) $(O)/domtools/elilo-conf
 INSTALL_BIN += $(AB_CHECK_IA64) $(O)/domtools/elilo-conf
 
-$(O)/domtools/elilo-conf: $(SRC)/domtools/elilo-conf
+$(O)/domtools/elilo-conf: $(SRC)/domtools/elilo-conf $(SRC)/VERSION
 	$(Q)mkdir -p $(@D)
-	$(Q)cp $< $@
+	$(Q)sed "s/@AB_VERSION@/$$(sed -n '1{s/[[:space:]]//g;p}' $(SRC)/VERSION)/" $< >$@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
 endif
