@@ -820,13 +820,17 @@ static bool locate(struct cmp *c, size_t i, uint64_t o, unsigned fs, uint64_t *o
 		else
 			z = mid;
 	}
-	if (!a)
-		return false;
-	const struct unit *u = &m->u[a - 1];
-	if (o >= u->ps + u->plen) {
-		/* a field over several raw units (data in code): linear */
-		return false;
+	/* in skipped fill (a NOP that carries a relocation): linear when
+	 * the fill around it is as long in both */
+	uint64_t gp = a ? m->u[a - 1].ps + m->u[a - 1].plen : 0, gb = a ? m->u[a - 1].bext : 0;
+	uint64_t np = a < m->n ? m->u[a].ps : m->psize, nb = a < m->n ? m->u[a].bs : m->bsize;
+	if ((!a || o >= gp) && o < np) {
+		if (np - gp != nb - gb)
+			return false;
+		*ob = gb + (o - gp);
+		return true;
 	}
+	const struct unit *u = &m->u[a - 1];
 	if (u->raw || o + fs > u->ps + u->plen) {
 		*ob = u->bs + (o - u->ps);
 		return true;
