@@ -84,6 +84,8 @@ struct cmp {
 	struct secmap *maps;         /* by plain section */
 	struct deferred *defer;
 	size_t ndefer, capdefer;
+	struct deferred *imms;       /* immediates that differ (tp/tb: values) */
+	size_t nimms, capimms;
 	int bits;                    /* default mode */
 	csh cs16, cs32, cs64;
 	unsigned long diffs, shown, max_shown;
@@ -441,7 +443,11 @@ static bool same_insn(struct cmp *c, csh h, size_t sec, const cs_insn *x, const 
 				if (!relocated)
 					defer(c, sec, (uint64_t)o->imm, (uint64_t)q->imm, ps);
 			} else if (o->imm != q->imm) {
-				return false;
+				/* `subl $(1b - startup_32), %ebp`: a label distance
+				 * that pads grew; checked once every map exists */
+				c->imms = xgrow(c->imms, &c->capimms, c->nimms, sizeof(*c->imms));
+				c->imms[c->nimms++] = (struct deferred){ sec, (uint64_t)o->imm,
+									 (uint64_t)q->imm, ps };
 			}
 			break;
 		case X86_OP_MEM:
@@ -453,7 +459,10 @@ static bool same_insn(struct cmp *c, csh h, size_t sec, const cs_insn *x, const 
 					defer(c, sec, ps + x->size + (uint64_t)o->mem.disp,
 					      bs + y->size + (uint64_t)q->mem.disp, ps);
 			} else if (o->mem.disp != q->mem.disp) {
-				return false;
+				/* `leal (gdt - startup_32)(%ebp)`: as immediates */
+				c->imms = xgrow(c->imms, &c->capimms, c->nimms, sizeof(*c->imms));
+				c->imms[c->nimms++] = (struct deferred){ sec, (uint64_t)o->mem.disp,
+									 (uint64_t)q->mem.disp, ps };
 			}
 			break;
 		default:
@@ -820,13 +829,17 @@ static bool locate(struct cmp *c, size_t i, uint64_t o, unsigned fs, uint64_t *o
 		else
 			z = mid;
 	}
-	if (!a)
-		return false;
-	const struct unit *u = &m->u[a - 1];
-	if (o >= u->ps + u->plen) {
-		/* a field over several raw units (data in code): linear */
-		return false;
+	/* in skipped fill (a NOP that carries a relocation): linear when
+	 * the fill around it is as long in both */
+	uint64_t gp = a ? m->u[a - 1].ps + m->u[a - 1].plen : 0, gb = a ? m->u[a - 1].bext : 0;
+	uint64_t np = a < m->n ? m->u[a].ps : m->psize, nb = a < m->n ? m->u[a].bs : m->bsize;
+	if ((!a || o >= gp) && o < np) {
+		if (np - gp != nb - gb)
+			return false;
+		*ob = gb + (o - gp);
+		return true;
 	}
+	const struct unit *u = &m->u[a - 1];
 	if (u->raw || o + fs > u->ps + u->plen) {
 		*ob = u->bs + (o - u->ps);
 		return true;
@@ -1113,6 +1126,15 @@ int ab_compare(const char *plain, const char *burnt, bool all)
 			     c.p.sections[d->sec].name, (unsigned long long)d->at, (unsigned long long)d->tp,
 			     (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)d->tb);
 	}
+	for (size_t k = 0; k < c.nimms; k++) {
+		const struct deferred *d = &c.imms[k];
+		if (explained_by_pads(&c, d->tp, d->tb))
+			c.explained++;
+		else
+			diff(&c, "%s+%#llx: immediate %#llx, burnt %#llx", c.p.sections[d->sec].name,
+			     (unsigned long long)d->at, (unsigned long long)d->tp, (unsigned long long)d->tb);
+	}
+	free(c.imms);
 	for (size_t i = 1; i < c.p.nsections; i++) {
 		const struct ab_section *s = &c.p.sections[i];
 		if (c.b_of_p[i] && s->type != SHT_RELA && s->type != SHT_REL && !not_compared(s->name) &&
@@ -1126,7 +1148,7 @@ int ab_compare(const char *plain, const char *burnt, bool all)
 		printf("... %lu more differences (--list shows all)\n", c.diffs - c.shown);
 	printf("%s: %lu sections, %lu instructions, %lu relocations, %lu symbols compared; "
 	       "%lu records, %lu pad bytes removed; NOP bytes skipped: %lu plain, %lu burnt; "
-	       "%lu data fields measure padded code; %lu differences%s%s\n",
+	       "%lu data fields and immediates measure padded code; %lu differences%s%s\n",
 	       c.diffs ? "FAIL" : "OK", c.nsec, c.ninsn, c.nrel, c.nsym, c.records, c.pad_bytes,
 	       c.pnops, c.bnops, c.explained, c.diffs, *c.skipped ? "; not compared:" : "", c.skipped);
 	cs_close(&c.cs16);
