@@ -235,9 +235,10 @@ int ab_read_modes(const struct ab_elf *elf, struct ab_mode_range **out, size_t *
 			m->size = rd32(p + 8);
 			m->bits = rd16(p + 12);
 			if (m->bits != 16 && m->bits != 32 && m->bits != 64) {
+				unsigned bits = m->bits;   /* r is freed before the message */
 				free(r);
 				return fail(err, errlen, "%s (section %zu): range %zu: mode %u is not 16, 32 or 64",
-					    s->name, i, k, m->bits);
+					    s->name, i, k, bits);
 			}
 			if (elf->type != ET_REL) {
 				uint64_t a = rd64(p);
