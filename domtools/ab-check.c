@@ -252,24 +252,6 @@ static int classify(const cs_insn *in)
 	return 0;
 }
 
-/* Padding forms: nop (any length), xchg %ax,%ax, lea 0(%esi[,%eiz]),%esi. */
-static bool is_nop(const cs_insn *in)
-{
-	const cs_x86 *x = &in->detail->x86;
-	if (in->id == X86_INS_NOP)
-		return true;
-	if (in->id == X86_INS_XCHG && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
-	    x->operands[1].type == X86_OP_REG && x->operands[0].reg == x->operands[1].reg)
-		return true;
-	if (in->id == X86_INS_LEA && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
-	    x->operands[1].type == X86_OP_MEM) {
-		const x86_op_mem *m = &x->operands[1].mem;
-		return m->base == x->operands[0].reg && m->disp == 0 &&
-		       (m->index == X86_REG_INVALID || m->index == X86_REG_EIZ ||
-			m->index == X86_REG_RIZ) && m->segment == X86_REG_INVALID;
-	}
-	return false;
-}
 
 static const char *kind_name(int kind)
 {
@@ -374,7 +356,7 @@ static void check_record(struct checker *c, csh cs, size_t si, const cs_insn *in
 		const uint8_t *p = code + off;
 		size_t left = (size_t)(end - off);
 		uint64_t addr = base + off;
-		if (!cs_disasm_iter(cs, &p, &left, &addr, pad) || !is_nop(pad)) {
+		if (!cs_disasm_iter(cs, &p, &left, &addr, pad) || !ab_is_nop(pad)) {
 			snprintf(d, sizeof(d), "byte %llu of the scratch space is not a NOP",
 				 (unsigned long long)(off - s->offset));
 			add_bad(c, si, "padding is not NOPs", d);
@@ -522,7 +504,7 @@ static void check_section(struct checker *c, csh cs_default, size_t idx)
 			size_t fleft = (size_t)(s->size - off);
 			uint64_t faddr = base + off;
 			if (cs_disasm_iter(handle_for(c, c->mode), &fp, &fleft, &faddr, in) &&
-			    in->size >= 2 && is_nop(in) && off + in->size <= mode_until &&
+			    in->size >= 2 && ab_is_nop(in) && off + in->size <= mode_until &&
 			    find_site(c, idx, off) < 0) {
 				c->fill_bytes += in->size;
 				off += in->size;

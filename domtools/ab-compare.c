@@ -275,7 +275,9 @@ static bool map_offset(const struct secmap *m, uint64_t t, uint64_t *lo, uint64_
 
 /* ---------------------------------------------------------------- code */
 
-static bool is_nop(const cs_insn *in)
+/* Padding forms: nop (any length), xchg %ax,%ax, lea 0(%esi[,%eiz]),%esi
+ * (ab-check's too). */
+bool ab_is_nop(const cs_insn *in)
 {
 	const cs_x86 *x = &in->detail->x86;
 	if (in->id == X86_INS_NOP)
@@ -390,10 +392,10 @@ static uint64_t data_at(const struct data_syms *d, uint64_t off)
 static bool fill_at(const struct cmp *c, int bits, const unsigned char *code, uint64_t off,
 		    uint64_t end, cs_insn *in)
 {
-	if (bits != c->bits && decode(handle(c, c->bits), code, off, end, in) && is_nop(in) &&
+	if (bits != c->bits && decode(handle(c, c->bits), code, off, end, in) && ab_is_nop(in) &&
 	    in->size >= 2)
 		return true;   /* first: the same bytes decode otherwise here */
-	return decode(handle(c, bits), code, off, end, in) && (is_nop(in) || in->id == X86_INS_INT3);
+	return decode(handle(c, bits), code, off, end, in) && (ab_is_nop(in) || in->id == X86_INS_INT3);
 }
 
 static bool relative_branch(csh h, const cs_insn *in)

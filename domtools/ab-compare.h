@@ -5,6 +5,10 @@
  * all: print every difference (else the first 50). */
 #ifndef AFTERBURN_AB_COMPARE_H
 #define AFTERBURN_AB_COMPARE_H
+#include <capstone/capstone.h>
 #include <stdbool.h>
 int ab_compare(const char *plain, const char *burnt, bool all);
+/* Whether a decoded instruction is a padding form (nop of any length,
+ * xchg of a register with itself, lea 0(%reg[,%eiz]),%reg). */
+bool ab_is_nop(const cs_insn *in);
 #endif

@@ -51,6 +51,38 @@ static int reloc_symbol(const struct ab_elf *elf, uint32_t symtab_index, uint64_
 	return 0;
 }
 
+/* A relocation section's entry size, checked against its type and class. */
+static int rel_entsize(const struct ab_elf *elf, const struct ab_section *rs, size_t *entsize,
+		       char *err, size_t errlen)
+{
+	bool rela = rs->type == SHT_RELA;
+	*entsize = elf->elf_class == 64 ? (rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel))
+				       : (rela ? sizeof(Elf32_Rela) : sizeof(Elf32_Rel));
+	if (rs->entsize != *entsize)
+		return fail(err, errlen, "%s: entry size %llu, expected %zu", rs->name,
+			    (unsigned long long)rs->entsize, *entsize);
+	return 0;
+}
+
+/* One REL/RELA entry at p, in the image's class (addend 0 for REL). */
+static void rel_decode(const struct ab_elf *elf, bool rela, const unsigned char *p, uint64_t *off,
+		       uint64_t *sym, uint32_t *type, int64_t *addend)
+{
+	if (elf->elf_class == 64) {
+		*off = rd64(p);
+		uint64_t info = rd64(p + 8);
+		*sym = info >> 32;
+		*type = (uint32_t)info;
+		*addend = rela ? (int64_t)rd64(p + 16) : 0;
+	} else {
+		*off = rd32(p);
+		uint32_t info = rd32(p + 4);
+		*sym = info >> 8;
+		*type = info & 0xff;
+		*addend = rela ? (int32_t)rd32(p + 8) : 0;
+	}
+}
+
 /* Resolve the records of one .afterburn section of a relocatable object. */
 static int resolve_rel(const struct ab_elf *elf, size_t secidx, struct ab_site *sites,
 		       size_t n, char *err, size_t errlen)
@@ -65,12 +97,10 @@ static int resolve_rel(const struct ab_elf *elf, size_t secidx, struct ab_site *
 		if ((rs->type != SHT_RELA && rs->type != SHT_REL) || rs->info != secidx)
 			continue;
 		bool rela = rs->type == SHT_RELA;
-		size_t entsize = elf->elf_class == 64 ? (rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel))
-						      : (rela ? sizeof(Elf32_Rela) : sizeof(Elf32_Rel));
-		if (rs->entsize != entsize) {
+		size_t entsize;
+		if (rel_entsize(elf, rs, &entsize, err, errlen)) {
 			free(done);
-			return fail(err, errlen, "%s: entry size %llu, expected %zu", rs->name,
-				    (unsigned long long)rs->entsize, entsize);
+			return -1;
 		}
 		const unsigned char *p = ab_elf_section_data(elf, rs);
 		size_t count = (size_t)(rs->size / entsize);
@@ -78,19 +108,7 @@ static int resolve_rel(const struct ab_elf *elf, size_t secidx, struct ab_site *
 			uint64_t off, sym;
 			uint32_t type;
 			int64_t addend;
-			if (elf->elf_class == 64) {
-				off = rd64(p);
-				uint64_t info = rd64(p + 8);
-				sym = info >> 32;
-				type = (uint32_t)info;
-				addend = rela ? (int64_t)rd64(p + 16) : 0;
-			} else {
-				off = rd32(p);
-				uint32_t info = rd32(p + 4);
-				sym = info >> 8;
-				type = info & 0xff;
-				addend = rela ? (int32_t)rd32(p + 8) : 0;
-			}
+			rel_decode(elf, rela, p, &off, &sym, &type, &addend);
 			if (off % AFTERBURN_RECORD_SIZE != 0 || off / AFTERBURN_RECORD_SIZE >= n) {
 				free(done);
 				return fail(err, errlen, "%s: relocation at %#llx does not hit a record offset field",
@@ -258,13 +276,11 @@ int ab_read_modes(const struct ab_elf *elf, struct ab_mode_range **out, size_t *
 				if ((rs->type != SHT_RELA && rs->type != SHT_REL) || rs->info != i)
 					continue;
 				bool rela = rs->type == SHT_RELA;
-				size_t entsize = elf->elf_class == 64 ? (rela ? sizeof(Elf64_Rela) : sizeof(Elf64_Rel))
-								      : (rela ? sizeof(Elf32_Rela) : sizeof(Elf32_Rel));
-				if (rs->entsize != entsize) {
+				size_t entsize;
+				if (rel_entsize(elf, rs, &entsize, err, errlen)) {
 					free(done);
 					free(r);
-					return fail(err, errlen, "%s: entry size %llu, expected %zu", rs->name,
-						    (unsigned long long)rs->entsize, entsize);
+					return -1;
 				}
 				const unsigned char *p = ab_elf_section_data(elf, rs);
 				size_t cnt = (size_t)(rs->size / entsize);
@@ -272,19 +288,7 @@ int ab_read_modes(const struct ab_elf *elf, struct ab_mode_range **out, size_t *
 					uint64_t off, sym;
 					uint32_t type;
 					int64_t addend;
-					if (elf->elf_class == 64) {
-						off = rd64(p);
-						uint64_t info = rd64(p + 8);
-						sym = info >> 32;
-						type = (uint32_t)info;
-						addend = rela ? (int64_t)rd64(p + 16) : 0;
-					} else {
-						off = rd32(p);
-						uint32_t info = rd32(p + 4);
-						sym = info >> 8;
-						type = info & 0xff;
-						addend = rela ? (int32_t)rd32(p + 8) : 0;
-					}
+					rel_decode(elf, rela, p, &off, &sym, &type, &addend);
 					size_t idx = (size_t)(off / AFTERBURN_MODE_RANGE_SIZE);
 					if (off % AFTERBURN_MODE_RANGE_SIZE || idx >= n || !abs_reloc(elf->machine, type) ||
 					    done[idx]) {
