@@ -704,15 +704,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	csh cs;
-	if (cs_open(CS_ARCH_X86, CS_MODE_16, &c.cs16) != CS_ERR_OK ||
-	    cs_open(CS_ARCH_X86, CS_MODE_32, &c.cs32) != CS_ERR_OK ||
-	    cs_open(CS_ARCH_X86, CS_MODE_64, &c.cs64) != CS_ERR_OK) {
+	if (ab_capstone_open(&c.cs16, &c.cs32, &c.cs64)) {
 		fprintf(stderr, "ab-check: error: cannot open Capstone\n");
 		return 2;
 	}
-	cs_option(c.cs16, CS_OPT_DETAIL, CS_OPT_ON);
-	cs_option(c.cs32, CS_OPT_DETAIL, CS_OPT_ON);
-	cs_option(c.cs64, CS_OPT_DETAIL, CS_OPT_ON);
 	cs = handle_for(&c, c.mode);
 	for (size_t i = 1; i < c.elf.nsections; i++) {
 		const struct ab_section *s = &c.elf.sections[i];

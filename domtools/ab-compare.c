@@ -275,6 +275,25 @@ static bool map_offset(const struct secmap *m, uint64_t t, uint64_t *lo, uint64_
 
 /* ---------------------------------------------------------------- code */
 
+int ab_capstone_open(csh *cs16, csh *cs32, csh *cs64)
+{
+	if (cs_open(CS_ARCH_X86, CS_MODE_16, cs16) != CS_ERR_OK)
+		return -1;
+	if (cs_open(CS_ARCH_X86, CS_MODE_32, cs32) != CS_ERR_OK) {
+		cs_close(cs16);
+		return -1;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, cs64) != CS_ERR_OK) {
+		cs_close(cs16);
+		cs_close(cs32);
+		return -1;
+	}
+	cs_option(*cs16, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(*cs32, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(*cs64, CS_OPT_DETAIL, CS_OPT_ON);
+	return 0;
+}
+
 /* Padding forms: nop (any length), xchg %ax,%ax, lea 0(%esi[,%eiz]),%esi
  * (ab-check's too). */
 bool ab_is_nop(const cs_insn *in)
@@ -1076,15 +1095,10 @@ int ab_compare(const char *plain, const char *burnt, bool all)
 		return 2;
 	}
 	qsort(c.sites, c.nsites, sizeof(*c.sites), cmp_site_off);
-	if (cs_open(CS_ARCH_X86, CS_MODE_16, &c.cs16) != CS_ERR_OK ||
-	    cs_open(CS_ARCH_X86, CS_MODE_32, &c.cs32) != CS_ERR_OK ||
-	    cs_open(CS_ARCH_X86, CS_MODE_64, &c.cs64) != CS_ERR_OK) {
+	if (ab_capstone_open(&c.cs16, &c.cs32, &c.cs64)) {
 		fprintf(stderr, "ab-check: error: cannot open Capstone\n");
 		return 2;
 	}
-	cs_option(c.cs16, CS_OPT_DETAIL, CS_OPT_ON);
-	cs_option(c.cs32, CS_OPT_DETAIL, CS_OPT_ON);
-	cs_option(c.cs64, CS_OPT_DETAIL, CS_OPT_ON);
 	c.b_of_p = calloc(c.p.nsections, sizeof(*c.b_of_p));
 	c.b_paired = calloc(c.b.nsections, sizeof(*c.b_paired));
 	c.maps = calloc(c.p.nsections, sizeof(*c.maps));

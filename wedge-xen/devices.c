@@ -13,16 +13,7 @@
 #include "wedge-xen/wedge.h"
 #include <xen/sched.h>
 
-/* Once per call site: a guest poking the same register in a loop must not
- * flood the console. */
-#define not_modelled(...) do { \
-		static bool once_; \
-		if (!once_) { \
-			once_ = true; \
-			printk("wedge: device model: not modelled, ignored: " __VA_ARGS__); \
-			printk("\n"); \
-		} \
-	} while (0)
+#define not_modelled(...) log_once("wedge: device model: not modelled, ignored: " __VA_ARGS__)
 
 /* ---------------------------------------------------------------- 8259 */
 struct pic {

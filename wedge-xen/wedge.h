@@ -49,16 +49,20 @@ struct vcpu {
 extern struct vcpu vcpu;
 /* The guest's virtual CPL: 3 when its CS selector's RPL is 3. */
 static inline bool guest_user_mode(void) { return (vcpu.seg[1] & 3) == 3; }
-/* Log a guest-reachable feature the wedge does not emulate, once per call
- * site; the guest gets what hardware without the feature gives. */
-#define not_emulated(...) do { \
+/* One console line, once per call site: a guest repeating the same
+ * access in a loop must not flood the console. */
+#define log_once(...) do { \
 		static bool once_; \
 		if (!once_) { \
 			once_ = true; \
-			printk("wedge: not emulated, answered as hardware without it: " __VA_ARGS__); \
+			printk(__VA_ARGS__); \
 			printk("\n"); \
 		} \
 	} while (0)
+
+/* Log a guest-reachable feature the wedge does not emulate; the guest gets
+ * what hardware without the feature gives. */
+#define not_emulated(...) log_once("wedge: not emulated, answered as hardware without it: " __VA_ARGS__)
 #define SEG_ES 0
 #define SEG_CS 1
 #define SEG_SS 2
