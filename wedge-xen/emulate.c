@@ -133,6 +133,10 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 		if (vcpu.cr4 & (1u << 18))
 			r[2] |= 1u << 27;
 		r[3] &= ~(1u << 9);     /* APIC: no local APIC model yet */
+		/* PGE: Xen's PV policy hides it, but global pages are TLB
+		 * semantics the shadow gives (mm.c: a CR3 write keeps the
+		 * kernel half's global entries, a CR4.PGE toggle flushes) */
+		r[3] |= 1u << 13;
 	} else if (leaf == 7 && sub == 0) {
 		r[1] &= ~((1u << 5) |    /* AVX2 (needs XSAVE) */
 			  (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31) | /* AVX-512 */
@@ -1300,6 +1304,10 @@ void counters_print(void)
 	       counters[CNT_VALIDATION_TSC] / (counters[CNT_SHADOW_VALIDATIONS] ? counters[CNT_SHADOW_VALIDATIONS] : 1),
 	       counters[CNT_SHADOW_STALE], counters[CNT_SHADOW_EVICTIONS],
 	       counters[CNT_SHADOW_POOL_RESETS]);
+	printk("wedge: counters: kernel-half shares created %lu, share links %lu, share unlinks %lu, "
+	       "share validations %lu\n",
+	       counters[CNT_SHARES_CREATED], counters[CNT_SHARE_LINKS], counters[CNT_SHARE_UNLINKS],
+	       counters[CNT_SHARE_VALIDATIONS]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
 	       "emulation #PFs %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],

@@ -209,6 +209,7 @@ void *gpa_ptr(u64 gpa, u64 n)
 #define CR0_WP  0x10000ul
 
 u64 guest_fault_va, guest_fault_error;
+static u64 walk_leaf;   /* the leaf entry of guest_walk's last successful walk */
 
 /*
  * Translate guest virtual va through the guest's page tables (vcpu.cr3)
@@ -249,6 +250,7 @@ static int guest_walk(u64 va, unsigned acc, bool set_ad, u64 *gpa, bool *writabl
 			*gpa = (e & GPTE_ADDR & ~((1ul << shift) - 1)) | (va & ((1ul << shift) - 1));
 			*writable = (rw || !wp) && (write || (e & PTE_D) || !set_ad);
 			*nx = xd;
+			walk_leaf = e;
 			return 0;
 		}
 		table = e & GPTE_ADDR;
@@ -304,38 +306,60 @@ bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, t
  * is 3.  Both run as Xen's PV user page table; switching the virtual CPL
  * switches the user base pointer.
  *
+ * The kernel half is shared.  An OS maps its kernel into every address
+ * space through the same upper-level tables (Linux copies swapper's L4
+ * entries 273-511 into every PGD), so the kernel shadow of an L4 slot in
+ * the upper half is keyed by the guest's L4 *entry* (its L3 table and
+ * permissions), not by the address space: a "share".  Every kernel shadow
+ * L4 whose guest entry matches links the same shadow L3, so a new address
+ * space starts with the kernel half already filled, and a CR3 write
+ * validates only what is private to the address space.  A share follows
+ * TLB rules for global pages: invlpg and a CR4.PGE (or CR0.WP) toggle
+ * reach it, a CR3 write does not, except for a share holding entries a
+ * CR3 write flushes on hardware (non-global ones, or any while CR4.PGE is
+ * clear), which each CR3 write validates.  A kernel shadow L4 entry whose
+ * guest entry no longer matches its share is unlinked when the address
+ * space is validated, and refilled (private or from another share).
+ *
  * The last SHADOW_SLOTS address spaces stay cached.  Coherence: a CR3
  * write (a switch back to a cached address space, or a reload of the
  * current one) and a CR4.PGE toggle *validate* the shadow it lands on:
- * every present shadow L1 entry is checked against the guest's tables as
- * they are now (same frame, accessed bit set, U at every level for the user
- * shadow, NX, writable only while the guest entry is writable and dirty)
- * and cleared when it differs, so the shadow is exactly what a flush
- * followed by refills would give.  Between CR3 writes the guest's invlpg
- * keeps the live shadow coherent, as on a TLB: a PTE change in the live
- * address space with neither invlpg nor a CR3/PGE flush is not seen.
+ * every present private shadow L1 entry is checked against the guest's
+ * tables as they are now (same frame, accessed bit set, U at every level
+ * for the user shadow, NX, writable only while the guest entry is writable
+ * and dirty) and cleared when it differs, so the shadow is exactly what a
+ * flush followed by refills would give.  Between CR3 writes the guest's
+ * invlpg keeps the live shadow coherent, as on a TLB: a PTE change in the
+ * live address space with neither invlpg nor a CR3/PGE flush is not seen.
  *
- * Pool pages are free or owned by one cached address space.  The pool never
- * runs out (docs/wedge.md, "The shadow pool under pressure"): the last
- * SHADOW_RESERVE free pages are kept for the two operations that must
- * succeed when everything else is in use, a new address space (4 pages:
- * two L4s and the path to the hot pages) and the fill that triggered it
- * (up to 3 tables).  Ordinary allocations first evict the least recently
- * used cached address space but the live one; when only the live one is
- * left, the live one is restarted (a pool reset): a fresh, empty shadow
- * built from the reserve, made live, and only then the old one unpinned,
- * which gives back every page it held.  Between operations
+ * Pool pages are free, owned by one cached address space, or owned by one
+ * share.  The pool never runs out (docs/wedge.md, "The shadow pool under
+ * pressure"): the last SHADOW_RESERVE free pages are kept for the two
+ * operations that must succeed when everything else is in use, a new
+ * address space (4 pages: two L4s and the path to the hot pages) and the
+ * fill that triggered it (up to 4 tables).  Ordinary allocations first
+ * evict the least recently used cached address space but the live one;
+ * when only the live one is left, the live one is restarted (a pool
+ * reset): every share is dropped, a fresh, empty shadow built from the
+ * reserve, made live, and only then the old one unpinned, which gives
+ * back every page it and the shares held.  Between operations
  * nr_free >= SHADOW_RESERVE always holds.
  */
 #define SHADOW_POOL_MAX 8192
 #define SHADOW_SLOTS 16
 #define AS_PAGES 4            /* a new address space: kernel L4, L3, L2; user L4 */
-#define FILL_PAGES 3          /* a fill: up to an L3, an L2 and an L1 */
+#define FILL_PAGES 4          /* a fill: up to an L3 (+ the hot L2 in slot 511), an L2 and an L1 */
 #define SHADOW_RESERVE (AS_PAGES + FILL_PAGES + 1)
+#define KSHARE_MAX 32
+#define OWNER_SHARE 32        /* page_owner of a share's pages: OWNER_SHARE + its index */
+#define PTE_G   0x100ul
+#define CR4_PGE 0x80ul
+/* What of a guest L4 entry a share depends on (not A, D or ignored bits). */
+#define SHARE_KEY_MASK (GPTE_ADDR | PTE_P | PTE_RW | PTE_U | PTE_NX)
 static u64 shadow_free[SHADOW_POOL_MAX];
 static unsigned nr_free;
 static bool pool_ro[SHADOW_POOL_MAX];
-static signed char page_owner[SHADOW_POOL_MAX];   /* slot, -1: free */
+static signed char page_owner[SHADOW_POOL_MAX];   /* slot, OWNER_SHARE + share, -1: free */
 static u64 pool_first, pool_count;
 static struct shadow_as {
 	bool live;
@@ -343,12 +367,37 @@ static struct shadow_as {
 	u64 l4_pfn[2];     /* kernel, user */
 	u64 lru;
 } as_tab[SHADOW_SLOTS];
+static struct kshare {
+	bool used;
+	bool dying;        /* dropped by a pool reset, freed once nothing links it */
+	bool flush_on_cr3; /* holds entries a CR3 write flushes (non-global, or PGE clear) */
+	unsigned i4;
+	u64 key;           /* the guest L4 entry & SHARE_KEY_MASK */
+	u64 s3_pfn;
+	unsigned links;    /* kernel shadow L4s pointing at it */
+} kshare[KSHARE_MAX];
 static int cur_as = -1;
 static u64 lru_clock;
 static bool shadow_user;       /* which L4 is Xen's user base pointer */
 static bool shadow_pool_ready;
 
 static u64 cur_l4_mfn(unsigned which) { return p2m[as_tab[cur_as].l4_pfn[which]]; }
+
+/* Kernel-half L4 slots a share may cover: not Xen's (256-271), not the
+ * wedge's (504, 505).  Slot 511 is shared with the wedge's hot pages. */
+static bool share_slot(unsigned i4) { return i4 >= 272 && i4 != 504 && i4 != 505; }
+
+static u64 guest_entry(u64 table, unsigned idx);
+static u64 table_entry(u64 pfn) { return (p2m[pfn] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A; }
+
+/* The owner of the pool table an entry points to; -2 when it is not a pool page. */
+static int entry_owner(u64 e)
+{
+	u64 pfn = m2p[(e & PTE_ADDR) >> 12];
+	if (pfn < pool_first || pfn >= pool_first + pool_count)
+		return -2;
+	return page_owner[pfn - pool_first];
+}
 
 static void shadow_pool_init(void)
 {
@@ -367,8 +416,8 @@ static void shadow_pool_init(void)
 	}
 	pool_next = pool_end;   /* the rest of the pool is the shadows' */
 	shadow_pool_ready = true;
-	printk("wedge: shadow pool %u pages (%u in reserve), %u address spaces cached\n", nr_free,
-	       SHADOW_RESERVE, SHADOW_SLOTS);
+	printk("wedge: shadow pool %u pages (%u in reserve), %u address spaces cached, "
+	       "kernel half shared (%u shares)\n", nr_free, SHADOW_RESERVE, SHADOW_SLOTS, KSHARE_MAX);
 }
 
 static void mmuext(unsigned cmd, u64 mfn)
@@ -379,17 +428,39 @@ static void mmuext(unsigned cmd, u64 mfn)
 		panic("mmuext_op %u (mfn %lx) failed: %ld", cmd, mfn, rc);
 }
 
-/* Drop a cached address space that is not live in Xen: its pages go back. */
+/* Every pool page of owner back to the free list. */
+static void pool_release(int owner)
+{
+	for (u64 i = 0; i < pool_count; i++)
+		if (page_owner[i] == owner) {
+			page_owner[i] = -1;
+			shadow_free[nr_free++] = pool_first + i;
+		}
+}
+
+static void share_free(int k)
+{
+	ASSERT(kshare[k].used && !kshare[k].links);
+	pool_release(OWNER_SHARE + k);
+	kshare[k].used = false;
+}
+
+/* Drop a cached address space that is not live in Xen: its pages go back,
+ * the shares it linked lose a link. */
 static void as_free(int slot)
 {
 	ASSERT(slot != cur_as && as_tab[slot].live);
 	mmuext(MMUEXT_UNPIN_TABLE, p2m[as_tab[slot].l4_pfn[0]]);
 	mmuext(MMUEXT_UNPIN_TABLE, p2m[as_tab[slot].l4_pfn[1]]);
-	for (u64 i = 0; i < pool_count; i++)
-		if (page_owner[i] == slot) {
-			page_owner[i] = -1;
-			shadow_free[nr_free++] = pool_first + i;
+	const u64 *s4 = va_of_pfn(as_tab[slot].l4_pfn[0]);
+	for (unsigned i4 = 272; i4 < 512; i4++) {
+		int o = (s4[i4] & PTE_P) && share_slot(i4) ? entry_owner(s4[i4]) : -2;
+		if (o >= OWNER_SHARE) {
+			ASSERT(kshare[o - OWNER_SHARE].links);
+			kshare[o - OWNER_SHARE].links--;
 		}
+	}
+	pool_release(slot);
 	as_tab[slot].live = false;
 	counters[CNT_SHADOW_EVICTIONS]++;
 }
@@ -444,7 +515,50 @@ static void shadow_seal(u64 pfn)
 	pool_ro[pfn - pool_first] = true;
 }
 
-/* A new, empty address space for guest cr3 in a free (or freed) slot. */
+/* A new, sealed shadow L3 for kernel L4 slot i4; in slot 511 it carries
+ * the path to the wedge's hot pages in the top 2 MiB (2 pages then). */
+static u64 new_kernel_l3(unsigned i4, int owner)
+{
+	u64 l3 = shadow_alloc(owner);
+	if (i4 == 511) {
+		u64 *boot_l3 = va_of_pfn(m2p[(l4[511] & PTE_ADDR) >> 12]);
+		u64 *boot_l2 = va_of_pfn(m2p[(boot_l3[511] & PTE_ADDR) >> 12]);
+		u64 l2 = shadow_alloc(owner);
+		va_of_pfn(l2)[511] = boot_l2[511];
+		shadow_seal(l2);
+		va_of_pfn(l3)[511] = table_entry(l2);
+	}
+	shadow_seal(l3);
+	return l3;
+}
+
+/* The share for guest L4 entry ge4 in slot i4, created when missing and a
+ * share slot is free (else -1: the caller shadows the slot privately).
+ * Creating one takes up to 2 pool pages. */
+static int share_get(unsigned i4, u64 ge4, bool create)
+{
+	u64 key = ge4 & SHARE_KEY_MASK;
+	int free_k = -1;
+	for (int k = 0; k < KSHARE_MAX; k++) {
+		struct kshare *s = &kshare[k];
+		if (s->used && !s->dying && s->i4 == i4 && s->key == key)
+			return k;
+		/* an unlinked share of the slot for another table: stale */
+		if (create && s->used && !s->dying && s->i4 == i4 && !s->links)
+			share_free(k);
+		if (!s->used && free_k < 0)
+			free_k = k;
+	}
+	if (!create || free_k < 0)
+		return -1;
+	kshare[free_k] = (struct kshare){ .used = true, .i4 = i4, .key = key,
+					   .s3_pfn = new_kernel_l3(i4, OWNER_SHARE + free_k) };
+	counters[CNT_SHARES_CREATED]++;
+	return free_k;
+}
+
+/* A new, empty address space for guest cr3 in a free (or freed) slot; its
+ * kernel half linked to the shares that match the guest's L4 entries. */
 static int as_new(u64 cr3)
 {
 	int slot = -1;
@@ -464,22 +578,24 @@ static int as_new(u64 cr3)
 	 * restores it once the old live address space can be evicted. */
 	pool_room(AS_PAGES);
 	ASSERT(nr_free >= AS_PAGES);
-	/* Kernel: the wedge's entries, its image (504), the physmap (505), and
-	 * in 511 a path to the hot pages in the top 2 MiB; the rest is the
-	 * guest's. */
-	u64 *boot_l3 = va_of_pfn(m2p[(l4[511] & PTE_ADDR) >> 12]);
-	u64 *boot_l2 = va_of_pfn(m2p[(boot_l3[511] & PTE_ADDR) >> 12]);
-	u64 l2 = shadow_alloc(slot);
-	va_of_pfn(l2)[511] = boot_l2[511];
-	shadow_seal(l2);
-	u64 l3 = shadow_alloc(slot);
-	va_of_pfn(l3)[511] = (p2m[l2] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
-	shadow_seal(l3);
+	/* Kernel: the wedge's entries, its image (504), the physmap (505), the
+	 * shares that match, and in 511 a path to the hot pages in the top
+	 * 2 MiB (shared or private); the rest is the guest's, filled on demand. */
 	u64 l4p = shadow_alloc(slot);
 	u64 *n4 = va_of_pfn(l4p);
 	n4[504] = l4[504];
 	n4[505] = l4[505];
-	n4[511] = (p2m[l3] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
+	for (unsigned i4 = 272; i4 < 512; i4++) {
+		u64 ge4 = share_slot(i4) ? guest_entry(cr3, i4) : 0;
+		int k = (ge4 & PTE_P) ? share_get(i4, ge4, i4 == 511) : -1;
+		if (k >= 0) {
+			n4[i4] = table_entry(kshare[k].s3_pfn);
+			kshare[k].links++;
+			counters[CNT_SHARE_LINKS]++;
+		}
+	}
+	if (!(n4[511] & PTE_P))
+		n4[511] = table_entry(new_kernel_l3(511, slot));
 	shadow_seal(l4p);
 	/* User: empty, the guest's user mappings only. */
 	u64 ul4p = shadow_alloc(slot);
@@ -534,7 +650,10 @@ static u64 guest_entry(u64 table, unsigned idx)
 	return *(volatile u64 *)gpa_ptr(table + idx * 8, 8);
 }
 
-struct vstate { bool user, wp, nxe; };
+struct vstate {
+	bool user, wp, nxe, pge;
+	unsigned flushable;     /* entries kept that a CR3 write would flush */
+};
 
 /* The shadow table an entry points to, when it is one of the pool's (not
  * Xen's own L4 slots, nor the wedge's tables in the bootstrap region). */
@@ -550,7 +669,7 @@ static const u64 *pool_table(u64 e, u64 *mfn)
 /* Check the shadow L1 table (mfn s1_mfn) for va_base..+2 MiB against the
  * guest: glp is the guest's L1 table (or, for a large page, 0 with the
  * leaf entry in large and its page size in large_shift); rw/us/nx so far. */
-static void validate_l1(const struct vstate *st, u64 s1_mfn, u64 gl1, u64 large, unsigned large_shift,
+static void validate_l1(struct vstate *st, u64 s1_mfn, u64 gl1, u64 large, unsigned large_shift,
 			u64 va_base, bool rw, bool us, bool nx)
 {
 	const u64 *s1 = va_of_pfn(m2p[s1_mfn]);
@@ -577,14 +696,60 @@ static void validate_l1(const struct vstate *st, u64 s1_mfn, u64 gl1, u64 large,
 			  (!(se & PTE_RW) || ((lrw || !st->wp) && (ge & PTE_D)));
 		if (!ok)
 			clear_entry(s1_mfn, i);
+		else if (!st->pge || !(ge & PTE_G))
+			st->flushable++;
 	}
 }
 
+/* The shadow L3 s3 of L4 slot i4 against the guest's L4 entry ge4. */
+static void validate_l3(struct vstate *st, const u64 *s3, u64 ge4, unsigned i4)
+{
+	u64 mfn;
+	bool p4 = ge4 & PTE_P;
+	for (unsigned i3 = 0; i3 < 512; i3++) {
+		const u64 *s2;
+		if (!(s3[i3] & PTE_P) || !(s2 = pool_table(s3[i3], &mfn)))
+			continue;
+		u64 ge3 = p4 ? guest_entry(ge4 & GPTE_ADDR, i3) : 0;
+		bool big3 = (ge3 & PTE_P) && (ge3 & PTE_PS);
+		for (unsigned i2 = 0; i2 < 512; i2++) {
+			if (!(s2[i2] & PTE_P) || !pool_table(s2[i2], &mfn))
+				continue;   /* the wedge's hot pages */
+			u64 va = ((u64)i4 << 39) | ((u64)i3 << 30) | ((u64)i2 << 21);
+			u64 ge2 = (ge3 & PTE_P) && !big3 ? guest_entry(ge3 & GPTE_ADDR, i2) : 0;
+			bool rw = (ge4 & PTE_RW) && (ge3 & PTE_RW);
+			bool us = (ge4 & PTE_U) && (ge3 & PTE_U);
+			bool nx = st->nxe && ((ge4 | ge3) & PTE_NX);
+			u64 s1_mfn = (s2[i2] & PTE_ADDR) >> 12;
+			if (!p4 || !(ge3 & PTE_P))
+				validate_l1(st, s1_mfn, 0, 0, 0, va, false, false, false);
+			else if (big3)
+				validate_l1(st, s1_mfn, 0, ge3, 30, va, rw, us, nx);
+			else if ((ge2 & PTE_P) && (ge2 & PTE_PS))
+				validate_l1(st, s1_mfn, 0, ge2, 21, va, rw && (ge2 & PTE_RW),
+					    us && (ge2 & PTE_U), nx || (st->nxe && (ge2 & PTE_NX)));
+			else if (ge2 & PTE_P)
+				validate_l1(st, s1_mfn, ge2 & GPTE_ADDR, 0, 0, va, rw && (ge2 & PTE_RW),
+					    us && (ge2 & PTE_U), nx || (st->nxe && (ge2 & PTE_NX)));
+			else
+				validate_l1(st, s1_mfn, 0, 0, 0, va, false, false, false);
+		}
+	}
+}
+
+static struct vstate vstate_now(bool user)
+{
+	return (struct vstate){ .user = user, .wp = user || (vcpu.cr0 & CR0_WP),
+				.nxe = vcpu.efer & EFER_NXE, .pge = vcpu.cr4 & CR4_PGE };
+}
+
+/* An address space's private shadow; its kernel L4 entries that link a
+ * share the guest's L4 no longer matches are unlinked. */
 static void validate_shadow(int slot, unsigned which)
 {
-	struct vstate st = { .user = which == 1, .wp = which == 1 || (vcpu.cr0 & CR0_WP),
-			     .nxe = vcpu.efer & EFER_NXE };
+	struct vstate st = vstate_now(which == 1);
 	u64 g4 = as_tab[slot].cr3;
+	u64 s4_mfn = p2m[as_tab[slot].l4_pfn[which]];
 	const u64 *s4 = va_of_pfn(as_tab[slot].l4_pfn[which]);
 	for (unsigned i4 = 0; i4 < 512; i4++) {
 		u64 mfn;
@@ -593,52 +758,53 @@ static void validate_shadow(int slot, unsigned which)
 		if ((i4 >= 256 && i4 < 272) || !(s4[i4] & PTE_P) || !(s3 = pool_table(s4[i4], &mfn)))
 			continue;
 		u64 ge4 = guest_entry(g4, i4);
-		bool p4 = ge4 & PTE_P;
-		for (unsigned i3 = 0; i3 < 512; i3++) {
-			const u64 *s2;
-			if (!(s3[i3] & PTE_P) || !(s2 = pool_table(s3[i3], &mfn)))
-				continue;
-			u64 ge3 = p4 ? guest_entry(ge4 & GPTE_ADDR, i3) : 0;
-			bool big3 = (ge3 & PTE_P) && (ge3 & PTE_PS);
-			for (unsigned i2 = 0; i2 < 512; i2++) {
-				if (!(s2[i2] & PTE_P) || !pool_table(s2[i2], &mfn))
-					continue;   /* the wedge's hot pages */
-				u64 va = ((u64)i4 << 39) | ((u64)i3 << 30) | ((u64)i2 << 21);
-				u64 ge2 = (ge3 & PTE_P) && !big3 ? guest_entry(ge3 & GPTE_ADDR, i2) : 0;
-				bool rw = (ge4 & PTE_RW) && (ge3 & PTE_RW);
-				bool us = (ge4 & PTE_U) && (ge3 & PTE_U);
-				bool nx = st.nxe && ((ge4 | ge3) & PTE_NX);
-				u64 s1_mfn = (s2[i2] & PTE_ADDR) >> 12;
-				if (!p4 || !(ge3 & PTE_P))
-					validate_l1(&st, s1_mfn, 0, 0, 0, va, false, false, false);
-				else if (big3)
-					validate_l1(&st, s1_mfn, 0, ge3, 30, va, rw, us, nx);
-				else if ((ge2 & PTE_P) && (ge2 & PTE_PS))
-					validate_l1(&st, s1_mfn, 0, ge2, 21, va, rw && (ge2 & PTE_RW),
-						    us && (ge2 & PTE_U), nx || (st.nxe && (ge2 & PTE_NX)));
-				else if (ge2 & PTE_P)
-					validate_l1(&st, s1_mfn, ge2 & GPTE_ADDR, 0, 0, va, rw && (ge2 & PTE_RW),
-						    us && (ge2 & PTE_U), nx || (st.nxe && (ge2 & PTE_NX)));
-				else
-					validate_l1(&st, s1_mfn, 0, 0, 0, va, false, false, false);
+		int o = entry_owner(s4[i4]);
+		if (o >= OWNER_SHARE) {
+			struct kshare *s = &kshare[o - OWNER_SHARE];
+			if ((ge4 & SHARE_KEY_MASK) != s->key) {
+				clear_entry(s4_mfn, i4);   /* slot 511: the hot path refaults (shadow_fault) */
+				s->links--;
+				counters[CNT_SHARE_UNLINKS]++;
 			}
+			continue;
 		}
+		validate_l3(&st, s3, ge4, i4);
 	}
 }
 
-/* The live address space, validated; a TLB flush when entries went away. */
-static void validate_current(void)
+/* The shares, all or those holding entries a CR3 write flushes. */
+static void validate_shares(bool cr3_write)
+{
+	for (int k = 0; k < KSHARE_MAX; k++) {
+		struct kshare *s = &kshare[k];
+		if (!s->used || s->dying || (cr3_write && !s->flush_on_cr3))
+			continue;
+		struct vstate st = vstate_now(false);
+		validate_l3(&st, va_of_pfn(s->s3_pfn), s->key, s->i4);
+		s->flush_on_cr3 = st.flushable != 0;
+		counters[CNT_SHARE_VALIDATIONS]++;
+	}
+}
+
+/* The live address space validated unless it is new (and the shares:
+ * those a CR3 write flushes, or all); a TLB flush when entries went away. */
+static void validate_current(bool fresh, bool cr3_write)
 {
 	u64 before = counters[CNT_SHADOW_STALE];
 	u32 lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	u64 t0 = (u64)hi << 32 | lo;
-	validate_shadow(cur_as, 0);
-	validate_shadow(cur_as, 1);
+	if (!fresh) {
+		validate_shadow(cur_as, 0);
+		validate_shadow(cur_as, 1);
+	}
+	validate_shares(cr3_write);
 	clear_flush();
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	counters[CNT_VALIDATION_TSC] += ((u64)hi << 32 | lo) - t0;
-	counters[CNT_SHADOW_VALIDATIONS]++;
+	if (!fresh) {
+		counters[CNT_VALIDATION_TSC] += ((u64)hi << 32 | lo) - t0;
+		counters[CNT_SHADOW_VALIDATIONS]++;
+	}
 	if (counters[CNT_SHADOW_STALE] != before) {
 		struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
 		HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
@@ -661,31 +827,45 @@ void shadow_switch(u64 guest_cr3)
 		/* the reserve back: the address space just left is evictable now */
 		if (!pool_room(0))
 			panic("shadow pool: %u free pages with nothing left to evict", nr_free);
+		validate_current(true, true);
 		return;
 	}
 	counters[CNT_SHADOW_CACHE_HITS]++;
 	as_activate(slot);
-	validate_current();
+	validate_current(false, true);
 }
 
-/* CR4.PGE toggled (global pages flushed): the live shadow validated; the
- * others are validated when a CR3 write selects them. */
+/* CR4.PGE toggled (global pages flushed): the live shadow and every share
+ * validated; the other address spaces are validated when a CR3 write
+ * selects them. */
 void shadow_flush_global(void)
 {
 	if (cur_as >= 0)
-		validate_current();
+		validate_current(false, false);
 }
 
-/* The live address space's shadows dropped for fresh ones: the pool holds
- * nothing but the live address space and the reserve.  The new shadows come
- * from the reserve; the old ones can be unpinned only once Xen's user base
- * pointer has left them, and then give back every page they held. */
+/* The live address space's shadows dropped for fresh ones, and every
+ * share with them: the pool holds nothing but the live address space, the
+ * shares and the reserve.  The new shadows come from the reserve; the old
+ * ones can be unpinned only once Xen's user base pointer has left them,
+ * and then give back every page they held, and so do the shares, which
+ * nothing links any more. */
 static void shadow_reset_current(void)
 {
 	int old = cur_as;
+	for (int k = 0; k < KSHARE_MAX; k++)
+		kshare[k].dying = kshare[k].used;
 	int slot = as_new(as_tab[old].cr3);
 	as_activate(slot);
 	as_free(old);
+	for (int k = 0; k < KSHARE_MAX; k++)
+		if (kshare[k].dying) {
+			if (kshare[k].links)
+				panic("shadow pool reset: share %d (L4 slot %u) still has %u links", k,
+				      kshare[k].i4, kshare[k].links);
+			share_free(k);
+			kshare[k].dying = false;
+		}
 	counters[CNT_SHADOW_POOL_RESETS]++;
 	if (nr_free < SHADOW_RESERVE + FILL_PAGES)
 		panic("shadow pool: %u pages free after a reset (%lu in the pool)", nr_free, pool_count);
@@ -707,23 +887,44 @@ static bool wedge_owned(u64 va)
 	return l4i == 504 || l4i == 505 || va >= WEDGE_HOT_VA;
 }
 
-/* The shadow L1 table covering va (created as needed) in shadow `which`. */
-static u64 shadow_l1_for(u64 va, unsigned which)
+/* The shadow L1 table covering va (created as needed) in shadow `which`;
+ * *share is the share it belongs to (-1: private to the address space).
+ * The caller has made room for FILL_PAGES. */
+static u64 shadow_l1_for(u64 va, unsigned which, int *share)
 {
 	u64 t_mfn = cur_l4_mfn(which);
 	u64 *t = va_of_pfn(m2p[t_mfn]);
+	int owner = cur_as;
 	for (int level = 4; level > 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		u64 e = t[idx];
 		if (!(e & PTE_P)) {
-			u64 pfn = shadow_alloc(cur_as);
-			shadow_seal(pfn);
-			e = (p2m[pfn] << 12) | PTE_P | PTE_RW | PTE_U | PTE_A;
+			if (level == 4 && which == 0) {
+				/* a kernel-half slot: link its share (created if
+				 * need be) or shadow it privately */
+				u64 ge4 = share_slot(idx) ? guest_entry(as_tab[cur_as].cr3, idx) : 0;
+				int k = (ge4 & PTE_P) ? share_get(idx, ge4, true) : -1;
+				if (k >= 0) {
+					kshare[k].links++;
+					counters[CNT_SHARE_LINKS]++;
+					e = table_entry(kshare[k].s3_pfn);
+				} else {
+					e = table_entry(new_kernel_l3(idx, cur_as));
+				}
+			} else {
+				u64 pfn = shadow_alloc(owner);
+				shadow_seal(pfn);
+				e = table_entry(pfn);
+			}
 			mmu_set(t_mfn, idx, e);
 		}
 		t_mfn = (e & PTE_ADDR) >> 12;
 		t = va_of_pfn(m2p[t_mfn]);
+		int o = entry_owner(e);
+		if (o >= OWNER_SHARE)
+			owner = o;
 	}
+	*share = owner >= OWNER_SHARE ? owner - OWNER_SHARE : -1;
 	return t_mfn;
 }
 
@@ -732,10 +933,22 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	unsigned acc = (error & PF_W) | (error & PF_I) | (shadow_user ? PF_U : 0);
 	u64 gpa;
 	bool writable, nx;
+	int share;
 	if (cur_as < 0)
 		panic("page fault at %lx before the guest's address space exists", va);
-	if (wedge_owned(va) && !shadow_user)
+	if (wedge_owned(va) && !shadow_user) {
+		/* The kernel shadow's slot 511 was unlinked from a share the
+		 * guest's L4 no longer matches (validate_shadow): the path to
+		 * the hot pages comes back with the slot's new table. */
+		const u64 *s4 = va_of_pfn(as_tab[cur_as].l4_pfn[0]);
+		if (va >= WEDGE_HOT_VA && !(s4[511] & PTE_P)) {
+			if (!pool_room(FILL_PAGES))
+				shadow_reset_current();
+			shadow_l1_for(va, 0, &share);
+			return true;
+		}
 		panic("guest touches %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
+	}
 	int st = guest_walk(va, acc, true, &gpa, &writable, &nx);
 	if (st) {
 		*guest_error = st & 0x1f;
@@ -745,14 +958,17 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
 	if (gpa >= guest_mem_bytes)
 		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
+	u64 leaf = walk_leaf;
 	/* Room for a fill above the reserve: evict cached address spaces, and
 	 * when only the live one is left, start it afresh. */
 	if (!pool_room(FILL_PAGES))
 		shadow_reset_current();
-	u64 l1_mfn = shadow_l1_for(va, shadow_user);
+	u64 l1_mfn = shadow_l1_for(va, shadow_user, &share);
 	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
 		  (writable ? PTE_RW | PTE_D : 0) | (shadow_user ? PTE_U : 0) | (nx ? PTE_NX : 0);
 	mmu_set(l1_mfn, (va >> 12) & 511, pte);
+	if (share >= 0 && (!(vcpu.cr4 & CR4_PGE) || !(leaf & PTE_G)))
+		kshare[share].flush_on_cr3 = true;
 	counters[CNT_SHADOW_FILLS]++;
 	return true;
 }

@@ -653,6 +653,78 @@ static u64 as_frames[4][512] __attribute__((aligned(4096)));
 static u64 shared_frame[512] __attribute__((aligned(4096)));
 static u64 spare_frames[4][512] __attribute__((aligned(4096)));
 
+/* An upper-half L4 slot mapped through one L3 table linked into several
+ * address spaces, as an OS maps its kernel (the wedge shares the shadow of
+ * such a slot between address spaces: mm.c).  Returns the cr3 writes. */
+#define KHIGH 0xffff900000000000ul          /* PML4 slot 288 */
+static u64 kh_frames[4][512] __attribute__((aligned(4096)));
+
+static u64 group_aspace_kernel_half(u64 **as)
+{
+	u64 writes = 0;
+	unsigned slot = KHIGH >> 39 & 511;
+	u64 *kl3 = pt_alloc();
+	as[0][slot] = as[1][slot] = as[2][slot] = (u64)kl3 | PTE_P | PTE_W;
+	for (int i = 0; i < 4; i++)
+		kh_frames[i][0] = 0x4b00 + (u64)i;
+	map4k(as[0], KHIGH, (u64)kh_frames[0], PTE_P | PTE_W);        /* in kl3's tree */
+	map4k(as[0], KHIGH + 0x1000, (u64)kh_frames[1], PTE_P | PTE_W);
+	write_cr3((u64)as[0]);
+	int ok = RD(KHIGH) == 0x4b00 && RD(KHIGH + 0x1000) == 0x4b01;
+	write_cr3((u64)as[1]);
+	ok &= RD(KHIGH) == 0x4b00 && RD(KHIGH + 0x1000) == 0x4b01;
+	RD(KHIGH + 8) = 0x77;
+	write_cr3((u64)as[2]);
+	ok &= RD(KHIGH + 8) == 0x77 && kh_frames[0][1] == 0x77;
+	writes += 3;
+	check("aspace: an upper-half table linked into three address spaces maps the same frames in each", ok);
+
+	/* invlpg in one address space reaches the entry every one shares */
+	*pt_entry(as[0], KHIGH, 1) = (u64)kh_frames[2] | PTE_P | PTE_W;
+	invlpg(KHIGH);
+	ok = RD(KHIGH) == 0x4b02;
+	write_cr3((u64)as[1]);
+	ok &= RD(KHIGH) == 0x4b02;
+	writes++;
+	check("aspace: invlpg of a PTE under a linked upper-half table is seen in the other address spaces", ok);
+
+	/* non-global entries: a cr3 write flushes them, with no invlpg */
+	*pt_entry(as[0], KHIGH + 0x1000, 1) = (u64)kh_frames[3] | PTE_P | PTE_W;
+	write_cr3((u64)as[2]);
+	ok = RD(KHIGH + 0x1000) == 0x4b03;
+	*pt_entry(as[0], KHIGH + 0x1000, 1) = (u64)kh_frames[1] | PTE_P | PTE_W;
+	write_cr3((u64)as[2]);
+	ok &= RD(KHIGH + 0x1000) == 0x4b01;
+	writes += 2;
+	check("aspace: a changed non-global PTE under a linked upper-half table is seen after a cr3 write", ok);
+
+	/* an address space whose L4 entry names another L3 for the slot */
+	u64 *other_l3 = pt_alloc();
+	as[3][slot] = (u64)other_l3 | PTE_P | PTE_W;
+	map4k(as[3], KHIGH, (u64)kh_frames[1], PTE_P | PTE_W);
+	write_cr3((u64)as[3]);
+	ok = RD(KHIGH) == 0x4b01;
+	write_cr3((u64)as[1]);
+	ok &= RD(KHIGH) == 0x4b02;
+	writes += 2;
+	check("aspace: another L3 table in the same upper-half slot maps its own frames", ok);
+
+	/* an address space's L4 entry repointed, then its cr3 written again */
+	as[1][slot] = (u64)other_l3 | PTE_P | PTE_W;
+	write_cr3((u64)as[1]);
+	ok = RD(KHIGH) == 0x4b01;
+	as[1][slot] = (u64)kl3 | PTE_P | PTE_W;
+	write_cr3((u64)as[1]);
+	ok &= RD(KHIGH) == 0x4b02;
+	write_cr3((u64)as[0]);
+	ok &= RD(KHIGH) == 0x4b02;
+	writes += 3;
+	check("aspace: an upper-half L4 entry repointed is seen after a cr3 write, both ways", ok);
+	for (int i = 0; i < 4; i++)
+		as[i][slot] = 0;
+	return writes;
+}
+
 static void group_aspace(void)
 {
 	u64 boot_cr3 = read_cr3();
@@ -762,6 +834,7 @@ static void group_aspace(void)
 			failures++;
 		}
 	}
+	cr3_writes += group_aspace_kernel_half(as);
 	write_cr3(boot_cr3);
 	cr3_writes++;
 	check("aspace: back on the boot tables, the stack and data still work", as_frames[0][3] == 0xbeef);
