@@ -259,13 +259,15 @@ static u64 pop64(void)
 	return v;
 }
 
+/* The guest runs in PV user mode: its GS base is Xen's user one, given to
+ * Xen on the way back to the guest (resume_prepare), batched with the
+ * other state Xen needs then. */
+static bool gs_base_stale;
+
 static void set_gs_base(u64 v)
 {
 	vcpu.gs_base = v;
-	/* the guest runs in PV user mode: its GS base is Xen's user one */
-	long rc = HYPERVISOR_set_segment_base(SEGBASE_GS_USER, v);
-	if (rc)
-		panic("set_segment_base(GS_USER, %lx) failed: %ld", v, rc);
+	gs_base_stale = true;
 }
 
 /* ---------------------------------------------------------------- MSRs */
@@ -678,9 +680,146 @@ static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp, bool cs32)
  * code keeps running as 32-bit code across every exit. */
 u64 g_resume_cs = 0xe033;
 
+/*
+ * Right before the iret hypercall: what Xen must know before the guest runs
+ * again and the emulation only recorded (the user GS base, the shadow L4
+ * of the virtual CPL), in one multicall: a syscall entry or exit with its
+ * swapgs then costs one Xen entry for both, not two.
+ */
 void resume_prepare(void)
 {
 	g_resume_cs = vcpu.cs32 ? 0xe023 : 0xe033;   /* FLAT_USER_CS32, FLAT_USER_CS64 */
+	static multicall_entry_t mc[3];
+	unsigned n = shadow_resume_ops(mc);
+	if (gs_base_stale)
+		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_set_segment_base,
+					       .args = { SEGBASE_GS_USER, vcpu.gs_base } };
+	if (!n)
+		return;
+	long rc = n == 1 ? HYPERCALL(mc[0].op, mc[0].args[0], mc[0].args[1], mc[0].args[2], mc[0].args[3], 0)
+			 : HYPERCALL(__HYPERVISOR_multicall, mc, n, 0, 0, 0);
+	for (unsigned i = 0; i < n && n > 1 && !rc; i++)
+		if ((rc = (long)mc[i].result))
+			rc = (long)(i << 16) | (rc & 0xffff);   /* which entry */
+	if (rc)
+		panic("resuming the guest: %u batched hypercalls (shadow clears and flushes, base pointer, "
+		      "GS base %lx) failed: %lx", n, vcpu.gs_base, (u64)rc);
+	gs_base_stale = false;
+	shadow_resume_done();
+}
+
+/* The trap site (left to trap: swapgs, sysret, ...) of kind `kind` at
+ * guest virtual va, NULL when there is none. */
+static const struct site *trap_site_at(u64 va, unsigned kind)
+{
+	u64 gpa;
+	if (!guest_va_to_gpa(va, &gpa))
+		return NULL;
+	const struct site *s = site_lookup(gpa);
+	return s && s->trap && s->insn.kind == kind ? s : NULL;
+}
+
+/* Length of the NOP at b (the burner's pads, Linux's alternative padding:
+ * 90, [66|2e]* 90, [66|2e]* 0f 1f /0), 0 when b holds none. */
+static unsigned nop_len(const u8 *b, unsigned n)
+{
+	unsigned p = 0;
+	while (p < n && (b[p] == 0x66 || b[p] == 0x2e))
+		p++;
+	if (p < n && b[p] == 0x90)
+		return p + 1;
+	if (p + 3 > n || b[p] != 0x0f || b[p + 1] != 0x1f || (b[p + 2] >> 3 & 7) || b[p + 2] >> 6 == 3)
+		return 0;
+	unsigned mod = b[p + 2] >> 6, rm = b[p + 2] & 7, len = p + 3;
+	if (rm == 4) {
+		if (len >= n)
+			return 0;
+		if (mod == 0 && (b[len] & 7) == 5)
+			len += 4;
+		len++;
+	}
+	if (mod == 1)
+		len += 1;
+	else if (mod == 2 || (mod == 0 && rm == 5))
+		len += 4;
+	return len <= n ? len : 0;
+}
+
+/* The return to user mode right after a swapgs at va: a sysret (trap
+ * site) or an iret (call site), NULL when neither follows.  Between them
+ * may come NOPs, short or near jumps forward (Linux: `jmp .Lnative_iret`)
+ * and Linux's CLEAR_CPU_BUFFERS: `jmp 1f; verw ...; 1:`, or with the
+ * alternative applied just the verw (a trap site, or native): clearing CPU
+ * buffers has nothing to emulate. */
+static const struct site *return_after(u64 va, u64 *at)
+{
+	u8 b[32];
+	unsigned n = sizeof(b);
+	while (n && !copy_from_guest(b, va, n))
+		n--;   /* the bytes may end right before an unmapped page */
+	unsigned p = 0, l, jumps = 0;
+	struct x86_insn in;
+	const struct site *v;
+	while (p < n) {
+		if ((l = nop_len(b + p, n - p)))
+			p += l;
+		else if ((b[p] == 0xeb && p + 2 <= n && b[p + 1] < 0x80) || (b[p] == 0xe9 && p + 5 <= n)) {
+			/* a short or near jump forward: read on from its target */
+			u32 d = b[p] == 0xeb ? b[p + 1] : (u32)b[p + 1] | (u32)b[p + 2] << 8 |
+							   (u32)b[p + 3] << 16 | (u32)b[p + 4] << 24;
+			if (d >= 0x1000 || ++jumps > 4)
+				break;
+			va += p + (b[p] == 0xeb ? 2 : 5) + d;
+			n = sizeof(b);
+			while (n && !copy_from_guest(b, va, n))
+				n--;
+			p = 0;
+		}
+		else if (p + 7 <= n && b[p] == 0xf6 && b[p + 1] == 0x44 && b[p + 2] == 0x24 && b[p + 5] == 0x75) {
+			/* Linux's ESPFIX check before iret: testb $imm, d8(%rsp);
+			 * jnz (to an LDT stack segment): evaluated here */
+			u8 v8;
+			if (!copy_from_guest(&v8, g_regs.gpr[X86_RSP] + b[p + 3], 1) || (v8 & b[p + 4]))
+				return NULL;
+			p += 7;
+		} else if (x86_decode(b + p, n - p, &in) == 0 && in.kind == X86_KIND_VERW)
+			p += in.len;
+		else if ((v = trap_site_at(va + p, X86_KIND_VERW)))
+			p += v->length;
+		else
+			break;
+	}
+	*at = va + p;
+	if (p + 7 <= n && b[p] == 0xff && b[p + 1] == 0x14 && b[p + 2] == 0x25) {
+		/* a rewritten site's call: an iret? (keyed by its return address) */
+		u64 gpa;
+		if (!guest_va_to_gpa(va + p + 7, &gpa))
+			return NULL;
+		const struct site *s = site_lookup(gpa);
+		return s && !s->trap && s->insn.kind == X86_KIND_IRET && s->ret - s->addr == 7 ? s : NULL;
+	}
+	return trap_site_at(va + p, X86_KIND_SYSRET);
+}
+
+static void swap_gs(void)
+{
+	u64 t = vcpu.kernel_gs_base;
+	vcpu.kernel_gs_base = vcpu.gs_base;
+	set_gs_base(t);
+}
+
+/* A system call's entry point starts with swapgs (Linux's entry_SYSCALL_64,
+ * entry_SYSCALL_compat, entry_SYSENTER_compat): on the user's stack, so it
+ * is a trap site.  Done here with the entry, not by one more trap. */
+static void entry_swapgs(void)
+{
+	const struct site *s = trap_site_at(g_regs.rip, X86_KIND_SWAPGS);
+	if (!s)
+		return;
+	emulations[X86_KIND_SWAPGS]++;
+	counters[CNT_FUSED]++;
+	swap_gs();
+	g_regs.rip += s->length;
 }
 
 /* The guest's user mode executed `syscall` (Xen's syscall callback, the
@@ -705,6 +844,7 @@ static void guest_syscall(bool compat)
 	vcpu.cs32 = false;
 	g_regs.rip = compat ? vcpu.cstar : vcpu.lstar;
 	shadow_set_user(false);
+	entry_swapgs();
 }
 
 /*
@@ -730,6 +870,7 @@ void guest_sysenter(void)
 	g_vif_mask = 1;
 	g_regs.rflags = (g_regs.rflags & ~0x10000ul) | X86_EFLAGS_IF | 2;
 	shadow_set_user(false);
+	entry_swapgs();
 }
 
 extern u64 g_frame_cs;
@@ -919,6 +1060,10 @@ static void emulate_string_io(const struct site *s)
 		g_regs.rip = s->addr;   /* more to do: the instruction runs again */
 }
 
+/* A return to user mode that follows an emulated swapgs (return_after). */
+static struct site fused_next;
+static bool fused_pending;
+
 static void emulate_site(const struct site *s)
 {
 	static struct guest_regs saved_regs;
@@ -930,6 +1075,7 @@ static void emulate_site(const struct site *s)
 	if (__builtin_setjmp(emul_fault_jmp)) {
 		/* the instruction faulted: undo, the fault at the instruction */
 		emul_active = false;
+		fused_pending = false;
 		g_regs = saved_regs;
 		vcpu = saved_vcpu;
 		g_vif_mask = saved_mask;
@@ -945,6 +1091,12 @@ static void emulate_site(const struct site *s)
 	emul_active = true;
 	emulate_insn(s);
 	emul_active = false;
+	if (fused_pending) {
+		fused_pending = false;
+		counters[CNT_FUSED]++;
+		struct site next = fused_next;
+		emulate_site(&next);
+	}
 }
 
 static void emulate_insn(const struct site *s)
@@ -1030,9 +1182,18 @@ static void emulate_insn(const struct site *s)
 		break;
 	}
 	case X86_KIND_SWAPGS: {
-		u64 t = vcpu.kernel_gs_base;
-		vcpu.kernel_gs_base = vcpu.gs_base;
-		set_gs_base(t);
+		swap_gs();
+		/* Linux's exits to user mode: swapgs, then sysret or iret,
+		 * each one more trip through Xen.  The return is emulated
+		 * right after this one (emulate_site), as its own step: a
+		 * fault it raises is at the return, with the swapgs done. */
+		u64 at;
+		const struct site *r = s->trap && cpl() == 0 ? return_after(next, &at) : NULL;
+		if (r) {
+			fused_next = *r;
+			fused_next.addr = at;
+			fused_pending = true;
+		}
 		break;
 	}
 	case X86_KIND_MOV_FROM_CR:
@@ -1309,9 +1470,9 @@ void counters_print(void)
 	       counters[CNT_SHARES_CREATED], counters[CNT_SHARE_LINKS], counters[CNT_SHARE_UNLINKS],
 	       counters[CNT_SHARE_VALIDATIONS]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
-	       "emulation #PFs %lu\n",
+	       "emulation #PFs %lu, fused swapgs %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
-	       counters[CNT_EMUL_FAULTS]);
+	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED]);
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),

@@ -607,14 +607,103 @@ static int as_new(u64 cr3)
 	return slot;
 }
 
+/* Xen's user base pointer: the guest runs in PV user mode on the kernel
+ * or the user shadow L4 of the live address space.  A switch of address
+ * space gives it to Xen at once (the old tables may be unpinned and freed
+ * next); a switch of the virtual CPL only at the way back into the guest
+ * (resume_prepare, batched). */
+static u64 xen_user_baseptr;
+
+static void pending_flush(void);
+
+static void baseptr_now(void)
+{
+	u64 mfn = cur_l4_mfn(shadow_user);
+	if (mfn == xen_user_baseptr)
+		return;
+	mmuext(MMUEXT_NEW_USER_BASEPTR, mfn);
+	xen_user_baseptr = mfn;
+}
+
+/*
+ * invlpg clears a shadow entry in both shadows and flushes the TLB entry;
+ * Linux issues them in runs (a flush of a few pages of an mm).  They are
+ * queued here and given to Xen with the way back into the guest, in the
+ * multicall of resume_prepare; every other shadow operation first applies
+ * the queue (pending_flush), so nothing reads or reuses a table with a
+ * clear outstanding.
+ */
+#define INV_MAX 16
+static mmu_update_t inv_clear[2 * INV_MAX];
+static struct mmuext_op inv_ext[INV_MAX + 1];   /* the invlpgs (or one full flush), the base pointer */
+static unsigned nr_inv_clear, nr_inv;
+static bool inv_full;   /* more than INV_MAX: one local TLB flush instead */
+
+static unsigned resume_ext_ops(void)
+{
+	unsigned n = 0;
+	if (inv_full)
+		inv_ext[n++] = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+	else
+		n = nr_inv;
+	if (cur_as >= 0 && cur_l4_mfn(shadow_user) != xen_user_baseptr)
+		inv_ext[n++] = (struct mmuext_op){ .cmd = MMUEXT_NEW_USER_BASEPTR,
+						   .arg1.mfn = cur_l4_mfn(shadow_user) };
+	return n;
+}
+
+static void resume_ops_done(void)
+{
+	nr_inv_clear = nr_inv = 0;
+	inv_full = false;
+	if (cur_as >= 0)
+		xen_user_baseptr = cur_l4_mfn(shadow_user);
+}
+
+/* What Xen must do before the guest runs again, as multicall entries
+ * (at most 2): the queued clears, then the queued flushes and the base
+ * pointer of the virtual CPL.  shadow_resume_done() once Xen did them. */
+unsigned shadow_resume_ops(multicall_entry_t *mc)
+{
+	unsigned n = 0, ext = resume_ext_ops();
+	if (nr_inv_clear)
+		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_mmu_update,
+					       .args = { (u64)inv_clear, nr_inv_clear, 0, DOMID_SELF } };
+	if (ext)
+		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_mmuext_op,
+					       .args = { (u64)inv_ext, ext, 0, DOMID_SELF } };
+	return n;
+}
+
+void shadow_resume_done(void) { resume_ops_done(); }
+
+/* The queue applied now (before any other shadow operation). */
+static void pending_flush(void)
+{
+	if (!nr_inv_clear && !nr_inv && !inv_full)
+		return;
+	if (nr_inv_clear) {
+		long rc = HYPERVISOR_mmu_update(inv_clear, nr_inv_clear, NULL, DOMID_SELF);
+		if (rc)
+			panic("mmu_update (%u queued invlpg clears) failed: %ld", nr_inv_clear, rc);
+	}
+	unsigned n = inv_full ? 1 : nr_inv;
+	if (inv_full)
+		inv_ext[0] = (struct mmuext_op){ .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+	long rc = HYPERVISOR_mmuext_op(inv_ext, n, NULL, DOMID_SELF);
+	if (rc)
+		panic("mmuext_op (%u queued TLB flushes) failed: %ld", n, rc);
+	nr_inv_clear = nr_inv = 0;
+	inv_full = false;
+}
+
 static void as_activate(int slot)
 {
 	as_tab[slot].lru = ++lru_clock;
 	if (slot == cur_as)
 		return;
 	cur_as = slot;
-	/* the guest runs in PV user mode */
-	mmuext(MMUEXT_NEW_USER_BASEPTR, cur_l4_mfn(shadow_user));
+	baseptr_now();
 }
 
 /* ---- validation: a cached shadow made equal to "flushed, then refilled" */
@@ -815,6 +904,7 @@ static void validate_current(bool fresh, bool cr3_write)
  * new one. */
 void shadow_switch(u64 guest_cr3)
 {
+	pending_flush();
 	if (!shadow_pool_ready)
 		shadow_pool_init();
 	u64 key = guest_cr3 & GPTE_ADDR;
@@ -840,6 +930,7 @@ void shadow_switch(u64 guest_cr3)
  * selects them. */
 void shadow_flush_global(void)
 {
+	pending_flush();
 	if (cur_as >= 0)
 		validate_current(false, false);
 }
@@ -875,9 +966,7 @@ void shadow_set_user(bool user)
 {
 	if (user == shadow_user)
 		return;
-	shadow_user = user;
-	if (cur_as >= 0)
-		mmuext(MMUEXT_NEW_USER_BASEPTR, cur_l4_mfn(user));
+	shadow_user = user;   /* Xen gets the L4 when the guest resumes */
 	counters[CNT_MODE_SWITCHES]++;
 }
 
@@ -930,6 +1019,7 @@ static u64 shadow_l1_for(u64 va, unsigned which, int *share)
 
 bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 {
+	pending_flush();
 	unsigned acc = (error & PF_W) | (error & PF_I) | (shadow_user ? PF_U : 0);
 	u64 gpa;
 	bool writable, nx;
@@ -983,7 +1073,8 @@ static void shadow_clear(u64 va, unsigned which)
 		if (!(e & PTE_P))
 			return;
 		if (level == 1) {
-			mmu_set(t_mfn, idx, 0);
+			inv_clear[nr_inv_clear++] = (mmu_update_t){
+				.ptr = (t_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE, .val = 0 };
 			return;
 		}
 		t_mfn = (e & PTE_ADDR) >> 12;
@@ -991,12 +1082,14 @@ static void shadow_clear(u64 va, unsigned which)
 	}
 }
 
+/* invlpg: queued for the way back into the guest (above). */
 void shadow_invlpg(u64 va)
 {
 	if (cur_as < 0 || wedge_owned(va))
 		return;
+	if (nr_inv == INV_MAX)
+		pending_flush();
 	shadow_clear(va, 0);
 	shadow_clear(va, 1);
-	struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
-	HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	inv_ext[nr_inv++] = (struct mmuext_op){ .cmd = MMUEXT_INVLPG_LOCAL, .arg1.linear_addr = va };
 }
