@@ -83,7 +83,7 @@ static struct site *site_lookup(u64 ret)
 }
 
 /* ---------------------------------------------------------------- slots */
-extern char wedge_emul_entry[], wedge_sti_check[], wedge_pushf[], wedge_popf[];
+extern char wedge_emul_entry[], wedge_sti_check[], wedge_pushf[], wedge_popf[], wedge_fast_entry[];
 static u64 slots[512] __attribute__((aligned(4096)));
 
 void vcpu_init(void)
@@ -93,6 +93,9 @@ void vcpu_init(void)
 		slots[k] = (u64)wedge_emul_entry;
 	slots[X86_KIND_PUSHF] = (u64)wedge_pushf;
 	slots[X86_KIND_POPF] = (u64)wedge_popf;
+	/* the kinds wedge_fast_emulate answers in the guest's context */
+	slots[X86_KIND_MOV_FROM_SEG] = slots[X86_KIND_MOV_TO_SEG] = (u64)wedge_fast_entry;
+	slots[X86_KIND_MOV_FROM_CR] = slots[X86_KIND_RDMSR] = (u64)wedge_fast_entry;
 	mm_map_page(WEDGE_SLOT_VA, mm_mfn_of_wedge_va((u64)slots), 0);
 
 	/* What a 64-bit boot loader hands over (Linux boot protocol). */
@@ -1447,6 +1450,61 @@ bool user_far_transfer(u64 error)
 	return true;
 }
 
+/*
+ * The guest-context fast path (head.S, wedge_fast_entry): regs are the
+ * site's registers in x86 order (but rsp), ret the return address of its
+ * call.  Returns 1 when the instruction is emulated, 0 for the generic
+ * way (wedge_emul_entry), which handles every case the same or raises the
+ * fault.  It runs in PV user mode on the guest's stack: no hypercall, no
+ * panic, no access beyond the wedge's own memory and the physmap.
+ */
+int wedge_fast_emulate(u64 *regs, u64 ret);
+int wedge_fast_emulate(u64 *regs, u64 ret)
+{
+	u64 gpa, v;
+	if (!guest_va_to_gpa_quiet(ret, &gpa))
+		return 0;
+	const struct site *s = site_lookup(gpa);
+	if (!s || s->trap || s->ret - s->addr != 7)
+		return 0;
+	const struct x86_insn *in = &s->insn;
+	unsigned sr = in->reg & 7;
+	switch (in->kind) {
+	case X86_KIND_MOV_FROM_SEG:
+		if (in->mod != 3 || in->rm == X86_RSP || sr > 5)
+			return 0;
+		v = vcpu.seg[seg_index(sr)];
+		if (in->opsize == 8)
+			regs[in->rm] = v;
+		else if (in->opsize == 4)
+			regs[in->rm] = (u32)v;
+		else
+			regs[in->rm] = (regs[in->rm] & ~0xfffful) | v;
+		break;
+	case X86_KIND_MOV_TO_SEG:
+		if (in->mod != 3 || in->rm == X86_RSP || sr > 5 || seg_index(sr) == SEG_CS)
+			return 0;
+		vcpu.seg[seg_index(sr)] = (u16)regs[in->rm];
+		break;
+	case X86_KIND_MOV_FROM_CR:
+		if (in->rm == X86_RSP || !(in->reg == 0 || in->reg == 2 || in->reg == 3 || in->reg == 4 || in->reg == 8))
+			return 0;
+		regs[in->rm] = read_cr(in->reg);
+		break;
+	case X86_KIND_RDMSR:
+		if ((u32)regs[X86_RCX] == 0x10 || !rdmsr((u32)regs[X86_RCX], &v))
+			return 0;   /* the TSC (rdtsc), or #GP: the generic way */
+		regs[X86_RAX] = (u32)v;
+		regs[X86_RDX] = v >> 32;
+		break;
+	default:
+		return 0;
+	}
+	emulations[in->kind]++;
+	counters[CNT_FAST]++;
+	return 1;
+}
+
 void counters_print(void)
 {
 	printk("wedge: counters: sites rewritten / emulations by kind\n");
@@ -1470,9 +1528,9 @@ void counters_print(void)
 	       counters[CNT_SHARES_CREATED], counters[CNT_SHARE_LINKS], counters[CNT_SHARE_UNLINKS],
 	       counters[CNT_SHARE_VALIDATIONS]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
-	       "emulation #PFs %lu, fused swapgs %lu\n",
+	       "emulation #PFs %lu, fused swapgs %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
-	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED]);
+	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED], counters[CNT_FAST]);
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),

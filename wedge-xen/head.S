@@ -88,6 +88,68 @@ wedge_emul_entry:
 wedge_emul_syscall_ret:              /* the frame's rip: how the callback tells it */
 	ud2
 
+/*
+ * Fast emulation entry, for kinds that only read or write the virtual CPU's
+ * own state (mov from/to a segment register, mov from a control register,
+ * rdmsr of a virtual MSR): reached by `call *slot` like wedge_emul_entry,
+ * and emulated right here in the guest's context on its stack, with no
+ * Xen entry.  The C side (wedge_fast_emulate) touches only the wedge's own
+ * memory and the guest's tables through the physmap, never faults and
+ * never makes a hypercall; what it cannot do (a memory operand, an MSR
+ * that is not plain state, a fault to raise) goes the generic way.
+ * [R] -> [F][rax][rcx][rdx][rbx][-][rbp][rsi][rdi][r8]...[r15][R]
+ */
+	.macro FAST_POP
+	popq %rax
+	popq %rcx
+	popq %rdx
+	popq %rbx
+	leaq 8(%rsp), %rsp           /* the rsp slot */
+	popq %rbp
+	popq %rsi
+	popq %rdi
+	popq %r8
+	popq %r9
+	popq %r10
+	popq %r11
+	popq %r12
+	popq %r13
+	popq %r14
+	popq %r15
+	popfq
+	.endm
+
+	.globl wedge_fast_entry
+wedge_fast_entry:
+	pushfq
+	pushq %r15
+	pushq %r14
+	pushq %r13
+	pushq %r12
+	pushq %r11
+	pushq %r10
+	pushq %r9
+	pushq %r8
+	pushq %rdi
+	pushq %rsi
+	pushq %rbp
+	pushq %rsp                   /* a slot only: the site's rsp is not an operand here */
+	pushq %rbx
+	pushq %rdx
+	pushq %rcx
+	pushq %rax
+	pushq $2                     /* DF, AC, TF clear for the C code */
+	popfq
+	movq %rsp, %rdi              /* the saved registers, in x86 order */
+	movq 17*8(%rsp), %rsi        /* the return address: which site */
+	call wedge_fast_emulate
+	testl %eax, %eax
+	jz 1f
+	FAST_POP
+	ret
+1:	FAST_POP
+	jmp wedge_emul_entry
+
 /* Xen's syscall bounce: [rcx][r11][rip][cs][rflags][rsp][ss] on the wedge
  * stack.  From the guest's user mode (a system call) the frame is the
  * state; from wedge_emul_entry the guest's own values are on its stack

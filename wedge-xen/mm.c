@@ -258,6 +258,27 @@ static int guest_walk(u64 va, unsigned acc, bool set_ad, u64 *gpa, bool *writabl
 	return 0x10000 | fault;
 }
 
+/* guest_va_to_gpa for code that runs in the guest's context (the fast
+ * emulations): no accessed bits set, no panic, false for anything unusual. */
+bool guest_va_to_gpa_quiet(u64 va, u64 *gpa)
+{
+	u64 table = vcpu.cr3 & GPTE_ADDR;
+	for (int level = 4; level >= 1; level--) {
+		if (table >= guest_mem_bytes)
+			return false;
+		u64 e = ((volatile const u64 *)(WEDGE_PHYSMAP_VA + table))[(va >> (12 + 9 * (level - 1))) & 511];
+		if (!(e & PTE_P))
+			return false;
+		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
+			u64 mask = (1ul << (12 + 9 * (level - 1))) - 1;
+			*gpa = (e & GPTE_ADDR & ~mask) | (va & mask);
+			return true;
+		}
+		table = e & GPTE_ADDR;
+	}
+	return false;
+}
+
 bool guest_va_to_gpa(u64 va, u64 *gpa)
 {
 	bool w, nx;

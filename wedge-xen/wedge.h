@@ -107,6 +107,7 @@ void *gpa_ptr(u64 gpa, u64 n);
  * frames; the wedge fills shadow tables (machine frames) from page faults. */
 void shadow_switch(u64 guest_cr3);               /* new, empty shadows for cr3 */
 void shadow_flush_global(void);                  /* CR4.PGE toggled */
+bool guest_va_to_gpa_quiet(u64 va, u64 *gpa);     /* no faults, no panics: for the guest-context fast path */
 void shadow_set_user(bool user);                 /* the virtual CPL's shadow (3: user) */
 unsigned shadow_resume_ops(multicall_entry_t *mc); /* what Xen must do before the guest runs (<= 2 entries) */
 void shadow_resume_done(void);                   /* ... and Xen did it */
@@ -173,7 +174,7 @@ int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATION_TSC, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATION_TSC, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_FAST, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];
