@@ -95,7 +95,7 @@ void vcpu_init(void)
 	slots[X86_KIND_POPF] = (u64)wedge_popf;
 	/* the kinds wedge_fast_emulate answers in the guest's context */
 	slots[X86_KIND_MOV_FROM_SEG] = slots[X86_KIND_MOV_TO_SEG] = (u64)wedge_fast_entry;
-	slots[X86_KIND_MOV_FROM_CR] = slots[X86_KIND_RDMSR] = (u64)wedge_fast_entry;
+	slots[X86_KIND_MOV_FROM_CR] = slots[X86_KIND_RDMSR] = slots[X86_KIND_WRMSR] = (u64)wedge_fast_entry;
 	mm_map_page(WEDGE_SLOT_VA, mm_mfn_of_wedge_va((u64)slots), 0);
 
 	/* What a 64-bit boot loader hands over (Linux boot protocol). */
@@ -1496,6 +1496,25 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 			return 0;   /* the TSC (rdtsc), or #GP: the generic way */
 		regs[X86_RAX] = (u32)v;
 		regs[X86_RDX] = v >> 32;
+		break;
+	case X86_KIND_WRMSR:
+		/* MSRs that are plain virtual state (as wrmsr() keeps them);
+		 * Linux writes KERNEL_GS_BASE at context switches */
+		v = (u32)regs[X86_RAX] | (u64)(u32)regs[X86_RDX] << 32;
+		switch ((u32)regs[X86_RCX]) {
+		case 0xc0000081: vcpu.star = v; break;
+		case 0xc0000082: vcpu.lstar = v; break;
+		case 0xc0000083: vcpu.cstar = v; break;
+		case 0xc0000084: vcpu.sfmask = v; break;
+		case 0xc0000102:
+			if (!canonical(v))
+				return 0;   /* #GP */
+			vcpu.kernel_gs_base = v;
+			break;
+		case 0x00000277: vcpu.pat = v; break;
+		default:
+			return 0;
+		}
 		break;
 	default:
 		return 0;
