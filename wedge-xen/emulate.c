@@ -265,7 +265,7 @@ static u64 pop64(void)
 /* The guest runs in PV user mode: its GS base is Xen's user one, given to
  * Xen on the way back to the guest (resume_prepare), batched with the
  * other state Xen needs then. */
-static bool gs_base_stale;
+static bool gs_base_stale, fs_base_stale;
 
 static void set_gs_base(u64 v)
 {
@@ -317,8 +317,7 @@ static bool wrmsr(u32 msr, u64 v)
 		if (!canonical(v))
 			GP0();
 		vcpu.fs_base = v;
-		if (HYPERVISOR_set_segment_base(SEGBASE_FS, v))
-			panic("set_segment_base(FS, %lx) failed", v);
+		fs_base_stale = true;   /* given to Xen on the way back (resume_prepare) */
 		return true;
 	case 0xc0000101:
 		if (!canonical(v))
@@ -692,11 +691,14 @@ u64 g_resume_cs = 0xe033;
 void resume_prepare(void)
 {
 	g_resume_cs = vcpu.cs32 ? 0xe023 : 0xe033;   /* FLAT_USER_CS32, FLAT_USER_CS64 */
-	static multicall_entry_t mc[3];
+	static multicall_entry_t mc[4];
 	unsigned n = shadow_resume_ops(mc);
 	if (gs_base_stale)
 		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_set_segment_base,
 					       .args = { SEGBASE_GS_USER, vcpu.gs_base } };
+	if (fs_base_stale)
+		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_set_segment_base,
+					       .args = { SEGBASE_FS, vcpu.fs_base } };
 	if (!n)
 		return;
 	long rc = n == 1 ? HYPERCALL(mc[0].op, mc[0].args[0], mc[0].args[1], mc[0].args[2], mc[0].args[3], 0)
@@ -706,8 +708,8 @@ void resume_prepare(void)
 			rc = (long)(i << 16) | (rc & 0xffff);   /* which entry */
 	if (rc)
 		panic("resuming the guest: %u batched hypercalls (shadow clears and flushes, base pointer, "
-		      "GS base %lx) failed: %lx", n, vcpu.gs_base, (u64)rc);
-	gs_base_stale = false;
+		      "GS base %lx, FS base %lx) failed: %lx", n, vcpu.gs_base, vcpu.fs_base, (u64)rc);
+	gs_base_stale = fs_base_stale = false;
 	shadow_resume_done();
 }
 
@@ -802,6 +804,41 @@ static const struct site *return_after(u64 va, u64 *at)
 		return s && !s->trap && s->insn.kind == X86_KIND_IRET && s->ret - s->addr == 7 ? s : NULL;
 	}
 	return trap_site_at(va + p, X86_KIND_SYSRET);
+}
+
+/* The site (trap or call form) at va, or after NOPs and fences there, as
+ * `out` with its virtual address; false when the next instruction is no
+ * site, or a kind that is not emulated in a chain (the flag stubs, hlt). */
+static bool site_after(u64 va, struct site *out)
+{
+	u8 b[24];
+	unsigned n = sizeof(b);
+	while (n && !copy_from_guest(b, va, n))
+		n--;
+	unsigned p = 0, l;
+	for (;;) {
+		if ((l = nop_len(b + p, n - p)))
+			p += l;
+		else if (p + 3 <= n && b[p] == 0x0f && b[p + 1] == 0xae && (b[p + 2] == 0xe8 || b[p + 2] == 0xf0 || b[p + 2] == 0xf8))
+			p += 3;   /* lfence, mfence, sfence: nothing to emulate */
+		else
+			break;
+	}
+	u64 gpa;
+	const struct site *s;
+	if (p + 7 <= n && b[p] == 0xff && b[p + 1] == 0x14 && b[p + 2] == 0x25) {
+		if (!guest_va_to_gpa(va + p + 7, &gpa) || !(s = site_lookup(gpa)) || s->trap || s->ret - s->addr != 7)
+			return false;
+	} else if (!guest_va_to_gpa(va + p, &gpa) || !(s = site_lookup(gpa)) || !s->trap) {
+		return false;
+	}
+	unsigned k = s->insn.kind;
+	if (k == X86_KIND_STI || k == X86_KIND_CLI || k == X86_KIND_PUSHF || k == X86_KIND_POPF ||
+	    k == X86_KIND_HLT || s->pair_len)
+		return false;
+	*out = *s;
+	out->addr = va + p;
+	return true;
 }
 
 static void swap_gs(void)
@@ -1099,6 +1136,21 @@ static void emulate_site(const struct site *s)
 		counters[CNT_FUSED]++;
 		struct site next = fused_next;
 		emulate_site(&next);
+		return;
+	}
+	/* Sites one right after the other (NOPs and fences between), e.g.
+	 * Linux's load_gs_index: swapgs; mov %edi, %gs; swapgs: emulated in
+	 * the same trip, as long as control falls through, the virtual IF
+	 * did not just open (a pending interrupt is taken now) and no single
+	 * step is under way. */
+	static unsigned chain;
+	struct site next;
+	if (chain < 4 && g_regs.rip == s->addr + s->length && cpl() == 0 && !(saved_mask && !g_vif_mask) &&
+	    !(g_regs.rflags & 0x100) && site_after(g_regs.rip, &next)) {
+		chain++;
+		counters[CNT_FUSED]++;
+		emulate_site(&next);
+		chain--;
 	}
 }
 
@@ -1547,7 +1599,7 @@ void counters_print(void)
 	       counters[CNT_SHARES_CREATED], counters[CNT_SHARE_LINKS], counters[CNT_SHARE_UNLINKS],
 	       counters[CNT_SHARE_VALIDATIONS]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
-	       "emulation #PFs %lu, fused swapgs %lu, fast emulations %lu\n",
+	       "emulation #PFs %lu, fused steps %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
 	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED], counters[CNT_FAST]);
 #ifdef CONFIG_WEDGE_SAFETY_NET

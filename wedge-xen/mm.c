@@ -398,6 +398,7 @@ static struct kshare {
 	unsigned links;    /* kernel shadow L4s pointing at it */
 } kshare[KSHARE_MAX];
 static int cur_as = -1;
+static u64 xen_user_baseptr;   /* the L4 Xen has as the user base pointer */
 static u64 lru_clock;
 static bool shadow_user;       /* which L4 is Xen's user base pointer */
 static bool shadow_pool_ready;
@@ -466,11 +467,17 @@ static void share_free(int k)
 	kshare[k].used = false;
 }
 
+static void baseptr_now(void);
+
 /* Drop a cached address space that is not live in Xen: its pages go back,
  * the shares it linked lose a link. */
 static void as_free(int slot)
 {
 	ASSERT(slot != cur_as && as_tab[slot].live);
+	/* the address space just left may still be Xen's user base pointer
+	 * (the switch is given to Xen on the way back to the guest) */
+	if (xen_user_baseptr == p2m[as_tab[slot].l4_pfn[0]] || xen_user_baseptr == p2m[as_tab[slot].l4_pfn[1]])
+		baseptr_now();
 	mmuext(MMUEXT_UNPIN_TABLE, p2m[as_tab[slot].l4_pfn[0]]);
 	mmuext(MMUEXT_UNPIN_TABLE, p2m[as_tab[slot].l4_pfn[1]]);
 	const u64 *s4 = va_of_pfn(as_tab[slot].l4_pfn[0]);
@@ -630,11 +637,9 @@ static int as_new(u64 cr3)
 
 /* Xen's user base pointer: the guest runs in PV user mode on the kernel
  * or the user shadow L4 of the live address space.  A switch of address
- * space gives it to Xen at once (the old tables may be unpinned and freed
- * next); a switch of the virtual CPL only at the way back into the guest
- * (resume_prepare, batched). */
-static u64 xen_user_baseptr;
-
+ * space or of the virtual CPL is given to Xen on the way back into the
+ * guest (resume_prepare, batched), or at once when the L4 Xen still has is
+ * about to be freed (as_free). */
 static void pending_flush(void);
 
 static void baseptr_now(void)
@@ -718,13 +723,12 @@ static void pending_flush(void)
 	inv_full = false;
 }
 
+/* The live address space: Xen gets its base pointer on the way back into
+ * the guest (resume_prepare), or before the old one is freed (as_free). */
 static void as_activate(int slot)
 {
 	as_tab[slot].lru = ++lru_clock;
-	if (slot == cur_as)
-		return;
 	cur_as = slot;
-	baseptr_now();
 }
 
 /* ---- validation: a cached shadow made equal to "flushed, then refilled" */
