@@ -380,6 +380,9 @@ bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, t
 static u64 shadow_free[SHADOW_POOL_MAX];
 static unsigned nr_free;
 static bool pool_ro[SHADOW_POOL_MAX];
+/* Per pool table, which groups of 8 entries may hold a present one (bit j:
+ * entries 8j..8j+7): validation walks only those, not all 512. */
+static u64 present_sum[SHADOW_POOL_MAX];
 static signed char page_owner[SHADOW_POOL_MAX];   /* slot, OWNER_SHARE + share, -1: free */
 static u64 pool_first, pool_count;
 static struct shadow_as {
@@ -533,9 +536,19 @@ static u64 shadow_alloc(int owner)
 		pool_ro[i] = false;
 	}
 	memset(va_of_pfn(pfn), 0, PAGE_SIZE);
+	present_sum[i] = 0;
 	page_owner[i] = (signed char)owner;
 	return pfn;
 }
+
+/* Entry idx of the pool table at pfn is (about to be) set. */
+static void mark_entry(u64 pfn, unsigned idx)
+{
+	if (pfn >= pool_first && pfn < pool_first + pool_count)
+		present_sum[pfn - pool_first] |= 1ul << (idx >> 3);
+}
+
+static u64 present_groups(u64 pfn) { return present_sum[pfn - pool_first]; }
 
 static void shadow_seal(u64 pfn)
 {
@@ -553,8 +566,10 @@ static u64 new_kernel_l3(unsigned i4, int owner)
 		u64 *boot_l2 = va_of_pfn(m2p[(boot_l3[511] & PTE_ADDR) >> 12]);
 		u64 l2 = shadow_alloc(owner);
 		va_of_pfn(l2)[511] = boot_l2[511];
+		mark_entry(l2, 511);
 		shadow_seal(l2);
 		va_of_pfn(l3)[511] = table_entry(l2);
+		mark_entry(l3, 511);
 	}
 	shadow_seal(l3);
 	return l3;
@@ -624,6 +639,9 @@ static int as_new(u64 cr3)
 	}
 	if (!(n4[511] & PTE_P))
 		n4[511] = table_entry(new_kernel_l3(511, slot));
+	for (unsigned i4 = 256; i4 < 512; i4++)
+		if (n4[i4] & PTE_P)
+			mark_entry(l4p, i4);
 	shadow_seal(l4p);
 	/* User: empty, the guest's user mappings only. */
 	u64 ul4p = shadow_alloc(slot);
@@ -787,10 +805,13 @@ static void validate_l1(struct vstate *st, u64 s1_mfn, u64 gl1, u64 large, unsig
 			u64 va_base, bool rw, bool us, bool nx)
 {
 	const u64 *s1 = va_of_pfn(m2p[s1_mfn]);
-	for (unsigned i = 0; i < 512; i++) {
+	counters[CNT_VALIDATED_L1S]++;
+	for (u64 groups = present_groups(m2p[s1_mfn]); groups; groups &= groups - 1)
+	for (unsigned i = 8 * (unsigned)__builtin_ctzl(groups), end = i + 8; i < end; i++) {
 		u64 se = s1[i];
 		if (!(se & PTE_P))
 			continue;
+		counters[CNT_VALIDATED_ENTRIES]++;
 		u64 ge = large;
 		bool lrw = rw, lus = us, lnx = nx;
 		u64 gpa;
@@ -816,17 +837,20 @@ static void validate_l1(struct vstate *st, u64 s1_mfn, u64 gl1, u64 large, unsig
 }
 
 /* The shadow L3 s3 of L4 slot i4 against the guest's L4 entry ge4. */
-static void validate_l3(struct vstate *st, const u64 *s3, u64 ge4, unsigned i4)
+static void validate_l3(struct vstate *st, u64 s3_pfn, u64 ge4, unsigned i4)
 {
-	u64 mfn;
+	const u64 *s3 = va_of_pfn(s3_pfn);
+	u64 mfn, s2_mfn;
 	bool p4 = ge4 & PTE_P;
-	for (unsigned i3 = 0; i3 < 512; i3++) {
+	for (u64 g3 = present_groups(s3_pfn); g3; g3 &= g3 - 1)
+	for (unsigned i3 = 8 * (unsigned)__builtin_ctzl(g3), e3 = i3 + 8; i3 < e3; i3++) {
 		const u64 *s2;
-		if (!(s3[i3] & PTE_P) || !(s2 = pool_table(s3[i3], &mfn)))
+		if (!(s3[i3] & PTE_P) || !(s2 = pool_table(s3[i3], &s2_mfn)))
 			continue;
 		u64 ge3 = p4 ? guest_entry(ge4 & GPTE_ADDR, i3) : 0;
 		bool big3 = (ge3 & PTE_P) && (ge3 & PTE_PS);
-		for (unsigned i2 = 0; i2 < 512; i2++) {
+		for (u64 g2 = present_groups(m2p[s2_mfn]); g2; g2 &= g2 - 1)
+		for (unsigned i2 = 8 * (unsigned)__builtin_ctzl(g2), e2 = i2 + 8; i2 < e2; i2++) {
 			if (!(s2[i2] & PTE_P) || !pool_table(s2[i2], &mfn))
 				continue;   /* the wedge's hot pages */
 			u64 va = ((u64)i4 << 39) | ((u64)i3 << 30) | ((u64)i2 << 21);
@@ -865,7 +889,8 @@ static void validate_shadow(int slot, unsigned which)
 	u64 g4 = as_tab[slot].cr3;
 	u64 s4_mfn = p2m[as_tab[slot].l4_pfn[which]];
 	const u64 *s4 = va_of_pfn(as_tab[slot].l4_pfn[which]);
-	for (unsigned i4 = 0; i4 < 512; i4++) {
+	for (u64 grp = present_groups(as_tab[slot].l4_pfn[which]); grp; grp &= grp - 1)
+	for (unsigned i4 = 8 * (unsigned)__builtin_ctzl(grp), e4 = i4 + 8; i4 < e4; i4++) {
 		u64 mfn;
 		const u64 *s3;
 		/* Xen's own slots 256-271 (with a self-map of this very L4), the wedge's */
@@ -882,7 +907,7 @@ static void validate_shadow(int slot, unsigned which)
 			}
 			continue;
 		}
-		validate_l3(&st, s3, ge4, i4);
+		validate_l3(&st, m2p[mfn], ge4, i4);
 	}
 }
 
@@ -894,7 +919,7 @@ static void validate_shares(bool cr3_write)
 		if (!s->used || s->dying || (cr3_write && !s->flush_on_cr3))
 			continue;
 		struct vstate st = vstate_now(false);
-		validate_l3(&st, va_of_pfn(s->s3_pfn), s->key, s->i4);
+		validate_l3(&st, s->s3_pfn, s->key, s->i4);
 		s->flush_on_cr3 = st.flushable != 0;
 		counters[CNT_SHARE_VALIDATIONS]++;
 	}
@@ -1030,6 +1055,7 @@ static u64 shadow_l1_for(u64 va, unsigned which, int *share)
 				shadow_seal(pfn);
 				e = table_entry(pfn);
 			}
+			mark_entry(m2p[t_mfn], idx);
 			mmu_set(t_mfn, idx, e);
 		}
 		t_mfn = (e & PTE_ADDR) >> 12;
@@ -1081,6 +1107,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	u64 l1_mfn = shadow_l1_for(va, shadow_user, &share);
 	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
 		  (writable ? PTE_RW | PTE_D : 0) | (shadow_user ? PTE_U : 0) | (nx ? PTE_NX : 0);
+	mark_entry(m2p[l1_mfn], (va >> 12) & 511);
 	mmu_set(l1_mfn, (va >> 12) & 511, pte);
 	if (share >= 0 && (!(vcpu.cr4 & CR4_PGE) || !(leaf & PTE_G)))
 		kshare[share].flush_on_cr3 = true;
