@@ -1595,9 +1595,10 @@ void counters_print(void)
 	       counters[CNT_SHADOW_STALE], counters[CNT_SHADOW_EVICTIONS],
 	       counters[CNT_SHADOW_POOL_RESETS]);
 	printk("wedge: counters: kernel-half shares created %lu, share links %lu, share unlinks %lu, "
-	       "share validations %lu, L1 tables validated %lu, entries validated %lu\n",
+	       "share validations %lu, L1 tables validated %lu, entries validated %lu, prefills %lu\n",
 	       counters[CNT_SHARES_CREATED], counters[CNT_SHARE_LINKS], counters[CNT_SHARE_UNLINKS],
-	       counters[CNT_SHARE_VALIDATIONS], counters[CNT_VALIDATED_L1S], counters[CNT_VALIDATED_ENTRIES]);
+	       counters[CNT_SHARE_VALIDATIONS], counters[CNT_VALIDATED_L1S], counters[CNT_VALIDATED_ENTRIES],
+	       counters[CNT_PREFILLS]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
 	       "emulation #PFs %lu, fused steps %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],

@@ -1012,12 +1012,22 @@ static void shadow_reset_current(void)
 		panic("shadow pool: %u pages free after a reset (%lu in the pool)", nr_free, pool_count);
 }
 
+/* The user page fault last reflected to the guest kernel (prefill_va,
+ * valid while prefill_armed): when the kernel returns to user mode in the
+ * same address space, the page it mapped meanwhile is filled into the user
+ * shadow then, sparing the refault. */
+static u64 prefill_va, prefill_cr3;
+static bool prefill_armed;
+static void shadow_prefill(void);
+
 void shadow_set_user(bool user)
 {
 	if (user == shadow_user)
 		return;
 	shadow_user = user;   /* Xen gets the L4 when the guest resumes */
 	counters[CNT_MODE_SWITCHES]++;
+	if (user && prefill_armed)
+		shadow_prefill();
 }
 
 static bool wedge_owned(u64 va)
@@ -1093,6 +1103,11 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	int st = guest_walk(va, acc, true, &gpa, &writable, &nx);
 	if (st) {
 		*guest_error = st & 0x1f;
+		if (shadow_user) {   /* reflected: the kernel maps it, then returns */
+			prefill_va = va;
+			prefill_cr3 = vcpu.cr3;
+			prefill_armed = true;
+		}
 		return false;
 	}
 	if (wedge_owned(va))
@@ -1113,6 +1128,37 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 		kshare[share].flush_on_cr3 = true;
 	counters[CNT_SHADOW_FILLS]++;
 	return true;
+}
+
+/* The user shadow entry for the page of the last reflected user fault, as
+ * the access that faulted will find it when it runs again: a read walk
+ * (accessed bit set, as the CPU may set it speculatively; the dirty bit
+ * only by a write, so a clean page is filled read-only and the write
+ * faults once more), the leaf queued with the way back into the guest.
+ * Nothing is done under pool pressure or for anything unusual. */
+static void shadow_prefill(void)
+{
+	u64 va = prefill_va, gpa;
+	bool writable, nx;
+	prefill_armed = false;
+	if (cur_as < 0 || vcpu.cr3 != prefill_cr3 || wedge_owned(va) || nr_inv_clear + 1 > 2 * INV_MAX ||
+	    !pool_room(FILL_PAGES))
+		return;
+	if (guest_walk(va, PF_U, true, &gpa, &writable, &nx) || gpa >= guest_mem_bytes)
+		return;
+	int share;
+	u64 l1_mfn = shadow_l1_for(va, 1, &share);
+	unsigned idx = (va >> 12) & 511;
+	const u64 *l1 = va_of_pfn(m2p[l1_mfn]);
+	if (l1[idx] & PTE_P)
+		return;
+	mark_entry(m2p[l1_mfn], idx);
+	inv_clear[nr_inv_clear++] = (mmu_update_t){
+		.ptr = (l1_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE,
+		.val = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A | PTE_U |
+		       (writable ? PTE_RW | PTE_D : 0) | (nx ? PTE_NX : 0) };
+	counters[CNT_SHADOW_FILLS]++;
+	counters[CNT_PREFILLS]++;
 }
 
 static void shadow_clear(u64 va, unsigned which)
@@ -1139,7 +1185,7 @@ void shadow_invlpg(u64 va)
 {
 	if (cur_as < 0 || wedge_owned(va))
 		return;
-	if (nr_inv == INV_MAX)
+	if (nr_inv == INV_MAX || nr_inv_clear + 2 > 2 * INV_MAX)
 		pending_flush();
 	shadow_clear(va, 0);
 	shadow_clear(va, 1);
