@@ -784,7 +784,7 @@ static const struct site *return_after(u64 va, u64 *at)
 			/* Linux's ESPFIX check before iret: testb $imm, d8(%rsp);
 			 * jnz (to an LDT stack segment): evaluated here */
 			u8 v8;
-			if (!copy_from_guest(&v8, g_regs.gpr[X86_RSP] + b[p + 3], 1) || (v8 & b[p + 4]))
+			if (!copy_from_guest(&v8, g_regs.gpr[X86_RSP] + (u64)(s64)(int8_t)b[p + 3], 1) || (v8 & b[p + 4]))
 				return NULL;
 			p += 7;
 		} else if (x86_decode(b + p, n - p, &in) == 0 && in.kind == X86_KIND_VERW)
