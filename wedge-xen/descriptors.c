@@ -42,6 +42,16 @@ static u64 gdt_buf[GDT_ENTRIES], ldt_buf[LDT_ENTRIES];
 /* The selector the wedge last saw in, or put into, each hardware data
  * segment register (SEG_ES, SEG_DS, SEG_FS, SEG_GS). */
 static u16 real_seg[6];
+/* counters: GDT compares and their TSC cycles, entries written, LDT loads,
+ * null stand-ins */
+static u64 n_compares, compare_tsc, n_written, n_ldt_loads, n_standins;
+
+static u64 rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
 
 #define D_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
 #define D_S(d)    ((unsigned)((d) >> 44) & 1)
@@ -120,8 +130,10 @@ static void sanitize(void)
 	static const unsigned data_segs[] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
 	for (unsigned k = 0; k < 4; k++) {
 		unsigned sr = data_segs[k];
-		if (!data_loadable(real_seg[sr]))
+		if (!data_loadable(real_seg[sr])) {
+			n_standins++;
 			real_write(sr, 0);
+		}
 	}
 }
 
@@ -144,6 +156,7 @@ static void desc_flush(void)
 static void desc_write(u64 *slot, u64 d)
 {
 	u64 ma = mm_mfn_of_wedge_va((u64)slot) << 12 | ((u64)slot & (PAGE_SIZE - 1));
+	n_written++;
 	batch[batch_n++] = (multicall_entry_t){ .op = __HYPERVISOR_update_descriptor, .args = { ma, d } };
 	if (batch_n == sizeof(batch) / sizeof(batch[0]))
 		desc_flush();
@@ -206,6 +219,8 @@ void descriptors_init(void)
 
 void gdt_mirror_check(void)
 {
+	u64 t0 = rdtsc();
+	n_compares++;
 	unsigned n = (vcpu.gdtr_limit + 1u) / 8;
 	if (n > GDT_ENTRIES)
 		n = GDT_ENTRIES;
@@ -215,13 +230,14 @@ void gdt_mirror_check(void)
 	bool same = n == gdt_n;
 	for (unsigned i = 1; i < n && same; i++)
 		same = mirrored(gdt_buf[i]) == gdt_want[i];
-	if (same)
-		return;
-	mirror_update(gdt_page, gdt_want, &gdt_n, gdt_buf, n, true);
+	if (!same)
+		mirror_update(gdt_page, gdt_want, &gdt_n, gdt_buf, n, true);
+	compare_tsc += rdtsc() - t0;
 }
 
 void ldt_mirror_load(void)
 {
+	n_ldt_loads++;
 	unsigned n = vcpu.ldt_limit ? (vcpu.ldt_limit + 1u) / 8 : 0;
 	if (n > LDT_ENTRIES)
 		n = LDT_ENTRIES;
@@ -280,4 +296,11 @@ void seg_load(unsigned sr, u16 sel)
 	if ((sel & ~3u) && !(sel & 4))
 		gdt_mirror_check();
 	real_write(sr, data_loadable(sel) ? sel : 0);
+}
+
+void descriptors_print(void)
+{
+	printk("wedge: counters: GDT mirror compares %lu (%lu TSC cycles each), descriptors written %lu, "
+	       "LDT loads %lu, null stand-ins %lu\n", n_compares, compare_tsc / (n_compares ? n_compares : 1),
+	       n_written, n_ldt_loads, n_standins);
 }

@@ -26,5 +26,6 @@ bool mirror_code_mode(u16 cs, bool *cs32);
  */
 bool seg_user_changed(unsigned sr, u16 *sel, u64 *base);
 void seg_load(unsigned sr, u16 sel);
+void descriptors_print(void);      /* counters */
 
 #endif

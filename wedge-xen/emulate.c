@@ -932,10 +932,19 @@ void user_cs_sync(void)
 		if (!seg_user_changed(sr, &sel, &base))
 			continue;
 		vcpu.seg[sr] = sel;
-		if (sr == SEG_FS)
+		/* the hardware took the descriptor's base; for a null selector
+		 * the virtual CPU zeroes it as Intel's and QEMU's do (an AMD
+		 * CPU keeps it: made zero here, as the guest kernel's loads) */
+		if (sr == SEG_FS) {
 			vcpu.fs_base = base;
-		else if (sr == SEG_GS)
-			vcpu.gs_base = base;   /* the hardware's user GS base already */
+			if (!(sel & ~3u) && HYPERVISOR_set_segment_base(SEGBASE_FS, 0))
+				panic("set_segment_base(FS, 0) failed");
+		} else if (sr == SEG_GS) {
+			if (sel & ~3u)
+				vcpu.gs_base = base;   /* the hardware's user GS base already */
+			else
+				set_gs_base(0);
+		}
 	}
 	bool cs32;
 	if (g_frame_cs != 0xe023 && g_frame_cs != 0xe033) {
@@ -1617,6 +1626,7 @@ void counters_print(void)
 	       "emulation #PFs %lu, fused swapgs %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
 	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED], counters[CNT_FAST]);
+	descriptors_print();
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),
