@@ -235,6 +235,25 @@ void gdt_mirror_check(void)
 	compare_tsc += rdtsc() - t0;
 }
 
+/*
+ * Linux writes the TLS entries of its GDT with plain stores (load_TLS) at
+ * a context switch, after save_fsgs's savesegment of FS and GS and before
+ * that of ES and DS, and in set_thread_area, followed by savesegment of
+ * every data segment register: each time it also reads a selector, which
+ * is an emulated `mov` from a segment register.  So the GDT is compared
+ * at a return to user mode only after such an access (or a CR3 write, or
+ * at the first one), not after every system call.
+ */
+bool gdt_suspect = true;
+
+void gdt_mirror_maybe(void)
+{
+	if (!gdt_suspect)
+		return;
+	gdt_suspect = false;
+	gdt_mirror_check();
+}
+
 void ldt_mirror_load(void)
 {
 	n_ldt_loads++;

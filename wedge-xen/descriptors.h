@@ -5,7 +5,13 @@
 #include "wedge-xen/wedge.h"
 
 void descriptors_init(void);      /* the mirror pages read-only, Xen's GDT */
-void gdt_mirror_check(void);      /* lgdt, and before user mode runs: take the guest's GDT as it is now */
+void gdt_mirror_check(void);      /* lgdt, a GDT selector load: take the guest's GDT as it is now */
+/* Before user mode runs: gdt_mirror_check() if the guest kernel, since the
+ * last time, did what an OS does around a write of a user GDT entry
+ * (gdt_suspect: it read or loaded a segment selector, switched address
+ * spaces). */
+extern bool gdt_suspect;
+void gdt_mirror_maybe(void);
 void ldt_mirror_load(void);       /* lldt: the guest's LDT (vcpu.ldt_base, ldt_limit) */
 /* The guest's user selectors Xen can run user mode with (mirrored
  * descriptors): a present code segment of that mode, a writable stack. */

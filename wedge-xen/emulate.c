@@ -383,6 +383,7 @@ static void write_cr(unsigned n, u64 v)
 		/* The address space's cached shadow (validated) or a new, empty
 		 * one filled from faults. */
 		vcpu.cr3 = v;
+		gdt_suspect = true;
 		shadow_switch(v);
 		return;
 	case 4: {
@@ -502,6 +503,7 @@ static void lldt(u16 sel)
  * a non-null selector, zero for a null one. */
 static void seg_write(unsigned sr, u16 sel)
 {
+	gdt_suspect = true;
 	if (sr == SEG_FS || sr == SEG_GS) {
 		u64 d, base = 0;
 		if ((sel & ~3u) && guest_descriptor(sel, &d))
@@ -699,7 +701,7 @@ static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp, bool cs32)
 	g_regs.rflags = (fl & 0x3d7fd5ul) | X86_EFLAGS_IF | 2;   /* RF kept: a #DB handler sets it to step over an instruction breakpoint */
 	g_regs.gpr[X86_RSP] = rsp;
 	shadow_set_user(true);
-	gdt_mirror_check();   /* Linux's TLS entries: written with plain stores (load_TLS) */
+	gdt_mirror_maybe();   /* Linux's TLS entries: written with plain stores (load_TLS) */
 }
 
 /* The CS and SS Xen loads when the wedge resumes the guest: in user mode
@@ -1310,6 +1312,7 @@ static void emulate_insn(const struct site *s)
 		break;
 	}
 	case X86_KIND_MOV_FROM_SEG: {
+		gdt_suspect = true;
 		u16 v = vcpu.seg[seg_index(in->reg & 7)];
 		if (in->mod == 3)
 			set_reg(in->rm, in->opsize == 2 ? 2 : in->opsize, v);
@@ -1318,6 +1321,7 @@ static void emulate_insn(const struct site *s)
 		break;
 	}
 	case X86_KIND_PUSH_SEG:
+		gdt_suspect = true;
 		push64(vcpu.seg[in->opcode == 0xa0 ? SEG_FS : SEG_GS]);
 		break;
 	case X86_KIND_POP_SEG:
@@ -1547,6 +1551,7 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 		if (in->mod != 3 || in->rm == X86_RSP || sr > 5)
 			return 0;
 		v = vcpu.seg[seg_index(sr)];
+		gdt_suspect = true;
 		if (in->opsize == 8)
 			regs[in->rm] = v;
 		else if (in->opsize == 4)
@@ -1561,6 +1566,7 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 		    !(sr == SEG_SS || ((sr == SEG_DS || sr == SEG_ES) && vcpu.seg[sr] == (u16)regs[in->rm])))
 			return 0;
 		vcpu.seg[sr] = (u16)regs[in->rm];
+		gdt_suspect = true;
 		break;
 	case X86_KIND_MOV_FROM_CR:
 		if (in->rm == X86_RSP || !(in->reg == 0 || in->reg == 2 || in->reg == 3 || in->reg == 4 || in->reg == 8))
