@@ -8,6 +8,7 @@
  */
 #include "wedge-xen/wedge.h"
 #include "wedge-xen/hypercall.h"
+#include "wedge-xen/descriptors.h"
 #include <xen/sched.h>
 
 struct vcpu vcpu;
@@ -97,6 +98,7 @@ void vcpu_init(void)
 	slots[X86_KIND_MOV_FROM_SEG] = slots[X86_KIND_MOV_TO_SEG] = (u64)wedge_fast_entry;
 	slots[X86_KIND_MOV_FROM_CR] = slots[X86_KIND_RDMSR] = slots[X86_KIND_WRMSR] = (u64)wedge_fast_entry;
 	mm_map_page(WEDGE_SLOT_VA, mm_mfn_of_wedge_va((u64)slots), 0);
+	descriptors_init();
 
 	/* What a 64-bit boot loader hands over (Linux boot protocol). */
 	vcpu.cr0 = 0x80050033;      /* PG AM WP NE ET MP PE */
@@ -380,6 +382,7 @@ static void write_cr(unsigned n, u64 v)
 		/* The address space's cached shadow (validated) or a new, empty
 		 * one filled from faults. */
 		vcpu.cr3 = v;
+		gdt_suspect = true;
 		shadow_switch(v);
 		return;
 	case 4: {
@@ -490,6 +493,28 @@ static void lldt(u16 sel)
 	vcpu.ldt_base = ((d[0] >> 16) & 0xffffff) | ((d[0] >> 56) << 24) | (d[1] << 32);
 	vcpu.ldt_limit = seg_limit(d[0]);
 	vcpu.ldtr = sel;
+}
+
+/* A segment register load by the guest kernel.  CS and SS are virtual
+ * (user mode gets its own from the iret or sysret that enters it); the
+ * data segment registers are the hardware's (descriptors.c, seg_load), and
+ * an FS or GS load sets that base as in 64-bit mode: the descriptor's for
+ * a non-null selector, zero for a null one. */
+static void seg_write(unsigned sr, u16 sel)
+{
+	gdt_suspect = true;
+	if (sr == SEG_FS || sr == SEG_GS) {
+		u64 d, base = 0;
+		if ((sel & ~3u) && guest_descriptor(sel, &d))
+			base = ((d >> 16) & 0xffffff) | ((d >> 56) << 24);
+		if (sr == SEG_FS)
+			vcpu.fs_base = base;   /* seg_load gives it to Xen */
+		else
+			set_gs_base(base);
+	}
+	vcpu.seg[sr] = sel;
+	if (sr != SEG_CS && sr != SEG_SS)
+		seg_load(sr, sel);
 }
 
 /* lar, lsl, verr, verw (SDM vol. 2): ZF set when the descriptor passes the
@@ -675,12 +700,14 @@ static void enter_user(u64 rip, u64 fl, u16 cs, u16 ss, u64 rsp, bool cs32)
 	g_regs.rflags = (fl & 0x3d7fd5ul) | X86_EFLAGS_IF | 2;   /* RF kept: a #DB handler sets it to step over an instruction breakpoint */
 	g_regs.gpr[X86_RSP] = rsp;
 	shadow_set_user(true);
+	gdt_mirror_maybe();   /* Linux's TLS entries: written with plain stores (load_TLS) */
 }
 
-/* The user CS Xen loads when the wedge resumes the guest: its flat 32-bit
- * code segment while the guest's CS is a 32-bit one, so that compat-mode
- * code keeps running as 32-bit code across every exit. */
-u64 g_resume_cs = 0xe033;
+/* The CS and SS Xen loads when the wedge resumes the guest: in user mode
+ * the guest's own (their descriptors mirrored into Xen's GDT or LDT,
+ * descriptors.c), else Xen's flat ones, the 32-bit code segment while the
+ * guest's CS is a 32-bit one (compat mode). */
+u64 g_resume_cs = 0xe033, g_resume_ss = 0xe02b;
 
 /*
  * Right before the iret hypercall: what Xen must know before the guest runs
@@ -690,7 +717,13 @@ u64 g_resume_cs = 0xe033;
  */
 void resume_prepare(void)
 {
-	g_resume_cs = vcpu.cs32 ? 0xe023 : 0xe033;   /* FLAT_USER_CS32, FLAT_USER_CS64 */
+	if (guest_user_mode() && mirror_user_cs(vcpu.seg[SEG_CS], vcpu.cs32) && mirror_user_ss(vcpu.seg[SEG_SS])) {
+		g_resume_cs = vcpu.seg[SEG_CS];
+		g_resume_ss = vcpu.seg[SEG_SS];
+	} else {
+		g_resume_cs = vcpu.cs32 ? 0xe023 : 0xe033;   /* FLAT_USER_CS32, FLAT_USER_CS64 */
+		g_resume_ss = 0xe02b;                        /* FLAT_USER_SS */
+	}
 	static multicall_entry_t mc[4];
 	unsigned n = shadow_resume_ops(mc);
 	if (gs_base_stale)
@@ -913,16 +946,56 @@ void guest_sysenter(void)
 	entry_swapgs();
 }
 
-extern u64 g_frame_cs;
+extern u64 g_frame_cs, g_frame_ss;
 
-/* Guest user mode can switch between 64-bit and compat code natively, with
- * Xen's flat selectors (which `mov %cs` shows it): on each way in from
- * user mode, the mode it runs in wins over the virtual CS, which becomes
- * the guest's own selector for that mode (STAR's, as Linux sets it). */
+/*
+ * On each way in from user mode: what user mode did natively becomes the
+ * virtual CPU's.  It runs with the guest's selectors (mirrored), so far
+ * transfers between its code segments, SS loads and data segment loads
+ * need no wedge; the frame's CS and SS are what it runs with.  A syscall
+ * frame has Xen's flat CS (syscall saves none: FLAT_USER_CS32 from compat
+ * code), and so does a frame of user mode resumed with Xen's flat
+ * selectors (the guest's own not mirrored): then only the mode counts,
+ * and a mode switch makes the CS the guest's own selector for that mode
+ * (STAR's, as Linux sets it).
+ */
 void user_cs_sync(void)
 {
-	if (!guest_user_mode() || (g_frame_cs != 0xe023 && g_frame_cs != 0xe033))
+	if (!guest_user_mode())
 		return;
+	static const unsigned data_segs[] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned sr = data_segs[k];
+		u16 sel;
+		u64 base;
+		if (!seg_user_changed(sr, &sel, &base))
+			continue;
+		vcpu.seg[sr] = sel;
+		/* the hardware took the descriptor's base; for a null selector
+		 * the virtual CPU zeroes it as Intel's and QEMU's do (an AMD
+		 * CPU keeps it: made zero here, as the guest kernel's loads) */
+		if (sr == SEG_FS) {
+			vcpu.fs_base = base;
+			if (!(sel & ~3u) && HYPERVISOR_set_segment_base(SEGBASE_FS, 0))
+				panic("set_segment_base(FS, 0) failed");
+		} else if (sr == SEG_GS) {
+			if (sel & ~3u)
+				vcpu.gs_base = base;   /* the hardware's user GS base already */
+			else
+				set_gs_base(0);
+		}
+	}
+	bool cs32;
+	if (g_frame_cs != 0xe023 && g_frame_cs != 0xe033) {
+		/* (not for Xen's sysenter frame: CS 3) */
+		if (mirror_code_mode((u16)g_frame_cs, &cs32)) {
+			vcpu.seg[SEG_CS] = (u16)g_frame_cs;
+			vcpu.cs32 = cs32;
+			if (g_frame_ss != 0xe02b && (g_frame_ss & 3) == 3)
+				vcpu.seg[SEG_SS] = (u16)g_frame_ss;
+		}
+		return;
+	}
 	bool real32 = g_frame_cs == 0xe023;
 	if (real32 == vcpu.cs32)
 		return;
@@ -1259,6 +1332,7 @@ static void emulate_insn(const struct site *s)
 		break;
 	case X86_KIND_LGDT:
 		load_dtr(ea(s), &vcpu.gdtr_limit, &vcpu.gdtr_base);
+		gdt_mirror_check();
 		break;
 	case X86_KIND_LIDT:
 		load_dtr(ea(s), &vcpu.idtr_limit, &vcpu.idtr_base);
@@ -1277,6 +1351,7 @@ static void emulate_insn(const struct site *s)
 		break;
 	case X86_KIND_LLDT:
 		lldt(read_rm16(s));
+		ldt_mirror_load();
 		break;
 	case X86_KIND_SLDT:
 		write_rm16(s, vcpu.ldtr);
@@ -1285,10 +1360,11 @@ static void emulate_insn(const struct site *s)
 		unsigned sr = seg_index(in->reg & 7);
 		if (sr == SEG_CS)
 			UD();   /* mov to %cs is invalid */
-		vcpu.seg[sr] = read_rm16(s);
+		seg_write(sr, read_rm16(s));
 		break;
 	}
 	case X86_KIND_MOV_FROM_SEG: {
+		gdt_suspect = true;
 		u16 v = vcpu.seg[seg_index(in->reg & 7)];
 		if (in->mod == 3)
 			set_reg(in->rm, in->opsize == 2 ? 2 : in->opsize, v);
@@ -1297,10 +1373,11 @@ static void emulate_insn(const struct site *s)
 		break;
 	}
 	case X86_KIND_PUSH_SEG:
+		gdt_suspect = true;
 		push64(vcpu.seg[in->opcode == 0xa0 ? SEG_FS : SEG_GS]);
 		break;
 	case X86_KIND_POP_SEG:
-		vcpu.seg[in->opcode == 0xa1 ? SEG_FS : SEG_GS] = (u16)pop64();
+		seg_write(in->opcode == 0xa1 ? SEG_FS : SEG_GS, (u16)pop64());
 		break;
 	case X86_KIND_IRET: {
 		/* 64-bit mode: iretq, iretl and iretw all pop RIP, CS, RFLAGS,
@@ -1401,8 +1478,8 @@ static void emulate_insn(const struct site *s)
 		u16 sel;
 		read_guest(&off, a, n);
 		read_guest(&sel, a + n, 2);
-		vcpu.seg[in->opcode == 0xb2 ? SEG_SS : in->opcode == 0xb4 ? SEG_FS : SEG_GS] = sel;
 		set_reg(in->reg, n, off);
+		seg_write(in->opcode == 0xb2 ? SEG_SS : in->opcode == 0xb4 ? SEG_FS : SEG_GS, sel);
 		break;
 	}
 	case X86_KIND_LMSW: {   /* PE, MP, EM, TS; PE cannot be cleared */
@@ -1526,6 +1603,7 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 		if (in->mod != 3 || in->rm == X86_RSP || sr > 5)
 			return 0;
 		v = vcpu.seg[seg_index(sr)];
+		gdt_suspect = true;
 		if (in->opsize == 8)
 			regs[in->rm] = v;
 		else if (in->opsize == 4)
@@ -1534,9 +1612,13 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 			regs[in->rm] = (regs[in->rm] & ~0xfffful) | v;
 		break;
 	case X86_KIND_MOV_TO_SEG:
-		if (in->mod != 3 || in->rm == X86_RSP || sr > 5 || seg_index(sr) == SEG_CS)
+		/* SS is virtual; reloading DS or ES with what they hold changes
+		 * nothing; any other load is the hardware's (seg_write) */
+		if (in->mod != 3 || in->rm == X86_RSP || sr > 5 ||
+		    !(sr == SEG_SS || ((sr == SEG_DS || sr == SEG_ES) && vcpu.seg[sr] == (u16)regs[in->rm])))
 			return 0;
-		vcpu.seg[seg_index(sr)] = (u16)regs[in->rm];
+		vcpu.seg[sr] = (u16)regs[in->rm];
+		gdt_suspect = true;
 		break;
 	case X86_KIND_MOV_FROM_CR:
 		if (in->rm == X86_RSP || !(in->reg == 0 || in->reg == 2 || in->reg == 3 || in->reg == 4 || in->reg == 8))
@@ -1603,6 +1685,7 @@ void counters_print(void)
 	       "emulation #PFs %lu, fused steps %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
 	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED], counters[CNT_FAST]);
+	descriptors_print();
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),

@@ -299,9 +299,15 @@ void wedge_event_upcall(void)
 	deliver_pending_interrupts();
 }
 
-void wedge_failsafe(void)
+/* Xen could not reload a data segment register at a vCPU switch.  The
+ * registers only ever hold null, Xen's flat selectors or selectors the
+ * mirror loads (descriptors.c nulls one before its descriptor goes), so
+ * this is a wedge bug. */
+void wedge_failsafe(const u64 *f);
+void wedge_failsafe(const u64 *f)
 {
-	panic("failsafe callback: Xen could not load a guest segment register");
+	panic("failsafe callback: Xen could not load a guest segment register "
+	      "(ds %lx es %lx fs %lx gs %lx, at %lx cs %lx)", f[2], f[3], f[4], f[5], f[6], f[7]);
 }
 
 void wedge_exception(void)

@@ -159,6 +159,8 @@ wedge_syscall_callback:
 	movq %rax, g_regs+GR_RAX(%rip)
 	movq 24(%rsp), %rax          /* cs: FLAT_USER_CS32 from compat mode (syscall32) */
 	movq %rax, g_frame_cs(%rip)
+	movq 48(%rsp), %rax          /* ss: Xen's flat one */
+	movq %rax, g_frame_ss(%rip)
 	movq 0(%rsp), %rax           /* rcx, r11: what syscall left (rip, flags) */
 	movq %rax, g_regs+GR_RCX(%rip)
 	movq 8(%rsp), %rax
@@ -177,14 +179,15 @@ wedge_syscall_callback:
 /*
  * Resume g_regs in user mode with upcall mask g_next_mask, through the iret
  * hypercall (which restores the mask from the frame's IF and delivers any
- * event pending on the way out), with Xen's 64-bit or 32-bit flat user CS
- * as the guest's CS is (resume_prepare).
+ * event pending on the way out), with the CS and SS resume_prepare chose:
+ * the guest's own in its user mode (mirrored descriptors), else Xen's
+ * 64-bit or 32-bit flat user CS as the guest's CS is.
  */
 	.globl wedge_resume
 wedge_resume:
 	leaq wedge_stack_top(%rip), %rsp
 	call resume_prepare
-	pushq $0xe02b                /* FLAT_USER_SS (FLAT_USER_SS32 is the same) */
+	pushq g_resume_ss(%rip)      /* the guest's SS, or FLAT_USER_SS */
 	pushq g_regs+GR_RSP(%rip)
 	movq g_regs+GR_RFLAGS(%rip), %rax
 	orq $0x200, %rax
@@ -192,7 +195,7 @@ wedge_resume:
 	je 1f
 	andq $~0x200, %rax
 1:	pushq %rax
-	pushq g_resume_cs(%rip)      /* FLAT_USER_CS64 or CS32: back to user mode */
+	pushq g_resume_cs(%rip)      /* the guest's CS, or FLAT_USER_CS64/CS32: user mode */
 	pushq g_regs+GR_RIP(%rip)
 	pushq $0                     /* flags: not VGCF_in_syscall, restore all */
 	movq g_regs+GR_RDX(%rip), %rdx
@@ -280,6 +283,8 @@ wedge_event_callback:
 	movq %rax, g_regs+GR_RAX(%rip)
 	movq 24(%rsp), %rax
 	movq %rax, g_frame_cs(%rip)
+	movq 48(%rsp), %rax
+	movq %rax, g_frame_ss(%rip)
 	popq g_regs+GR_RCX(%rip)
 	popq g_regs+GR_R11(%rip)
 	popq g_regs+GR_RIP(%rip)
@@ -293,7 +298,8 @@ wedge_event_callback:
 	jmp wedge_resume
 
 	.globl wedge_failsafe_callback
-wedge_failsafe_callback:
+wedge_failsafe_callback:            /* [rcx][r11][ds][es][fs][gs][rip][cs][rflags][rsp][ss] */
+	movq %rsp, %rdi
 	leaq wedge_stack_top(%rip), %rsp
 	call wedge_failsafe
 	ud2
@@ -321,6 +327,8 @@ exc_common_err:
 	movq %rax, g_exc_vector(%rip)
 	movq 32(%rsp), %rax
 	movq %rax, g_frame_cs(%rip)
+	movq 56(%rsp), %rax
+	movq %rax, g_frame_ss(%rip)
 	popq g_regs+GR_RCX(%rip)
 	popq g_regs+GR_R11(%rip)
 	popq g_exc_error(%rip)
@@ -330,6 +338,8 @@ exc_common_noerr:
 	movq %rax, g_exc_vector(%rip)
 	movq 24(%rsp), %rax
 	movq %rax, g_frame_cs(%rip)
+	movq 48(%rsp), %rax
+	movq %rax, g_frame_ss(%rip)
 	popq g_regs+GR_RCX(%rip)
 	popq g_regs+GR_R11(%rip)
 	movq $0, g_exc_has_error(%rip)
@@ -373,8 +383,9 @@ wedge_stack:
 	.globl wedge_stack_top
 wedge_stack_top:
 	.balign 8
-	.globl g_exc_vector, g_exc_error, g_exc_has_error, g_frame_cs
+	.globl g_exc_vector, g_exc_error, g_exc_has_error, g_frame_cs, g_frame_ss
 g_frame_cs:	.quad 0
+g_frame_ss:	.quad 0
 g_exc_vector:	.quad 0
 g_exc_error:	.quad 0
 g_exc_has_error: .quad 0

@@ -2531,6 +2531,26 @@ static void group_descriptors(void)
 	check("descriptors: lldt, sldt; lar/lsl/verw of LDT selectors read the LDT (and its limit)",
 	      in_ldt && sldt() == 0 && probe_lar(0x07, 5) == 5);
 
+	/* Ring 3 natively (under the wedge: on Xen's tables, which mirror
+	 * the guest's DPL-3 descriptors) */
+	lldt(0x40);
+	for (int i = 0; i < 6; i++)
+		user_data[i] = 0x5a5a;
+	u64 ustatus = run_user(36, 0);
+	lldt(0);
+	__asm__ volatile("cli");
+	check("descriptors: ring 3 runs with the kernel's selectors: mov from cs, ss reads 0x3b, 0x33",
+	      ustatus == 0 && user_data[0] == 0x3b && user_data[1] == 0x33);
+	check("descriptors: ring 3 lar of its CS: ZF, access rights 0x00a0fa00; of the DPL-0 0x08: ZF clear",
+	      user_data[2] == (ZF | 0x00a0fa00) && user_data[3] == 5);
+	check("descriptors: ring 3 loads an LDT data selector into %fs (reads back 0x07); lsl of it: 0xffffffff",
+	      user_data[4] == 0x07 && user_data[5] == (ZF | 0xffffffff));
+	if (ustatus != 0 || user_data[0] != 0x3b || user_data[4] != 0x07) {
+		info("  status", ustatus);
+		for (int i = 0; i < 6; i++)
+			info("  data word", user_data[i]);
+	}
+
 	check("descriptors: verw with a non-canonical stack pointer (Linux's exit path) touches no stack",
 	      verw_odd_stack(0x10) == 1 && verw_odd_stack(0x08) == 0);
 

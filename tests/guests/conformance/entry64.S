@@ -824,6 +824,7 @@ user_main:
 	cmpq $33, %rdi; je u_fpuproc
 	cmpq $34, %rdi; je u_int40
 	cmpq $35, %rdi; je u_gsloop
+	cmpq $36, %rdi; je u_selectors
 	movq $0xbad0, %rdi
 	jmp u_exit
 
@@ -1242,6 +1243,49 @@ u_gsloop:
 	incq %rdi
 2:	cmpq $5, (%r15)
 	jb 1b
+	jmp u_exit
+
+/* group descriptors: what ring 3 sees of its own selectors and of the
+ * descriptor tables (an LDT loaded: 0x07 DPL-3 data), into data words:
+ * [0] mov from cs, [1] mov from ss, [2] lar of cs, [3] lar of the kernel's
+ * 0x08 (preset 5), [4] %fs after loading the LDT selector 0x07 into it,
+ * [5] lsl of 0x07; lar/lsl results with ZF in bit 63.  exit(0). */
+u_selectors:
+	movl %cs, %eax
+	movq %rax, 0(%r15)
+	movl %ss, %eax
+	movq %rax, 8(%r15)
+	movl %cs, %ecx
+	xorl %eax, %eax
+	lar %ecx, %eax
+	setz %cl
+	movzbq %cl, %rcx
+	shlq $63, %rcx
+	orq %rcx, %rax
+	movq %rax, 16(%r15)
+	movl $0x08, %ecx
+	movl $5, %eax
+	lar %ecx, %eax
+	setz %cl
+	movzbq %cl, %rcx
+	shlq $63, %rcx
+	orq %rcx, %rax
+	movq %rax, 24(%r15)
+	movl $0x07, %eax
+	movl %eax, %fs
+	movl %fs, %eax
+	movq %rax, 32(%r15)
+	xorl %eax, %eax
+	movl %eax, %fs
+	movl $0x07, %ecx
+	xorl %eax, %eax
+	lsl %ecx, %eax
+	setz %cl
+	movzbq %cl, %rcx
+	shlq $63, %rcx
+	orq %rcx, %rax
+	movq %rax, 40(%r15)
+	xorl %edi, %edi
 	jmp u_exit
 
 /* A syscall that sleeps r14 timer ticks; exit(ticks slept). */

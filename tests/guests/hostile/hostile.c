@@ -31,6 +31,7 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 #include <linux/rtc.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -693,6 +694,67 @@ static void probe_ldt(void)
 	finish();
 }
 
+/* A TLS entry of the GDT (set_thread_area: Linux writes it with plain
+ * stores, load_TLS, and again at every switch back to this process) loaded
+ * into %gs in 64-bit code (glibc's TLS is %fs), read through, and read
+ * again after many yields (every switch rewrites the entries and reloads
+ * %gs).  The entry's limit through lsl. */
+static void probe_tls_gdt(void)
+{
+	drop_root();
+	catch_faults();
+	static volatile unsigned long tls_target = 0x0123456789abcdeful;
+	/* the 64-bit system call table has no set_thread_area: the compat
+	 * one (243) through int $0x80, whose pointer must be below 4 GiB */
+	static struct user_desc d;
+	d = (struct user_desc){
+		.entry_number = -1u, .base_addr = (unsigned)(unsigned long)&tls_target, .limit = 0xfff,
+		.seg_32bit = 1, .contents = 0, .read_exec_only = 0, .limit_in_pages = 0,
+		.seg_not_present = 0, .useable = 1,
+	};
+	long w;
+	__asm__ volatile("int $0x80" : "=a"(w) : "a"(243l), "b"(&d) : "memory", "r8", "r9", "r10", "r11");
+	if (w) {
+		out("set_thread_area %s", strerrorname_np((int)-w));
+		finish();
+	}
+	unsigned long sel = d.entry_number * 8 + 3, v1 = 0, lim = 0, zf = 0;
+	static unsigned long v2;
+	static unsigned short gs_seen;
+	out("entry %u: ", d.entry_number);
+	TRY(0, __asm__ volatile("mov %%gs, %%ecx; mov %2, %%gs; mov %%gs:0, %0; mov %%ecx, %%gs"
+				: "=r"(v1), "=m"(tls_target) : "r"(sel) : "rcx", "memory"));
+	if (!fault_sig) {
+		out(" value %s; ", v1 == tls_target ? "match" : "wrong");
+		TRY(0, {
+			__asm__ volatile("mov %0, %%gs" :: "r"(sel) : "memory");
+			for (int i = 0; i < 200; i++)
+				sched_yield();
+			__asm__ volatile("mov %%gs:0, %0; mov %%gs, %1" : "=r"(v2), "=r"(gs_seen) : "m"(tls_target));
+			__asm__ volatile("mov %0, %%gs" :: "r"(0ul) : "memory");
+		});
+		if (!fault_sig)
+			out(" after-yields %s gs %s;", v2 == tls_target ? "match" : "wrong", gs_seen == sel ? "kept" : "other");
+	}
+	__asm__ volatile("lsl %2, %0; setz %b1" : "=r"(lim), "=q"(zf) : "r"(sel) : "cc");
+	out(" lsl zf %lu limit %#lx", zf & 1, zf & 1 ? lim : 0);
+	finish();
+}
+
+/* The vDSO's getcpu reads the CPU and node from the limit of a per-CPU
+ * GDT entry (Linux's GDT_ENTRY_CPUNODE, 0x7b) with a user-mode lsl. */
+static void probe_getcpu_lsl(void)
+{
+	drop_root();
+	unsigned long lim = 0, zf = 0;
+	__asm__ volatile("lsl %2, %0; setz %b1" : "=r"(lim), "=q"(zf) : "r"(0x7bul) : "cc");
+	unsigned cpu = 99, node = 99;
+	long r = syscall(SYS_getcpu, &cpu, &node, NULL);
+	out("lsl zf %lu cpu %lu node %lu; getcpu %ld cpu %u node %u", zf & 1, zf & 1 ? lim & 0xfff : 0,
+	    zf & 1 ? lim >> 12 : 0, r, cpu, node);
+	finish();
+}
+
 /* ------------------------------------------------------------ address-space shapes */
 /* 16 GiB PROT_READ|MAP_NORESERVE, one byte read every 2 MiB: 8192 shadow L1
  * tables, eight times the wedge's pool. */
@@ -929,6 +991,8 @@ static void p_tty(long i) { (void)i; probe_tty_loop(); }
 static void p_rtc(long i) { (void)i; probe_rtc_set(); }
 static void p_port(long i) { (void)i; probe_devport(); }
 static void p_ldt(long i) { (void)i; probe_ldt(); }
+static void p_tls(long i) { (void)i; probe_tls_gdt(); }
+static void p_getcpu(long i) { (void)i; probe_getcpu_lsl(); }
 static void p_sparse(long i) { (void)i; probe_sparse(); }
 static void p_sparse_w(long i) { (void)i; probe_sparse_write(); }
 static void p_many(long i) { (void)i; probe_many(); }
@@ -993,6 +1057,8 @@ int main(int argc, char **argv)
 	run("fork-storm", p_fork, 0);
 	run("dev-port-absent", p_port, 0);
 	run("modify-ldt", p_ldt, 0);
+	run("tls-gdt-entry", p_tls, 0);
+	run("getcpu-lsl", p_getcpu, 0);
 	for (unsigned i = 0; i < NR_INSNS; i++)
 		if (insns[i].shows_desc == 1)
 			run(NAME("insn-%s", insns[i].name), p_insn, i);
