@@ -153,9 +153,9 @@ void deliver_vector(unsigned vec, bool has_error, u64 error);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 void guest_sysenter(void);            /* user-mode sysenter (Xen's #GP with CS 3, RIP 0) */
 bool user_far_transfer(u64 error);   /* a user #GP(selector) at lret/iret/ljmp: emulated */
-void user_cs_sync(void);             /* from user mode: the mode Xen's frame CS says it runs in */
-void resume_prepare(void);            /* wedge_resume: the user CS Xen is to load */
-extern u64 g_resume_cs;
+void user_cs_sync(void);             /* from user mode: the CS/SS (and mode) user mode ran with */
+void resume_prepare(void);            /* wedge_resume: batched Xen state, the user CS/SS Xen is to load */
+extern u64 g_resume_cs, g_resume_ss;
 extern evtchn_port_t timer_port, console_port;
 
 /* xenstore.c: control/shutdown (xl shutdown, xl reboot) */
