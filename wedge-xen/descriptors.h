@@ -33,5 +33,8 @@ bool mirror_code_mode(u16 cs, bool *cs32);
 bool seg_user_changed(unsigned sr, u16 *sel, u64 *base);
 void seg_load(unsigned sr, u16 sel);
 void descriptors_print(void);      /* counters */
+/* The fast path's FS/GS loads (descriptors.c): loadable without Xen, and done. */
+bool seg_fast_loadable(u16 sel, u64 *base);
+void seg_fast_loaded(unsigned sr, u16 sel);
 
 #endif

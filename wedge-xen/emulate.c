@@ -1613,10 +1613,29 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 		break;
 	case X86_KIND_MOV_TO_SEG:
 		/* SS is virtual; reloading DS or ES with what they hold changes
-		 * nothing; any other load is the hardware's (seg_write) */
-		if (in->mod != 3 || in->rm == X86_RSP || sr > 5 ||
-		    !(sr == SEG_SS || ((sr == SEG_DS || sr == SEG_ES) && vcpu.seg[sr] == (u16)regs[in->rm])))
+		 * nothing; FS and GS are loaded into the hardware right here
+		 * when the mirror has the descriptor as the guest has it now
+		 * (Linux's context switch: loadsegment(fs, 0) or __USER_DS);
+		 * any other load is the generic way's (seg_write) */
+		if (in->mod != 3 || in->rm == X86_RSP || sr > 5)
 			return 0;
+		if (sr == SEG_FS || sr == SEG_GS) {
+			u16 sel = (u16)regs[in->rm];
+			u64 base;
+			if (!seg_fast_loadable(sel, &base))
+				return 0;
+			if (sr == SEG_FS) {
+				__asm__ volatile("mov %0, %%fs" :: "r"(sel) : "memory");
+				vcpu.fs_base = base;
+				fs_base_stale = true;   /* the same base to Xen's record at the next exit */
+			} else {
+				__asm__ volatile("mov %0, %%gs" :: "r"(sel) : "memory");
+				set_gs_base(base);
+			}
+			seg_fast_loaded(sr, sel);
+		} else if (!(sr == SEG_SS || ((sr == SEG_DS || sr == SEG_ES) && vcpu.seg[sr] == (u16)regs[in->rm]))) {
+			return 0;
+		}
 		vcpu.seg[sr] = (u16)regs[in->rm];
 		gdt_suspect = true;
 		break;
@@ -1670,10 +1689,9 @@ void counters_print(void)
 	       counters[CNT_HYPERCALLS], counters[CNT_UPCALLS], counters[CNT_TIMER_EVENTS],
 	       counters[CNT_IRQS_DELIVERED], counters[CNT_EXCEPTIONS], counters[CNT_SAFETY_NET]);
 	printk("wedge: counters: shadow fills %lu, new shadows %lu, cache hits %lu, validations %lu, "
-	       "(%lu TSC cycles each), stale entries cleared %lu, evictions %lu, pool resets %lu\n",
+	       "stale entries cleared %lu, evictions %lu, pool resets %lu\n",
 	       counters[CNT_SHADOW_FILLS], counters[CNT_SHADOW_FLUSHES], counters[CNT_SHADOW_CACHE_HITS],
 	       counters[CNT_SHADOW_VALIDATIONS],
-	       counters[CNT_VALIDATION_TSC] / (counters[CNT_SHADOW_VALIDATIONS] ? counters[CNT_SHADOW_VALIDATIONS] : 1),
 	       counters[CNT_SHADOW_STALE], counters[CNT_SHADOW_EVICTIONS],
 	       counters[CNT_SHADOW_POOL_RESETS]);
 	printk("wedge: counters: kernel-half shares created %lu, share links %lu, share unlinks %lu, "
