@@ -5,7 +5,8 @@
 # domain builder, the fuzzer and ab-check-ia64 (ia64/build.mk links it,
 # hence defined whatever CONFIG_DOMTOOLS says).
 LIBAFTERBURN := $(O)/domtools/libafterburn.a
-LIBAFTERBURN_OBJS := $(O)/domtools/libafterburn/elf.o $(O)/domtools/libafterburn/records.o
+LIBAFTERBURN_OBJS := $(O)/domtools/libafterburn/elf.o $(O)/domtools/libafterburn/records.o \
+		     $(O)/domtools/libafterburn/validate.o
 $(LIBAFTERBURN): $(LIBAFTERBURN_OBJS)
 	$(quiet) AR $(patsubst $(O)/%,%,$@)
 	$(Q)rm -f $@
