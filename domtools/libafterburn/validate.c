@@ -247,13 +247,13 @@ static int check_segments(struct scan *s)
 			.flags = rd32(p + 4), .offset = rd64(p + 8), .vaddr = rd64(p + 16),
 			.paddr = rd64(p + 24), .filesz = rd64(p + 32), .memsz = rd64(p + 40), .index = i,
 		};
-		if (g.memsz == 0)
-			continue;
-		if (v->nsegments == AB_V_MAX_SEGMENTS)
-			return refuse(s->err, s->errlen, "more than %d loadable segments", AB_V_MAX_SEGMENTS);
 		if (g.filesz > g.memsz)
 			return refuse(s->err, s->errlen, "segment %u: file size 0x%lx exceeds memory size 0x%lx",
 				      i, (unsigned long)g.filesz, (unsigned long)g.memsz);
+		if (g.memsz == 0)
+			continue;   /* nothing to load (and no file bytes) */
+		if (v->nsegments == AB_V_MAX_SEGMENTS)
+			return refuse(s->err, s->errlen, "more than %d loadable segments", AB_V_MAX_SEGMENTS);
 		if (g.memsz > AB_V_MAX_SEGMENT_SIZE)
 			return refuse(s->err, s->errlen, "segment %u: memory size 0x%lx is larger than 0x%lx",
 				      i, (unsigned long)g.memsz, (unsigned long)AB_V_MAX_SEGMENT_SIZE);
