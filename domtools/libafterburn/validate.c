@@ -424,7 +424,8 @@ static int check_records(struct scan *s, unsigned ab, const struct ab_v_alloc *m
 		return refuse(s->err, s->errlen, "%lu records for %lu bytes of executable code",
 			      (unsigned long)v->nrecords, (unsigned long)v->exec_bytes);
 	if (v->nrecords == 0)
-		return 0;
+		return refuse(s->err, s->errlen, "%s (section %u): 0 records, an image has at least one",
+			      AFTERBURN_SECTION, ab);
 	size_t bitmap_size = (size_t)((v->exec_bytes + 7) / 8);
 	unsigned char *bitmap = mem->zalloc(mem->ctx, bitmap_size);
 	if (!bitmap)
@@ -494,4 +495,58 @@ int ab_validate_image(const void *data, size_t size, const struct ab_v_alloc *me
 		return refuse(err, errlen, "entry point 0x%lx is not inside executable code",
 			      (unsigned long)out->entry);
 	return check_records(&s, ab, mem);
+}
+
+/* An afterburn-named note in [off, off+len) of the file? */
+static int has_ab_note(const unsigned char *d, uint64_t off, uint64_t len)
+{
+	const unsigned char *p = d + off;
+	uint64_t at = 0;
+	while (len - at >= 12) {
+		uint32_t namesz = rd32(p + at), descsz = rd32(p + at + 4);
+		uint64_t name_off = at + 12;
+		uint64_t next = name_off + (((uint64_t)namesz + 3) & ~3ull) + (((uint64_t)descsz + 3) & ~3ull);
+		if (!in_file(name_off, namesz, len))
+			return 0;
+		if (namesz >= 9 && !memcmp(p + name_off, AFTERBURN_NOTE_NAME, 9))
+			return 1;
+		if (next >= len)
+			break;
+		at = next;
+	}
+	return 0;
+}
+
+int ab_v_is_burnt(const void *data, size_t size)
+{
+	const unsigned char *d = data;
+	if (size < V_EHDR_SIZE || memcmp(d, "\177ELF", 4) || d[4] != 2 || d[5] != 1)
+		return 0;
+	uint64_t total = 0;
+	uint64_t shoff = rd64(d + 40), phoff = rd64(d + 32);
+	uint16_t shnum = rd16(d + 60), phnum = rd16(d + 56);
+	if (rd16(d + 58) == V_SHDR_SIZE && in_file(shoff, (uint64_t)shnum * V_SHDR_SIZE, size))
+		for (unsigned i = 1; i < shnum; i++) {
+			const unsigned char *h = d + shoff + (uint64_t)i * V_SHDR_SIZE;
+			uint64_t off = rd64(h + 24), sz = rd64(h + 32);
+			if (rd32(h + 4) != V_SHT_NOTE || !in_file(off, sz, size))
+				continue;
+			if ((total += sz) > size)
+				return 1;   /* hostile: the validator says why */
+			if (has_ab_note(d, off, sz))
+				return 1;
+		}
+	total = 0;
+	if (rd16(d + 54) == V_PHDR_SIZE && in_file(phoff, (uint64_t)phnum * V_PHDR_SIZE, size))
+		for (unsigned i = 0; i < phnum; i++) {
+			const unsigned char *h = d + phoff + (uint64_t)i * V_PHDR_SIZE;
+			uint64_t off = rd64(h + 8), sz = rd64(h + 32);
+			if (rd32(h) != 4 /* PT_NOTE */ || !in_file(off, sz, size))
+				continue;
+			if ((total += sz) > size)
+				return 1;
+			if (has_ab_note(d, off, sz))
+				return 1;
+		}
+	return 0;
 }

@@ -80,7 +80,14 @@ int ab_validate_image(const void *data, size_t size, const struct ab_v_alloc *me
 void ab_v_record_get(const struct ab_validated *v, const void *data, size_t k,
 		     struct ab_v_record *r);
 
-/* The loaders' own words for the x86-64 PV boot-time checks the wedge
- * still makes on its own (guest memory size): not part of the verdict. */
+/*
+ * Is this an image for the afterburn loader?  An ELF64 little-endian file
+ * with a note whose name starts with "Afterburn" in an SHT_NOTE section
+ * or a PT_NOTE segment (or note headers so large that only the validator
+ * can say what is wrong).  The libxenguest loader's probe: a kernel it
+ * says yes to gets the validator's verdict, never the generic ELF
+ * loader's.  Cost: bounded like the validator's note scan.
+ */
+int ab_v_is_burnt(const void *data, size_t size);
 
 #endif
