@@ -81,11 +81,14 @@ static void scratch_release(void *ctx, void *p, size_t bytes)
  * same reason, before a domain exists; this one is for a guest handed to
  * the wedge some other way (xl create kernel=wedge ramdisk=vmlinux).
  */
-static void check_image(struct image *im)
+static void check_image(struct image *im, bool rewritten)
 {
 	static const struct ab_v_alloc scratch = { scratch_zalloc, scratch_release, NULL };
 	char why[300];
-	if (ab_validate_image(im->data, im->size, &scratch, &im->v, why, sizeof(why)))
+	/* sites the builder rewrote: their bytes are checked against the
+	 * bundle's site table (take_builder_sites), everything else here */
+	if (ab_validate_image_flags(im->data, im->size, &scratch, rewritten ? AB_V_SITES_REWRITTEN : 0,
+				    &im->v, why, sizeof(why)))
 		refuse("%s", why);
 	im->eh = (const Elf64_Ehdr *)im->data;
 	im->sh = (const Elf64_Shdr *)(im->data + im->eh->e_shoff);
@@ -460,7 +463,7 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 	struct bundle b;
 	read_bundle(data, &size, &b);
 	struct image im = { .data = data, .size = size };
-	check_image(&im);
+	check_image(&im, b.flags & AFTERBURN_BUNDLE_F_REWRITTEN);
 	u64 kernel_end = load_segments(&im);
 	place_initrd(&im, &b, kernel_end);
 	if (b.flags & AFTERBURN_BUNDLE_F_REWRITTEN)

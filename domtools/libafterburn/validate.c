@@ -84,6 +84,7 @@ static int name_is(const unsigned char *strtab, uint64_t strsize, uint32_t off, 
 struct scan {
 	const unsigned char *d;
 	uint64_t size;
+	unsigned flags;
 	struct ab_validated *v;
 	char *err;
 	size_t errlen;
@@ -475,7 +476,7 @@ static int check_records(struct scan *s, unsigned ab, const struct ab_v_alloc *m
 			}
 			bitmap[b / 8] |= (unsigned char)(1u << (b % 8));
 		}
-		if (!rc)
+		if (!rc && !(s->flags & AB_V_SITES_REWRITTEN))
 			rc = check_site(s, k, &r, d + r.file_offset);
 	}
 	mem->release(mem->ctx, bitmap, bitmap_size);
@@ -485,7 +486,13 @@ static int check_records(struct scan *s, unsigned ab, const struct ab_v_alloc *m
 int ab_validate_image(const void *data, size_t size, const struct ab_v_alloc *mem,
 		      struct ab_validated *out, char *err, size_t errlen)
 {
-	struct scan s = { .d = data, .size = size, .v = out, .err = err, .errlen = errlen };
+	return ab_validate_image_flags(data, size, mem, 0, out, err, errlen);
+}
+
+int ab_validate_image_flags(const void *data, size_t size, const struct ab_v_alloc *mem,
+			    unsigned flags, struct ab_validated *out, char *err, size_t errlen)
+{
+	struct scan s = { .d = data, .size = size, .flags = flags, .v = out, .err = err, .errlen = errlen };
 	unsigned ab = 0;
 	memset(out, 0, sizeof(*out));
 	if (check_header(&s) || check_sections(&s, &ab) || check_segments(&s))

@@ -76,6 +76,14 @@ struct ab_v_alloc {
 int ab_validate_image(const void *data, size_t size, const struct ab_v_alloc *mem,
 		      struct ab_validated *out, char *err, size_t errlen);
 
+/* The same for an image whose sites the domain builder rewrote already
+ * (an ab-create boot bundle with AFTERBURN_BUNDLE_F_REWRITTEN): every rule
+ * but the site's bytes (instruction, padding, room for the rewrite), which
+ * the wedge checks against the bundle's site table instead. */
+#define AB_V_SITES_REWRITTEN 0x1u
+int ab_validate_image_flags(const void *data, size_t size, const struct ab_v_alloc *mem,
+			    unsigned flags, struct ab_validated *out, char *err, size_t errlen);
+
 /* Record k (< v->nrecords) of a validated image. */
 void ab_v_record_get(const struct ab_validated *v, const void *data, size_t k,
 		     struct ab_v_record *r);
