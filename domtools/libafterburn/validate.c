@@ -420,10 +420,14 @@ static int check_records(struct scan *s, unsigned ab, const struct ab_v_alloc *m
 	v->records_offset = off;
 	v->records_addr = addr;
 	v->nrecords = (size_t)(size / AFTERBURN_RECORD_SIZE);
-	/* Sites never overlap and are at least a byte: one per code byte at most. */
-	if (v->nrecords > v->exec_bytes)
-		return refuse(s->err, s->errlen, "%lu records for %lu bytes of executable code",
-			      (unsigned long)v->nrecords, (unsigned long)v->exec_bytes);
+	/* Sites never overlap and are at least the smallest pad long. */
+	unsigned min_site = 255;
+	for (unsigned kind = 1; kind < X86_KIND_MAX; kind++)
+		if (x86_kind_pad(kind) && x86_kind_pad(kind) < min_site)
+			min_site = x86_kind_pad(kind);
+	if (v->nrecords > v->exec_bytes / min_site)
+		return refuse(s->err, s->errlen, "%lu records for %lu bytes of executable code (sites of %u bytes at least)",
+			      (unsigned long)v->nrecords, (unsigned long)v->exec_bytes, min_site);
 	if (v->nrecords == 0)
 		return refuse(s->err, s->errlen, "%s (section %u): 0 records, an image has at least one",
 			      AFTERBURN_SECTION, ab);
@@ -453,6 +457,14 @@ static int check_records(struct scan *s, unsigned ab, const struct ab_v_alloc *m
 			rc = refuse(s->err, s->errlen,
 				    "record %lu: site 0x%lx: instruction length %u does not fit its site of %u bytes",
 				    (unsigned long)k, (unsigned long)r.addr, r.insn, r.length);
+			break;
+		}
+		/* afterburn-as pads every site to max(pad, instruction) bytes */
+		if (r.length < x86_kind_pad(r.kind)) {
+			rc = refuse(s->err, s->errlen,
+				    "record %lu: site 0x%lx: %u bytes, shorter than the %u the burner pads a %s site to",
+				    (unsigned long)k, (unsigned long)r.addr, r.length, x86_kind_pad(r.kind),
+				    x86_kind_name(r.kind));
 			break;
 		}
 		uint64_t bit0;

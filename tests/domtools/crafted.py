@@ -166,10 +166,15 @@ def cases():
         "refused: record 2: site %s: instruction length 0 does not fit its site of 8 bytes" % a(0x20))
     add("insn-longer-than-site", good().site(0x20, b"\xfa", "CLI", insn=2, length=1),
         "refused: record 2: site %s: instruction length 2 does not fit its site of 1 bytes" % a(0x20))
-    # a bare cli without room for the rewrite
-    add("too-short-for-rewrite", good().site(0x20, b"\xfa", "CLI"),
-        "refused: record 2: site %s: CLI of 1 bytes cannot be rewritten: site too short for its rewrite"
-        % a(0x20))
+    # a cli without the burner's padding (and without room for the rewrite)
+    add("site-shorter-than-pad", good().site(0x20, b"\xfa\x0f\x1f\x40\x00", "CLI"),
+        "refused: record 2: site %s: 5 bytes, shorter than the 8 the burner pads a CLI site to" % a(0x20))
+    # more records than 8-byte sites fit in the code
+    img = good()
+    img.text = img.text[:0x100]
+    img.sites = [dict(off=0x10, length=8, insn=1, kind=1)] * 33
+    add("more-records-than-code", img,
+        "refused: 33 records for 256 bytes of executable code (sites of 8 bytes at least)")
     add("unknown-kind", good().site(0x20, CLI, 999),
         "refused: record 2: site %s: unknown kind 999 (x86/sensitive.def has 1..64)" % a(0x20))
 

@@ -3,9 +3,10 @@
 hard as the validator lets it (issue 25's cost bound), written to OUT.
   headers   65,530 section headers named .afterburn over 256 records (the
             issue's denial of service: refused at the second header)
-  short     MIB MiB (default 64) of 2-byte rdtsc sites (kept kind, no
-            padding) and their records: the most records an image of that
-            size can hold, every one valid, so every one is decoded
+  short     MIB MiB (default 64) of 8-byte rdtsc sites (a kept kind, the
+            smallest site the burner makes) and their records: the most
+            records an image of that size can hold, every one valid, so
+            every one is decoded
   long      MIB MiB of 255-byte cli sites padded with 254 one-byte NOPs: the
             most padding instructions to decode
 Layout as tests/domtools/crafted.py's images (one R-X load for .text,
@@ -29,7 +30,7 @@ def main():
         return
     total = mib << 20
     if shape == "short":
-        site, code, kind, insn = 10, b"\x0f\x31", 62, 2    # 2 code bytes + 8 record bytes
+        site, code, kind, insn = 16, b"\x0f\x31\x66\x0f\x1f\x44\x00\x00", 62, 2  # 8 code + 8 record bytes
     elif shape == "long":
         site, code, kind, insn = 255 + 8, b"\xfa" + b"\x90" * 254, 1, 1
     else:
