@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Loading the burnt guest: check its .note.afterburn, place its PT_LOAD
+ * Loading the burnt guest: validate it with the validator ab-create and
+ * the libxenguest loader share (domtools/libafterburn/validate.c: the
+ * same verdict and reason on every load path), place its PT_LOAD
  * segments at their physical addresses in guest-physical memory, rewrite
  * every annotated site, write a Linux zero page, and enter it at
  * startup_64 (or e_entry) as a 64-bit boot loader would.
