@@ -481,8 +481,11 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 		entry = im.eh->e_entry;
 		how = "e_entry";
 	}
-	/* A 64-bit boot loader enters at the physical address (identity map). */
+	/* A 64-bit boot loader enters at the physical address (identity map).
+	 * Linux's e_entry is one already (phys_startup_64; validated). */
 	u64 entry_pa = va_to_pa(&im, entry, 1, true);
+	if (!entry_pa && !strcmp(how, "e_entry") && pa_in_code(&im, entry, 1))
+		entry_pa = entry;
 	if (!entry_pa)
 		refuse("the guest entry %lx is not in an executable segment", entry);
 	printk("wedge: entering the guest at %s %lx (physical %lx), boot_params %lx, command line \"%s\"\n",

@@ -306,6 +306,17 @@ static const struct ab_v_segment *code_at(const struct ab_validated *v, uint64_t
 	return NULL;
 }
 
+/* An executable load's file bytes hold physical address pa. */
+static int code_at_physical(const struct ab_validated *v, uint64_t pa)
+{
+	for (unsigned i = 0; i < v->nsegments; i++) {
+		const struct ab_v_segment *g = &v->segments[i];
+		if ((g->flags & V_PF_X) && pa >= g->paddr && pa - g->paddr < g->filesz)
+			return 1;
+	}
+	return 0;
+}
+
 void ab_v_record_get(const struct ab_validated *v, const void *data, size_t k, struct ab_v_record *r)
 {
 	const unsigned char *p = (const unsigned char *)data + v->records_offset + k * AFTERBURN_RECORD_SIZE;
@@ -510,7 +521,8 @@ int ab_validate_image_flags(const void *data, size_t size, const struct ab_v_all
 	if (check_header(&s) || check_sections(&s, &ab) || check_segments(&s))
 		return -1;
 	out->entry = rd64(s.d + 24);
-	if (!code_at(out, out->entry, 1, NULL))
+	/* Linux's vmlinux gives the physical address (ENTRY(phys_startup_64)) */
+	if (!code_at(out, out->entry, 1, NULL) && !code_at_physical(out, out->entry))
 		return refuse(err, errlen, "entry point 0x%lx is not inside executable code",
 			      (unsigned long)out->entry);
 	return check_records(&s, ab, mem);

@@ -53,6 +53,7 @@ class Image:
         self.ab_type = 1                           # SHT_PROGBITS
         self.text_filesz = None
         self.extra_records = b""
+        self.entry = TEXT_VADDR                    # e_entry
 
     def site(self, off, code, kind, insn=1, length=None, **kw):
         self.text[off:off + len(code)] = code
@@ -98,7 +99,7 @@ class Image:
                  + ph(1, 4, ro_off, ro_vaddr, len(ro), len(ro), PAGE)
                  + ph(4, 4, ro_off, ro_vaddr, len(notes), len(notes), 4))
         ehdr = struct.pack("<4sBBBBB7sHHIQQQIHHHHHH", b"\x7fELF", 2, 1, 1, 0, 0,
-                           b"\0" * 7, 2, 62, 1, TEXT_VADDR, 64, sh_off, 0, 64,
+                           b"\0" * 7, 2, 62, 1, self.entry, 64, sh_off, 0, 64,
                            56, 3, 64, shnum, shnum - 1)
         img = bytearray(ehdr + phdrs)
         img += b"\0" * (PAGE - len(img)) + text
@@ -129,6 +130,14 @@ def cases():
     add("good-sti-hlt-cpuid", Image().site(0x10, b"\xfb" + NOP7, "STI")
         .site(0x18, b"\xf4" + NOP7, "HLT").site(0x20, b"\x0f\xa2\x66\x0f\x1f\x44\x00\x00", "CPUID", insn=2),
         "accepted")
+
+    # Linux's e_entry is the physical address of startup_64
+    img = good()
+    img.entry = PADDR
+    add("good-physical-entry", img, "accepted")
+    img = good()
+    img.entry = TEXT_VADDR + 2 * PAGE     # in the R-- load
+    add("entry-in-data", img, "refused: entry point 0x%x is not inside executable code" % img.entry)
 
     # Records believed too easily (the third point).
     # The 0xfa immediate of `mov $0xfa,%eax` (b8 fa 00 00 00) named as a cli site.
