@@ -120,13 +120,15 @@ static u64 elf_file_end(const struct image *im)
 #define UPTO(x) do { if ((x) > end) end = (x); } while (0)
 	UPTO(im->eh->e_phoff + (u64)im->eh->e_phnum * im->eh->e_phentsize);
 	UPTO(im->eh->e_shoff + (u64)im->eh->e_shnum * im->eh->e_shentsize);
+	/* sections with file bytes: inside the file (validated); SHT_NULL and
+	 * SHT_NOBITS ones have none, whatever their offset and size say */
 	for (unsigned i = 0; i < im->eh->e_shnum; i++)
-		if (im->sh[i].sh_type != SHT_NOBITS)
+		if (im->sh[i].sh_type != SHT_NOBITS && im->sh[i].sh_type != SHT_NULL)
 			UPTO(im->sh[i].sh_offset + im->sh[i].sh_size);
 	for (unsigned i = 0; i < im->v.nsegments; i++)
 		UPTO(im->v.segments[i].offset + im->v.segments[i].filesz);
 #undef UPTO
-	return end;
+	return end < im->size ? end : im->size;   /* e_ehsize is not checked */
 }
 
 static u64 initrd_pa, initrd_size;
@@ -182,13 +184,14 @@ static void read_bundle(const u8 *data, u64 *size, struct bundle *b)
 /* The initrd goes to the top of guest memory, page aligned. */
 static void place_initrd(const struct image *im, const struct bundle *b, u64 kernel_end)
 {
-	const u8 *src = im->data + elf_file_end(im);
+	const u8 *src;
 	if (b->present) {
 		src = b->initrd;
 		initrd_size = b->initrd_size;
 	} else {
-		u64 end = elf_file_end(im);
-		initrd_size = end < im->size ? im->size - end : 0;
+		u64 end = elf_file_end(im);   /* <= im->size */
+		src = im->data + end;
+		initrd_size = im->size - end;
 	}
 	if (!initrd_size)
 		return;
