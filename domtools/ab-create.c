@@ -49,7 +49,7 @@ static const char *const kind_names[X86_KIND_MAX] = {
 struct options {
 	const char *kernel, *ramdisk, *cmdline, *name, *wedge, *bundle_out;
 	unsigned memory_mb, vcpus;
-	int dry_run, paused, verbose, wedge_rewrites, reap;
+	int dry_run, check, paused, verbose, wedge_rewrites, reap;
 	char **argv;             /* to build the domain again on reboot (--reap) */
 };
 
@@ -73,6 +73,7 @@ static void usage(FILE *f)
 		"                        shuts down, build it again when it reboots (what xl's\n"
 		"                        monitor does with on_poweroff=destroy, on_reboot=restart)\n"
 		"      --dry-run         validate everything and print the layout; no hypervisor needed\n"
+		"      --check           only validate the image (the verdict every loader gives)\n"
 		"  -v, --verbose         libxenguest's domain builder log on stderr\n"
 		"  -h, --help            this text;  --version  the version\n");
 }
@@ -151,7 +152,8 @@ static unsigned char *make_bundle(const unsigned char *kernel, size_t ksize,
 	return b;
 }
 
-static void print_image(const struct options *o, const struct ab_image *img, size_t ksize)
+static void print_image(const struct options *o, const struct ab_image *img, const void *kernel,
+			size_t ksize)
 {
 	size_t counts[X86_KIND_MAX];
 	printf("guest %s: %zu bytes, entry %#" PRIx64 ", afterburn ABI %u, note flags %#x\n",
@@ -165,7 +167,7 @@ static void print_image(const struct options *o, const struct ab_image *img, siz
 	printf("  guest-physical range %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " KiB)\n",
 	       img->pstart, img->pend, (img->pend - img->pstart) >> 10);
 	printf("  sites: %zu", img->nsites);
-	ab_image_count_kinds(img, counts, X86_KIND_MAX);
+	ab_image_count_kinds(img, kernel, counts, X86_KIND_MAX);
 	const char *sep = " (";
 	for (int k = 1; k < X86_KIND_MAX; k++)
 		if (counts[k]) {
@@ -438,7 +440,7 @@ fail:;
 int main(int argc, char **argv)
 {
 	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "", .argv = argv };
-	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP, OPT_VERSION };
+	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP, OPT_VERSION, OPT_CHECK };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -448,6 +450,7 @@ int main(int argc, char **argv)
 		{ "paused", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "vcpus", required_argument, NULL, OPT_VCPUS },
 		{ "vif", required_argument, NULL, OPT_VIF },
 		{ "wedge-rewrites", no_argument, NULL, OPT_WEDGE_REWRITES },
@@ -475,6 +478,7 @@ int main(int argc, char **argv)
 		case 'p': o.paused = 1; break;
 		case 'v': o.verbose = 1; break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_CHECK: o.check = 1; break;
 		case OPT_WEDGE_REWRITES: o.wedge_rewrites = 1; break;
 		case OPT_BUNDLE_OUT: o.bundle_out = optarg; break;
 		case OPT_REAP: o.reap = 1; break;
@@ -511,6 +515,15 @@ int main(int argc, char **argv)
 	unsigned char *kernel = read_file(o.kernel, &ksize, "guest kernel");
 	struct ab_image img;
 	char err[256];
+	if (o.check) {
+		/* the verdict alone: what every loader says (validate.h) */
+		if (ab_image_validate(&img, kernel, ksize, err, sizeof(err)))
+			die("%s: %s", o.kernel, err);
+		printf("%s: accepted: %zu sites\n", o.kernel, img.nsites);
+		ab_image_free(&img);
+		free(kernel);
+		return 0;
+	}
 	if (ab_image_load(&img, kernel, ksize, err, sizeof(err)))
 		die("%s: %s", o.kernel, err);
 	unsigned char *wedge = read_file(o.wedge, &wsize, "wedge");
@@ -555,7 +568,7 @@ int main(int argc, char **argv)
 	}
 
 	if (o.dry_run) {
-		print_image(&o, &img, ksize);
+		print_image(&o, &img, kernel, ksize);
 		printf("wedge %s: %zu bytes, entry %#" PRIx64 "\n", o.wedge, wsize, wedge_entry);
 		printf("boot bundle (the PV module): %zu bytes: image at 0 (%zu bytes)", bsize, ksize);
 		if (initrd)

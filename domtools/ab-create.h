@@ -12,37 +12,39 @@
 #include <stdint.h>
 
 #include "domtools/libafterburn/afterburn.h"
+#include "domtools/libafterburn/validate.h"
 
-/* A kernel has 2-6 PT_LOADs; anything far beyond is malformed. */
-#define AB_IMAGE_MAX_SEGMENTS 32
-/* No guest segment is larger than this (a kernel, not a disk). */
-#define AB_IMAGE_MAX_SEGMENT_SIZE (1ull << 30)
+/* The limits are the validator's (domtools/libafterburn/validate.h). */
+#define AB_IMAGE_MAX_SEGMENTS AB_V_MAX_SEGMENTS
+#define AB_IMAGE_MAX_SEGMENT_SIZE AB_V_MAX_SEGMENT_SIZE
 
-struct ab_image_segment {
-	uint64_t offset, vaddr, paddr, filesz, memsz;
-	uint32_t flags;          /* PF_X | PF_W | PF_R */
-};
+#define ab_image_segment ab_v_segment
 
 struct ab_image {
-	struct ab_elf elf;       /* over the caller's buffer */
+	struct ab_validated v;   /* the validator's findings */
 	struct ab_note note;
 	uint64_t entry;
 	size_t nsegments;
-	struct ab_image_segment segments[AB_IMAGE_MAX_SEGMENTS];
+	const struct ab_v_segment *segments;   /* = v.segments */
 	uint64_t pstart, pend;   /* physical range of the PT_LOADs */
 	size_t nsites;
-	struct ab_site *sites;   /* sorted by address */
+	struct ab_site *sites;   /* sorted by address; NULL after ab_image_validate */
 };
 
 /* Validate a burnt x86-64 image held in data[0..size) (not copied: it must
- * outlive img).  0 when the image is fit to boot under the wedge, else -1
- * with a one-line reason in err.  ab_image_free in both cases. */
+ * outlive img) with the loaders' one validator (ab_validate_image).  0 when
+ * the image is fit to boot under the wedge, else -1 with the validator's
+ * one-line reason in err.  ab_image_load also lists the sites (sorted by
+ * address) for the rewriting; ab_image_validate does not (memory: the
+ * validator's bitmap only).  ab_image_free in every case. */
 int ab_image_load(struct ab_image *img, const void *data, size_t size,
 		  char *err, size_t errlen);
+int ab_image_validate(struct ab_image *img, const void *data, size_t size,
+		      char *err, size_t errlen);
 void ab_image_free(struct ab_image *img);
 
 /* Sites per kind, for the layout report: counts[k] for k < nkinds. */
-void ab_image_count_kinds(const struct ab_image *img, size_t *counts, size_t nkinds);
+void ab_image_count_kinds(const struct ab_image *img, const void *data, size_t *counts, size_t nkinds);
 
 struct ab_rewrite_stats {
 	size_t rewritten;        /* sites rewritten (calls, inline forms, traps) */

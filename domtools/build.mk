@@ -5,7 +5,8 @@
 # domain builder, the fuzzer and ab-check-ia64 (ia64/build.mk links it,
 # hence defined whatever CONFIG_DOMTOOLS says).
 LIBAFTERBURN := $(O)/domtools/libafterburn.a
-LIBAFTERBURN_OBJS := $(O)/domtools/libafterburn/elf.o $(O)/domtools/libafterburn/records.o
+LIBAFTERBURN_OBJS := $(O)/domtools/libafterburn/elf.o $(O)/domtools/libafterburn/records.o \
+		     $(O)/domtools/libafterburn/validate.o
 $(LIBAFTERBURN): $(LIBAFTERBURN_OBJS)
 	$(quiet) AR $(patsubst $(O)/%,%,$@)
 	$(Q)rm -f $@
@@ -59,4 +60,18 @@ $(IDLE_GUEST): $(IDLE_DIR)/idle.S $(IDLE_DIR)/idle.lds $(AFTERBURN_AS_BINDIR)/as
 		-Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments -o $@ $(IDLE_DIR)/idle.S
 ALL_TARGETS += $(IDLE_GUEST)
 endif
+endif
+
+# The wedge's loader (wedge-xen/loader.c, unchanged) built for the host
+# (domtools/fuzz/wedge-host.c): the wedge's verdict on an image, for
+# tests/domtools/crafted.test beside ab-create's and libxenguest's.
+ifeq ($(CONFIG_WEDGE_XEN),y)
+WEDGE_LOADER_HOST := $(O)/tests/domtools/wedge-loader
+WEDGE_LOADER_HOST_SRCS := $(SRC)/domtools/fuzz/wedge-host.c $(SRC)/wedge-xen/loader.c \
+	$(SRC)/domtools/libafterburn/validate.c $(SRC)/x86/decode.c $(SRC)/x86/rewrite.c
+$(WEDGE_LOADER_HOST): $(WEDGE_LOADER_HOST_SRCS) $(AUTOHEADER)
+	$(quiet) LD $(patsubst $(O)/%,%,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(CFLAGS) -D__XEN_INTERFACE_VERSION__=0x00040e00 -o $@ $(WEDGE_LOADER_HOST_SRCS)
+ALL_TARGETS += $(WEDGE_LOADER_HOST)
 endif

@@ -9,12 +9,19 @@ WEDGE_CFLAGS := -O2 -ffreestanding -fpie -fvisibility=hidden -mno-red-zone \
                 -fcf-protection=none -D__XEN_INTERFACE_VERSION__=0x00040e00
 WEDGE_SRCS := head.S main.c console.c lib.c mm.c events.c emulate.c descriptors.c devices.c loader.c xenstore.c
 WEDGE_OBJS := $(patsubst %,$(O)/wedge-xen/%.o,$(basename $(WEDGE_SRCS))) \
-              $(O)/wedge-xen/x86/decode.o $(O)/wedge-xen/x86/rewrite.o
+              $(O)/wedge-xen/x86/decode.o $(O)/wedge-xen/x86/rewrite.o \
+              $(O)/wedge-xen/domtools/validate.o
 WEDGE := $(O)/wedge-xen/wedge
 
 $(O)/wedge-xen/%.o: CFLAGS := $(WEDGE_CFLAGS)
 # The shared decoder and rewriter, built freestanding for the wedge.
 $(O)/wedge-xen/x86/%.o: $(SRC)/x86/%.c $(AUTOHEADER)
+	$(quiet) CC "$(patsubst $(SRC)/%,%,$<) (wedge)"
+	$(Q)mkdir -p $(@D)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(WEDGE_CFLAGS) -c -o $@ $<
+
+# The image validator every loader shares (domtools/libafterburn/validate.h).
+$(O)/wedge-xen/domtools/validate.o: $(SRC)/domtools/libafterburn/validate.c $(AUTOHEADER)
 	$(quiet) CC "$(patsubst $(SRC)/%,%,$<) (wedge)"
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(WEDGE_CFLAGS) -c -o $@ $<

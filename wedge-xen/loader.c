@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Loading the burnt guest: check its .note.afterburn, place its PT_LOAD
+ * Loading the burnt guest: validate it with the validator ab-create and
+ * the libxenguest loader share (domtools/libafterburn/validate.c: the
+ * same verdict and reason on every load path), place its PT_LOAD
  * segments at their physical addresses in guest-physical memory, rewrite
  * every annotated site, write a Linux zero page, and enter it at
  * startup_64 (or e_entry) as a 64-bit boot loader would.
@@ -11,6 +13,7 @@
 #include "x86/rewrite.h"
 #include "include/afterburn/annotation.h"
 #include "domtools/ab-create-bundle.h"
+#include "domtools/libafterburn/validate.h"
 #include <elf.h>
 #include <xen/sched.h>
 
@@ -50,97 +53,61 @@ struct image {
 	u64 size;
 	const Elf64_Ehdr *eh;
 	const Elf64_Shdr *sh;
-	const Elf64_Phdr *ph;
+	struct ab_validated v;   /* the shared validator's findings */
 };
 
-static const char *section_name(const struct image *im, const Elf64_Shdr *s)
+/* The validator's one bitmap (a bit per byte of executable code): taken
+ * from the top of guest memory, which holds nothing yet (the segments and
+ * the initrd are placed after the verdict). */
+static void *scratch_zalloc(void *ctx, size_t bytes)
 {
-	const Elf64_Shdr *strs = &im->sh[im->eh->e_shstrndx];
-	if (strs->sh_offset + s->sh_name >= im->size)
-		return "";
-	return (const char *)im->data + strs->sh_offset + s->sh_name;
+	(void)ctx;
+	u64 need = (bytes + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	if (need > guest_mem_bytes / 2)
+		return NULL;
+	void *p = gpa_ptr(guest_mem_bytes - need, need);
+	memset(p, 0, need);
+	return p;
 }
 
-static const Elf64_Shdr *find_section(const struct image *im, const char *name)
+static void scratch_release(void *ctx, void *p, size_t bytes)
 {
-	for (unsigned i = 0; i < im->eh->e_shnum; i++)
-		if (!strcmp(section_name(im, &im->sh[i]), name))
-			return &im->sh[i];
-	return NULL;
+	(void)ctx;
+	(void)p;
+	(void)bytes;
 }
 
-static void check_elf(struct image *im)
+/*
+ * The one validation every loader makes (domtools/libafterburn/validate.c):
+ * ab-create and the libxenguest loader refuse the same images with the
+ * same reason, before a domain exists; this one is for a guest handed to
+ * the wedge some other way (xl create kernel=wedge ramdisk=vmlinux).
+ */
+static void check_image(struct image *im, bool rewritten)
 {
-	if (im->size < sizeof(Elf64_Ehdr) || memcmp(im->data, ELFMAG, SELFMAG))
-		refuse("the ramdisk module is not an ELF file (%lu bytes)", im->size);
+	static const struct ab_v_alloc scratch = { scratch_zalloc, scratch_release, NULL };
+	char why[300];
+	/* sites the builder rewrote: their bytes are checked against the
+	 * bundle's site table (take_builder_sites), everything else here */
+	if (ab_validate_image_flags(im->data, im->size, &scratch, rewritten ? AB_V_SITES_REWRITTEN : 0,
+				    &im->v, why, sizeof(why)))
+		refuse("%s", why);
 	im->eh = (const Elf64_Ehdr *)im->data;
-	if (im->eh->e_ident[EI_CLASS] != ELFCLASS64 || im->eh->e_machine != EM_X86_64)
-		refuse("the guest is not an x86-64 ELF64 image");
-	if (im->eh->e_phoff + (u64)im->eh->e_phnum * sizeof(Elf64_Phdr) > im->size ||
-	    im->eh->e_shoff + (u64)im->eh->e_shnum * sizeof(Elf64_Shdr) > im->size ||
-	    im->eh->e_shstrndx >= im->eh->e_shnum)
-		refuse("the guest ELF headers point outside the file");
-	im->ph = (const Elf64_Phdr *)(im->data + im->eh->e_phoff);
 	im->sh = (const Elf64_Shdr *)(im->data + im->eh->e_shoff);
-	for (unsigned i = 0; i < im->eh->e_shnum; i++)
-		if (im->sh[i].sh_type != SHT_NOBITS &&
-		    im->sh[i].sh_offset + im->sh[i].sh_size > im->size)
-			refuse("section %u of the guest lies outside the file", i);
-}
-
-/* The Afterburn ABI note, from any SHT_NOTE section. */
-static void check_note(const struct image *im)
-{
-	const struct afterburn_note_desc *desc = NULL;
-	for (unsigned i = 0; i < im->eh->e_shnum && !desc; i++) {
-		const Elf64_Shdr *s = &im->sh[i];
-		if (s->sh_type != SHT_NOTE)
-			continue;
-		u64 off = 0;
-		while (off + sizeof(Elf64_Nhdr) <= s->sh_size) {
-			const Elf64_Nhdr *n = (const Elf64_Nhdr *)(im->data + s->sh_offset + off);
-			u64 name_off = off + sizeof(*n);
-			u64 desc_off = name_off + ((n->n_namesz + 3) & ~3u);
-			u64 next = desc_off + ((n->n_descsz + 3) & ~3u);
-			if (next > s->sh_size)
-				break;
-			if (n->n_type == AFTERBURN_NOTE_ABI && n->n_namesz == sizeof(AFTERBURN_NOTE_NAME) &&
-			    !memcmp(im->data + s->sh_offset + name_off, AFTERBURN_NOTE_NAME,
-				    sizeof(AFTERBURN_NOTE_NAME))) {
-				if (n->n_descsz < sizeof(*desc))
-					refuse("the .note.afterburn descriptor is %u bytes, expected %zu",
-					       n->n_descsz, sizeof(*desc));
-				desc = (const struct afterburn_note_desc *)(im->data + s->sh_offset + desc_off);
-				break;
-			}
-			off = next;
-		}
-	}
-	if (!desc)
-		refuse("no .note.afterburn (was it built with afterburn-as?)");
-	if (desc->abi_version != AFTERBURN_ABI_VERSION)
-		refuse("unknown afterburn ABI version %u (this wedge understands version %u)",
-		       desc->abi_version, AFTERBURN_ABI_VERSION);
-	if (desc->arch != AFTERBURN_ARCH_X86_64)
-		refuse("afterburn note is for architecture %u, not x86-64 (%u)", desc->arch,
-		       AFTERBURN_ARCH_X86_64);
-	if (desc->record_size != AFTERBURN_RECORD_SIZE)
-		refuse("afterburn record size %u, expected %u", desc->record_size, AFTERBURN_RECORD_SIZE);
-	if (desc->flags & ~AFTERBURN_NOTE_F_KNOWN)
-		refuse("unknown afterburn note flags %x", desc->flags);
-	printk("wedge: guest afterburn ABI version %u, x86-64, flags %x\n", desc->abi_version, desc->flags);
+	printk("wedge: guest afterburn ABI version %u, x86-64, flags %x, %lu records\n",
+	       im->v.abi_version, im->v.note_flags, (u64)im->v.nrecords);
 }
 
 /* Guest-physical address of guest virtual `va` if it lies in a PT_LOAD
  * file image with `len` bytes; 0 (no segment at 0 here) otherwise. */
 static u64 va_to_pa(const struct image *im, u64 va, u64 len, bool exec)
 {
-	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
-		const Elf64_Phdr *p = &im->ph[i];
-		if (p->p_type != PT_LOAD || (exec && !(p->p_flags & PF_X)))
+	for (unsigned i = 0; i < im->v.nsegments; i++) {
+		const struct ab_v_segment *p = &im->v.segments[i];
+		if (exec && !(p->flags & PF_X))
 			continue;
-		if (va >= p->p_vaddr && va + len <= p->p_vaddr + p->p_filesz)
-			return va - p->p_vaddr + p->p_paddr;
+		if (va >= p->vaddr && va - p->vaddr <= p->filesz && len <= p->filesz - (va - p->vaddr))
+			return va - p->vaddr + p->paddr;
 	}
 	return 0;
 }
@@ -153,13 +120,15 @@ static u64 elf_file_end(const struct image *im)
 #define UPTO(x) do { if ((x) > end) end = (x); } while (0)
 	UPTO(im->eh->e_phoff + (u64)im->eh->e_phnum * im->eh->e_phentsize);
 	UPTO(im->eh->e_shoff + (u64)im->eh->e_shnum * im->eh->e_shentsize);
+	/* sections with file bytes: inside the file (validated); SHT_NULL and
+	 * SHT_NOBITS ones have none, whatever their offset and size say */
 	for (unsigned i = 0; i < im->eh->e_shnum; i++)
-		if (im->sh[i].sh_type != SHT_NOBITS)
+		if (im->sh[i].sh_type != SHT_NOBITS && im->sh[i].sh_type != SHT_NULL)
 			UPTO(im->sh[i].sh_offset + im->sh[i].sh_size);
-	for (unsigned i = 0; i < im->eh->e_phnum; i++)
-		UPTO(im->ph[i].p_offset + im->ph[i].p_filesz);
+	for (unsigned i = 0; i < im->v.nsegments; i++)
+		UPTO(im->v.segments[i].offset + im->v.segments[i].filesz);
 #undef UPTO
-	return end;
+	return end < im->size ? end : im->size;   /* e_ehsize is not checked */
 }
 
 static u64 initrd_pa, initrd_size;
@@ -215,13 +184,14 @@ static void read_bundle(const u8 *data, u64 *size, struct bundle *b)
 /* The initrd goes to the top of guest memory, page aligned. */
 static void place_initrd(const struct image *im, const struct bundle *b, u64 kernel_end)
 {
-	const u8 *src = im->data + elf_file_end(im);
+	const u8 *src;
 	if (b->present) {
 		src = b->initrd;
 		initrd_size = b->initrd_size;
 	} else {
-		u64 end = elf_file_end(im);
-		initrd_size = end < im->size ? im->size - end : 0;
+		u64 end = elf_file_end(im);   /* <= im->size */
+		src = im->data + end;
+		initrd_size = im->size - end;
 	}
 	if (!initrd_size)
 		return;
@@ -237,85 +207,81 @@ static void place_initrd(const struct image *im, const struct bundle *b, u64 ker
 static u64 load_segments(const struct image *im)
 {
 	u64 end = 0;
-	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
-		const Elf64_Phdr *p = &im->ph[i];
-		if (p->p_type != PT_LOAD)
-			continue;
-		if (p->p_offset + p->p_filesz > im->size || p->p_filesz > p->p_memsz)
-			refuse("PT_LOAD %u lies outside the file", i);
-		if (p->p_paddr < 0x100000 || p->p_paddr + p->p_memsz > guest_mem_bytes)
-			refuse("PT_LOAD %u at %lx-%lx does not fit guest memory 1 MiB-%lu MiB", i,
-			       p->p_paddr, p->p_paddr + p->p_memsz, guest_mem_bytes >> 20);
-		memcpy(gpa_ptr(p->p_paddr, p->p_filesz), im->data + p->p_offset, p->p_filesz);
-		memset(gpa_ptr(p->p_paddr + p->p_filesz, p->p_memsz - p->p_filesz), 0,
-		       p->p_memsz - p->p_filesz);
-		printk("wedge: loaded segment %lx-%lx\n", p->p_paddr, p->p_paddr + p->p_memsz);
-		if (p->p_paddr + p->p_memsz > end)
-			end = p->p_paddr + p->p_memsz;
+	for (unsigned i = 0; i < im->v.nsegments; i++) {
+		const struct ab_v_segment *p = &im->v.segments[i];
+		/* inside the file, no wrap, no overlap: validated */
+		if (p->paddr < 0x100000 || p->paddr + p->memsz > guest_mem_bytes)
+			refuse("PT_LOAD %u at %lx-%lx does not fit guest memory 1 MiB-%lu MiB", p->index,
+			       p->paddr, p->paddr + p->memsz, guest_mem_bytes >> 20);
+	}
+	for (unsigned i = 0; i < im->v.nsegments; i++) {
+		const struct ab_v_segment *p = &im->v.segments[i];
+		memcpy(gpa_ptr(p->paddr, p->filesz), im->data + p->offset, p->filesz);
+		memset(gpa_ptr(p->paddr + p->filesz, p->memsz - p->filesz), 0, p->memsz - p->filesz);
+		printk("wedge: loaded segment %lx-%lx\n", p->paddr, p->paddr + p->memsz);
+		if (p->paddr + p->memsz > end)
+			end = p->paddr + p->memsz;
 	}
 	return end;
 }
 
 static void rewrite_sites(const struct image *im)
 {
-	const Elf64_Shdr *ab = find_section(im, AFTERBURN_SECTION);
 	printk("wedge: site rewriting: done by the wedge\n");
-	if (!ab) {
-		printk("wedge: the guest has no .afterburn section: nothing to rewrite\n");
-		return;
-	}
-	if (ab->sh_size % AFTERBURN_RECORD_SIZE || ab->sh_type == SHT_NOBITS)
-		refuse("corrupt .afterburn: %lu bytes is not a whole number of %u-byte records",
-		       ab->sh_size, AFTERBURN_RECORD_SIZE);
 	struct x86_rewrite_targets t;
 	t.upcall_mask = WEDGE_UPCALL_MASK;
 	t.sti_check_slot = WEDGE_SLOT_STI_CHECK;
 	for (unsigned k = 0; k < X86_KIND_MAX; k++)
 		t.slot[k] = WEDGE_SLOT_KIND(k);
-	const struct afterburn_record *r = (const void *)(im->data + ab->sh_offset);
-	u64 n = ab->sh_size / AFTERBURN_RECORD_SIZE, kept = 0;
+	/* Every record was validated (check_image): its site is the recorded
+	 * instruction and padding, inside executable code, overlapping no
+	 * other, with room for its rewrite.  A failure below is a bug. */
+	u64 n = im->v.nrecords, kept = 0;
 	for (u64 i = 0; i < n; i++) {
-		u64 field_va = ab->sh_addr + i * AFTERBURN_RECORD_SIZE;
-		u64 site_va = field_va + (s64)r[i].offset;
-		u64 pa = va_to_pa(im, site_va, r[i].length, true);
+		struct ab_v_record rec, next = { 0 };
+		ab_v_record_get(&im->v, im->data, i, &rec);
+		if (i + 1 < n)
+			ab_v_record_get(&im->v, im->data, i + 1, &next);
+		u64 site_va = rec.addr;
+		u64 pa = va_to_pa(im, site_va, rec.length, true);
 		if (!pa)
 			refuse("corrupt .afterburn: record %lu points at %lx, outside the executable segments",
 			       i, site_va);
 		struct x86_insn insn;
 		unsigned ret_off;
-		u8 *site = gpa_ptr(pa, r[i].length);
+		u8 *site = gpa_ptr(pa, rec.length);
 		u8 original[256];   /* length is a u8 */
-		memcpy(original, site, r[i].length);
-		enum x86_rewrite_status st = x86_rewrite_site(site, r[i].length, r[i].insn,
-							      r[i].kind, &t, &insn, &ret_off);
+		memcpy(original, site, rec.length);
+		enum x86_rewrite_status st = x86_rewrite_site(site, rec.length, rec.insn,
+							      rec.kind, &t, &insn, &ret_off);
 		if (st == X86_REWRITE_KEPT) {
 			kept++;
 			continue;
 		}
 		if (st != X86_REWRITE_OK)
 			refuse("corrupt .afterburn: record %lu (kind %u %s, %u of %u bytes at %lx): %s",
-			       i, r[i].kind, x86_kind_name(r[i].kind), r[i].insn, r[i].length, site_va,
+			       i, rec.kind, x86_kind_name(rec.kind), rec.insn, rec.length, site_va,
 			       x86_rewrite_strerror(st));
-		sites_rewritten[r[i].kind]++;
-		enum x86_trap_form tf = x86_trap_form(r[i].kind);
+		sites_rewritten[rec.kind]++;
+		enum x86_trap_form tf = x86_trap_form(rec.kind);
 		if (tf != X86_TRAP_NONE) {
 			/* may run on the user's stack: left to trap (x86/rewrite.h) */
-			x86_rewrite_trap(site, r[i].length, r[i].insn, original, tf);
-			site_table_add_trap(pa, r[i].length, &insn);
+			x86_rewrite_trap(site, rec.length, rec.insn, original, tf);
+			site_table_add_trap(pa, rec.length, &insn);
 			continue;
 		}
 		unsigned pair_len = 0;
-		if (r[i].kind == X86_KIND_STI && i + 1 < n && r[i + 1].kind == X86_KIND_HLT &&
-		    field_va + 8 + (s64)r[i + 1].offset == site_va + r[i].length) {
+		if (rec.kind == X86_KIND_STI && i + 1 < n && next.kind == X86_KIND_HLT &&
+		    next.addr == site_va + rec.length) {
 			/* sti; hlt as one emulated step: a call form instead of the
 			 * inline unmask (the hlt site is checked and rewritten next) */
-			pair_len = r[i + 1].length;
-			ret_off = x86_rewrite_call(site, r[i].length, WEDGE_SLOT_KIND(X86_KIND_STI));
+			pair_len = next.length;
+			ret_off = x86_rewrite_call(site, rec.length, WEDGE_SLOT_KIND(X86_KIND_STI));
 			if (!ret_off)
 				refuse("corrupt .afterburn: record %lu: sti site too short for a call", i);
 		}
 		if (ret_off)
-			site_table_add(pa + ret_off, pa, r[i].length, &insn, pair_len);
+			site_table_add(pa + ret_off, pa, rec.length, &insn, pair_len);
 	}
 	site_table_sort();
 	printk("wedge: rewrote %lu sites (%u calls into the wedge, %lu left as they are)\n",
@@ -325,10 +291,10 @@ static void rewrite_sites(const struct image *im)
 /* [pa, pa+len) inside the file image of an executable PT_LOAD. */
 static bool pa_in_code(const struct image *im, u64 pa, u64 len)
 {
-	for (unsigned i = 0; i < im->eh->e_phnum; i++) {
-		const Elf64_Phdr *p = &im->ph[i];
-		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && pa >= p->p_paddr &&
-		    pa - p->p_paddr <= p->p_filesz && len <= p->p_filesz - (pa - p->p_paddr))
+	for (unsigned i = 0; i < im->v.nsegments; i++) {
+		const struct ab_v_segment *p = &im->v.segments[i];
+		if ((p->flags & PF_X) && pa >= p->paddr && pa - p->paddr <= p->filesz &&
+		    len <= p->filesz - (pa - p->paddr))
 			return true;
 	}
 	return false;
@@ -443,18 +409,28 @@ static void take_builder_sites(const struct image *im, const struct bundle *b)
 	       h.count - kept, site_table_count(), kept);
 }
 
+/* The value of symbol `name` in the first SHT_SYMTAB (0 if none): one
+ * pass over its symbols, every string compared within its table. */
 static u64 find_symbol(const struct image *im, const char *name)
 {
+	size_t nlen = strlen(name);
 	for (unsigned i = 0; i < im->eh->e_shnum; i++) {
 		const Elf64_Shdr *s = &im->sh[i];
-		if (s->sh_type != SHT_SYMTAB || s->sh_link >= im->eh->e_shnum)
+		if (s->sh_type != SHT_SYMTAB)
 			continue;
+		if (s->sh_link >= im->eh->e_shnum || im->sh[s->sh_link].sh_type != SHT_STRTAB)
+			return 0;
+		/* both in the file: every non-NOBITS section is (validated) */
 		const Elf64_Shdr *strs = &im->sh[s->sh_link];
-		const Elf64_Sym *sym = (const Elf64_Sym *)(im->data + s->sh_offset);
-		for (u64 j = 0; j < s->sh_size / sizeof(*sym); j++)
-			if (sym[j].st_name < strs->sh_size &&
-			    !strcmp((const char *)im->data + strs->sh_offset + sym[j].st_name, name))
-				return sym[j].st_value;
+		const u8 *syms = im->data + s->sh_offset;
+		for (u64 j = 0; j < s->sh_size / sizeof(Elf64_Sym); j++) {
+			Elf64_Sym sym;
+			memcpy(&sym, syms + j * sizeof(sym), sizeof(sym));
+			if (sym.st_name < strs->sh_size && nlen + 1 <= strs->sh_size - sym.st_name &&
+			    !memcmp(im->data + strs->sh_offset + sym.st_name, name, nlen + 1))
+				return sym.st_value;
+		}
+		return 0;
 	}
 	return 0;
 }
@@ -492,8 +468,7 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 	struct bundle b;
 	read_bundle(data, &size, &b);
 	struct image im = { .data = data, .size = size };
-	check_elf(&im);
-	check_note(&im);
+	check_image(&im, b.flags & AFTERBURN_BUNDLE_F_REWRITTEN);
 	u64 kernel_end = load_segments(&im);
 	place_initrd(&im, &b, kernel_end);
 	if (b.flags & AFTERBURN_BUNDLE_F_REWRITTEN)
@@ -509,8 +484,11 @@ void load_guest(const u8 *data, u64 size, const char *cmdline)
 		entry = im.eh->e_entry;
 		how = "e_entry";
 	}
-	/* A 64-bit boot loader enters at the physical address (identity map). */
+	/* A 64-bit boot loader enters at the physical address (identity map).
+	 * Linux's e_entry is one already (phys_startup_64; validated). */
 	u64 entry_pa = va_to_pa(&im, entry, 1, true);
+	if (!entry_pa && !strcmp(how, "e_entry") && pa_in_code(&im, entry, 1))
+		entry_pa = entry;
 	if (!entry_pa)
 		refuse("the guest entry %lx is not in an executable segment", entry);
 	printk("wedge: entering the guest at %s %lx (physical %lx), boot_params %lx, command line \"%s\"\n",
