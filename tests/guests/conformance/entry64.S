@@ -1229,6 +1229,11 @@ u_fpuproc:
 	jb 1b
 	cmpq $0, 32(%r15)
 	je 1b
+	/* resumed after a switch: use the FPU once more before finishing, so
+	 * that its state changes hands in #NM however the ticks fell (a
+	 * preemption after the loop's last FPU instruction would otherwise
+	 * let the process finish without touching it again) */
+	paddq %xmm6, %xmm3
 	movq $1, 24(%r15)
 4:	pause
 	jmp 4b
