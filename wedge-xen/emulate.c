@@ -1741,9 +1741,10 @@ bool user_port_io(void)
 	u16 iomap;
 	if (limit < 0x67 || !copy_from_guest(&iomap, tss + 0x66, 2))
 		return false;
-	/* the CPU reads the two bytes holding the range's bits */
+	/* the CPU reads the two bytes from the one holding the first port's
+	 * bit; both within the limit */
 	u32 first = iomap + port / 8u, last = iomap + (port + size - 1u) / 8u;
-	if (last + 1 > limit)
+	if (first + 1 > limit)
 		return false;
 	u8 bits[2];
 	if (!copy_from_guest(bits, tss + first, last - first + 1))
