@@ -267,8 +267,10 @@ void ldt_mirror_load(void)
 bool mirror_user_cs(u16 cs, bool cs32)
 {
 	u64 d = mirror_desc(cs);
+	/* compat mode: 32-bit or 16-bit code (D clear: a 16-bit segment, as
+	 * in sigreturn frames of DOSEMU and Wine, and Linux's sigreturn test) */
 	return (cs & 3) == 3 && d && D_P(d) && D_CODE(d) && !(D_TYPE(d) & 4) &&
-	       (cs32 ? !D_L(d) && D_DB(d) : D_L(d) && !D_DB(d));
+	       (cs32 ? !D_L(d) : D_L(d) && !D_DB(d));
 }
 
 bool mirror_user_ss(u16 ss)

@@ -985,6 +985,17 @@ void user_cs_sync(void)
 				set_gs_base(0);
 		}
 	}
+	/* A null selector loaded over a null one (`mov $0, %gs` after
+	 * arch_prctl(ARCH_SET_GS)) changes no selector but zeroes the base
+	 * (Intel, QEMU): when the base could have changed that way, take the
+	 * one user mode left, which Xen saved at the switch to the wedge
+	 * (MSR_SHADOW_GS_BASE of a PV kernel reads it).  Rare: Linux's
+	 * processes have GS null with a zero base. */
+	if (!(vcpu.seg[SEG_GS] & ~3u) && vcpu.gs_base && !gs_base_stale) {
+		u32 lo, hi;
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000102u));
+		vcpu.gs_base = (u64)hi << 32 | lo;
+	}
 	bool cs32;
 	if (g_frame_cs != 0xe023 && g_frame_cs != 0xe033) {
 		/* (not for Xen's sysenter frame: CS 3) */
@@ -1709,4 +1720,88 @@ void counters_print(void)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),
 		       net_hits[i].addr, net_hits[i].count);
 #endif
+}
+
+/*
+ * in/out in the guest's user mode: Xen gives PV user mode no I/O rights
+ * (#GP(0)).  Let it through as the CPU does at CPL 3 with IOPL 0: when
+ * every bit of the port range is clear in the I/O permission bitmap of the
+ * TSS the guest loaded (Linux's ioperm(), and its iopl(3), which 6.1
+ * emulates with an all-clear bitmap), within the TSS limit; else the #GP
+ * stands.  The string forms (ins/outs) are not emulated here: #GP.
+ */
+bool user_port_io(void)
+{
+	u8 b[3];
+	unsigned n = 3, p = 0, opsize = 4;
+	while (n && !copy_from_guest(b, g_regs.rip, n))
+		n--;
+	if (n && b[0] == 0x66) {
+		opsize = 2;
+		p = 1;
+	}
+	if (p >= n)
+		return false;
+	u8 op = b[p];
+	bool imm = op >= 0xe4 && op <= 0xe7, dx = op >= 0xec && op <= 0xef;
+	if (!imm && !dx)
+		return false;
+	if (imm && p + 1 >= n)
+		return false;
+	unsigned size = (op & 1) ? opsize : 1;
+	u16 port = imm ? b[p + 1] : (u16)g_regs.gpr[X86_RDX];
+	/* the TSS: a present 64-bit TSS (busy) the guest loaded with ltr */
+	u64 d[2];
+	if (!(vcpu.tr & ~7u) || !copy_from_guest(d, vcpu.gdtr_base + (vcpu.tr & ~7u), 16))
+		return false;
+	u64 tss = ((d[0] >> 16) & 0xffffff) | ((d[0] >> 56) << 24) | (d[1] << 32);
+	u32 limit = seg_limit(d[0]);
+	u16 iomap;
+	if (limit < 0x67 || !copy_from_guest(&iomap, tss + 0x66, 2))
+		return false;
+	/* the CPU reads the two bytes from the one holding the first port's
+	 * bit; both within the limit */
+	u32 first = iomap + port / 8u, last = iomap + (port + size - 1u) / 8u;
+	if (first + 1 > limit)
+		return false;
+	u8 bits[2];
+	if (!copy_from_guest(bits, tss + first, last - first + 1))
+		return false;
+	for (unsigned i = 0; i < size; i++) {
+		unsigned q = port + i;
+		if (bits[q / 8u - port / 8u] >> (q % 8u) & 1)
+			return false;
+	}
+	if (op & 2)
+		io_out(port, size, (u32)g_regs.gpr[X86_RAX]);
+	else
+		set_reg(X86_RAX, size, io_in(port, size));
+	g_regs.rip += p + (imm ? 2u : 1u);
+	if (vcpu.cs32)
+		g_regs.rip = (u32)g_regs.rip;
+	return true;
+}
+
+/*
+ * A #PF in the guest kernel at a rewritten iret site whose `call *slot`
+ * could not push its return address: the stack is read-only there.
+ * Linux's ESPFIX64 stacks are read-only aliases, and its iretq to a
+ * user SS of 16 bits runs on one; the CPU's iretq writes nothing to the
+ * stack, so it does not fault there.  Emulated from the fault, as the
+ * call would have had it emulated.
+ */
+bool iret_site_on_readonly_stack(u64 cr2)
+{
+	u64 rip = g_regs.rip, gpa;
+	u8 b[3];
+	if (cr2 != g_regs.gpr[X86_RSP] - 8 || !copy_from_guest(b, rip, 3) ||
+	    b[0] != 0xff || b[1] != 0x14 || b[2] != 0x25 || !guest_va_to_gpa_quiet(rip + 7, &gpa))
+		return false;
+	const struct site *s = site_lookup(gpa);
+	if (!s || s->trap || s->insn.kind != X86_KIND_IRET || s->ret - s->addr != 7)
+		return false;
+	struct site here = *s;
+	here.addr = rip;
+	emulate_site(&here);
+	return true;
 }

@@ -197,9 +197,17 @@ void deliver_vector(unsigned vec, bool has_error, u64 error)
 	u64 *f = has_error ? frame : frame + 1;
 	u64 n = has_error ? 6 : 5;
 	rsp -= n * 8;
-	if (!copy_to_guest(rsp, f, n * 8))
-		panic("vector %u: the guest's stack at %lx is not mapped (a CPU would double-fault)",
-		      vec, rsp);
+	if (!copy_to_guest(rsp, f, n * 8)) {
+		if (vec == 8)
+			panic("double fault: the guest's stack at %lx is not mapped or read-only (a CPU would "
+			      "triple-fault)", rsp);
+		/* The CPU cannot push the frame (a read-only or unmapped
+		 * stack): a double fault.  Linux's ESPFIX64 depends on it: a
+		 * fault of its iretq on the read-only espfix stack becomes a
+		 * #DF, whose handler turns it into the user's #GP. */
+		deliver_vector(8, true, 0);
+		return;
+	}
 	g_regs.gpr[X86_RSP] = rsp;
 	g_regs.rip = handler;
 	g_regs.rflags &= ~(0x100ul | 0x4000ul | 0x10000ul);   /* TF, NT, RF */
@@ -333,6 +341,10 @@ void wedge_exception(void)
 		if (!user && rip >= (u64)__wedge_start && rip < (u64)__wedge_end)
 			panic("a wedge stub at %lx touches %lx, unmapped in the guest's page tables",
 			      rip, cr2);
+		if (!user && (guest_error & 3) == 3 && iret_site_on_readonly_stack(cr2)) {
+			deliver_pending_interrupts();
+			return;
+		}
 	}
 	if (g_exc_vector == 1)
 		debug_status_to_guest();
@@ -351,10 +363,26 @@ void wedge_exception(void)
 			deliver_pending_interrupts();
 			return;
 		}
+		u8 op[2];
+		if (g_exc_vector == 13 && !g_exc_error && vcpu.cs32 &&
+		    copy_from_guest(op, rip, 2) && op[0] == 0x0f && op[1] == 0x34) {
+			/* sysenter from compat mode on a host where Xen set up
+			 * no sysenter entry (an AMD CPU, or a CPU model with AMD's
+			 * vendor, as QEMU's): the CPU raised #GP(0) at it for the
+			 * null SYSENTER_CS.  The guest's CPU has the instruction
+			 * (its cpuid says SEP; QEMU runs it in compat mode too) */
+			guest_sysenter();
+			deliver_pending_interrupts();
+			return;
+		}
 		if (g_exc_vector == 13 && (g_exc_error & 3) == 2)
 			user_soft_interrupt();
 		else if ((g_exc_vector == 13 || g_exc_vector == 11) && user_far_transfer(g_exc_error))
 			return;   /* to one of the guest's code segments, which Xen's GDT lacks */
+		else if (g_exc_vector == 13 && !g_exc_error && user_port_io()) {
+			deliver_pending_interrupts();
+			return;   /* port I/O the guest's TSS allows */
+		}
 	} else {
 		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())
 			return;

@@ -173,6 +173,7 @@ wedge_syscall_callback:
 	movq %rax, g_regs+GR_RSP(%rip)
 	SAVE_MOST
 	leaq wedge_stack_top(%rip), %rsp
+	cld                          /* Xen clears DF here; the other entries: below */
 	call wedge_syscall_entry
 	jmp wedge_resume
 
@@ -294,6 +295,7 @@ wedge_event_callback:
 	popq %rax                    /* ss */
 	SAVE_MOST
 	leaq wedge_stack_top(%rip), %rsp
+	cld                          /* the guest's DF: the C code needs it clear */
 	call wedge_event_upcall
 	jmp wedge_resume
 
@@ -301,6 +303,7 @@ wedge_event_callback:
 wedge_failsafe_callback:            /* [rcx][r11][ds][es][fs][gs][rip][cs][rflags][rsp][ss] */
 	movq %rsp, %rdi
 	leaq wedge_stack_top(%rip), %rsp
+	cld
 	call wedge_failsafe
 	ud2
 
@@ -350,6 +353,11 @@ exc_common_noerr:
 	popq %rax                    /* ss */
 	SAVE_MOST
 	leaq wedge_stack_top(%rip), %rsp
+	/* Xen's exception bounce keeps the guest's DF (it clears TF, NT, AC,
+	 * RF): a process that sets DF and then faults, or makes a system call
+	 * with int $0x80, would run the wedge's C code (rep movs/stos) with
+	 * DF set */
+	cld
 	call wedge_exception
 	jmp wedge_resume
 

@@ -153,6 +153,8 @@ void deliver_vector(unsigned vec, bool has_error, u64 error);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 void guest_sysenter(void);            /* user-mode sysenter (Xen's #GP with CS 3, RIP 0) */
 bool user_far_transfer(u64 error);   /* a user #GP(selector) at lret/iret/ljmp: emulated */
+bool user_port_io(void);           /* a user #GP(0) at in/out the guest TSS's I/O bitmap allows: emulated */
+bool iret_site_on_readonly_stack(u64 cr2);   /* a kernel #PF pushing an iret site's return address: emulated */
 void user_cs_sync(void);             /* from user mode: the CS/SS (and mode) user mode ran with */
 void resume_prepare(void);            /* wedge_resume: batched Xen state, the user CS/SS Xen is to load */
 extern u64 g_resume_cs, g_resume_ss;
