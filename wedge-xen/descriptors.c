@@ -42,19 +42,10 @@ static u64 gdt_buf[GDT_ENTRIES], ldt_buf[LDT_ENTRIES];
 /* The selector the wedge last saw in, or put into, each hardware data
  * segment register (SEG_ES, SEG_DS, SEG_FS, SEG_GS). */
 static u16 real_seg[6];
-/* counters: GDT compares and their TSC cycles, entries written, LDT loads,
- * null stand-ins */
+/* counters: GDT compares, entries written, LDT loads, null stand-ins */
 static u64 n_compares, n_written, n_ldt_loads, n_standins;
 
 
-#define D_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
-#define D_S(d)    ((unsigned)((d) >> 44) & 1)
-#define D_DPL(d)  ((unsigned)((d) >> 45) & 3)
-#define D_P(d)    ((unsigned)((d) >> 47) & 1)
-#define D_L(d)    ((unsigned)((d) >> 53) & 1)
-#define D_DB(d)   ((unsigned)((d) >> 54) & 1)
-#define D_CODE(d) (D_TYPE(d) & 8)
-#define D_BASE(d) ((((d) >> 16) & 0xffffff) | (((d) >> 56) << 24))
 
 /* The mirror of a guest descriptor: code and data segments of DPL 3. */
 static u64 mirrored(u64 d)
@@ -86,8 +77,7 @@ static void real_write(unsigned sr, u16 v)
 	case SEG_DS: __asm__ volatile("mov %0, %%ds" :: "r"(v) : "memory"); break;
 	case SEG_FS:
 		__asm__ volatile("mov %0, %%fs" :: "r"(v) : "memory");
-		if (HYPERVISOR_set_segment_base(SEGBASE_FS, vcpu.fs_base))
-			panic("set_segment_base(FS, %lx) failed", vcpu.fs_base);
+		fs_base_stale = true;   /* the guest's base back to Xen with the exit's batch */
 		break;
 	case SEG_GS: __asm__ volatile("mov %0, %%gs" :: "r"(v) : "memory"); break;
 	}

@@ -4,6 +4,16 @@
 #define WEDGE_DESCRIPTORS_H
 #include "wedge-xen/wedge.h"
 
+/* Descriptor fields (SDM vol. 3, 3.4.5). */
+#define D_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
+#define D_S(d)    ((unsigned)((d) >> 44) & 1)
+#define D_DPL(d)  ((unsigned)((d) >> 45) & 3)
+#define D_P(d)    ((unsigned)((d) >> 47) & 1)
+#define D_L(d)    ((unsigned)((d) >> 53) & 1)
+#define D_DB(d)   ((unsigned)((d) >> 54) & 1)
+#define D_CODE(d) (D_S(d) && (D_TYPE(d) & 8))
+#define D_BASE(d) ((((d) >> 16) & 0xffffff) | (((d) >> 56) << 24))
+
 void descriptors_init(void);      /* the mirror pages read-only, Xen's GDT */
 void gdt_mirror_check(void);      /* lgdt, a GDT selector load: take the guest's GDT as it is now */
 /* Before user mode runs: gdt_mirror_check() if the guest kernel, since the

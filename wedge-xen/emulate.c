@@ -267,7 +267,8 @@ static u64 pop64(void)
 /* The guest runs in PV user mode: its GS base is Xen's user one, given to
  * Xen on the way back to the guest (resume_prepare), batched with the
  * other state Xen needs then. */
-static bool gs_base_stale, fs_base_stale;
+static bool gs_base_stale;
+bool fs_base_stale;
 
 static void set_gs_base(u64 v)
 {
@@ -415,14 +416,6 @@ static void store_dtr(u64 addr, u16 limit, u64 base)
 	write_guest(addr + 2, &base, 8);
 }
 
-/* Descriptor fields (SDM vol. 3, 3.4.5). */
-#define D_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
-#define D_S(d)    ((unsigned)((d) >> 44) & 1)
-#define D_DPL(d)  ((unsigned)((d) >> 45) & 3)
-#define D_P(d)    ((unsigned)((d) >> 47) & 1)
-#define D_L(d)    ((unsigned)((d) >> 53) & 1)
-#define D_DB(d)   ((unsigned)((d) >> 54) & 1)
-#define D_CODE(d) (D_S(d) && (D_TYPE(d) & 8))
 #define SEL_ERR(sel) ((u64)((sel) & 0xfffc))
 
 static unsigned cpl(void) { return vcpu.seg[SEG_CS] & 3; }
@@ -506,7 +499,7 @@ static void seg_write(unsigned sr, u16 sel)
 	if (sr == SEG_FS || sr == SEG_GS) {
 		u64 d, base = 0;
 		if ((sel & ~3u) && guest_descriptor(sel, &d))
-			base = ((d >> 16) & 0xffffff) | ((d >> 56) << 24);
+			base = D_BASE(d);
 		if (sr == SEG_FS)
 			vcpu.fs_base = base;   /* seg_load gives it to Xen */
 		else
@@ -976,8 +969,8 @@ void user_cs_sync(void)
 		 * CPU keeps it: made zero here, as the guest kernel's loads) */
 		if (sr == SEG_FS) {
 			vcpu.fs_base = base;
-			if (!(sel & ~3u) && HYPERVISOR_set_segment_base(SEGBASE_FS, 0))
-				panic("set_segment_base(FS, 0) failed");
+			if (!(sel & ~3u))
+				fs_base_stale = true;   /* Xen's record of it: with the exit's batch */
 		} else if (sr == SEG_GS) {
 			if (sel & ~3u)
 				vcpu.gs_base = base;   /* the hardware's user GS base already */

@@ -158,6 +158,7 @@ bool iret_site_on_readonly_stack(u64 cr2);   /* a kernel #PF pushing an iret sit
 void user_cs_sync(void);             /* from user mode: the CS/SS (and mode) user mode ran with */
 void resume_prepare(void);            /* wedge_resume: batched Xen state, the user CS/SS Xen is to load */
 extern u64 g_resume_cs, g_resume_ss;
+extern bool fs_base_stale;               /* the guest's FS base to Xen at the next exit (resume_prepare) */
 extern evtchn_port_t timer_port, console_port;
 
 /* xenstore.c: control/shutdown (xl shutdown, xl reboot) */
