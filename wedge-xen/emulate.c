@@ -1716,63 +1716,129 @@ void counters_print(void)
 }
 
 /*
- * in/out in the guest's user mode: Xen gives PV user mode no I/O rights
- * (#GP(0)).  Let it through as the CPU does at CPL 3 with IOPL 0: when
- * every bit of the port range is clear in the I/O permission bitmap of the
- * TSS the guest loaded (Linux's ioperm(), and its iopl(3), which 6.1
+ * in/out/ins/outs in the guest's user mode: Xen gives PV user mode no I/O
+ * rights (#GP(0)).  Let them through as the CPU does at CPL 3 with IOPL 0:
+ * when every bit of the port range is clear in the I/O permission bitmap
+ * of the TSS the guest loaded (Linux's ioperm(), and its iopl(3), which 6.1
  * emulates with an all-clear bitmap), within the TSS limit; else the #GP
- * stands.  The string forms (ins/outs) are not emulated here: #GP.
+ * stands.  ins/outs (rep too) access memory with user privilege: a fault
+ * there is the #PF the CPU gives at that element, with rcx/rsi/rdi
+ * counting the elements done (returns -1: vcpu.cr2 and guest_fault_error
+ * say it).  Segment bases: FS/GS (an outs override) as the guest set them,
+ * the others flat, as in Linux's processes; the address and operand size
+ * from the code segment's mode (64-bit or 32-bit) and the 0x66/0x67
+ * prefixes.  Returns 1 when emulated (a long rep restarts the instruction
+ * after 4096 elements, as an interrupted rep does), 0 when the #GP stands.
  */
-bool user_port_io(void)
+int user_port_io(void)
 {
-	u8 b[3];
-	unsigned n = 3, p = 0, opsize = 4;
-	while (n && !copy_from_guest(b, g_regs.rip, n))
+	u8 b[15];
+	unsigned n = 15, p = 0, opsize = 4, seg = 0;
+	bool adsize = false, rep = false;
+	while (n && !copy_from_user_guest(b, g_regs.rip, n))
 		n--;
-	if (n && b[0] == 0x66) {
-		opsize = 2;
-		p = 1;
+	for (; p < n; p++) {
+		u8 c = b[p];
+		if (c == 0x66)
+			opsize = 2;
+		else if (c == 0x67)
+			adsize = true;
+		else if (c == 0xf2 || c == 0xf3)
+			rep = true;
+		else if (c == 0x26 || c == 0x2e || c == 0x36 || c == 0x3e || c == 0x64 || c == 0x65)
+			seg = c;
+		else if (c == 0xf0)
+			return 0;   /* lock: #UD on the CPU; Xen's #GP stands */
+		else if (!vcpu.cs32 && (c & 0xf0) == 0x40)
+			continue;   /* REX: no effect on port I/O */
+		else
+			break;
 	}
 	if (p >= n)
-		return false;
+		return 0;
 	u8 op = b[p];
-	bool imm = op >= 0xe4 && op <= 0xe7, dx = op >= 0xec && op <= 0xef;
-	if (!imm && !dx)
-		return false;
+	bool imm = op >= 0xe4 && op <= 0xe7, dx = op >= 0xec && op <= 0xef, str = op >= 0x6c && op <= 0x6f;
+	if (!imm && !dx && !str)
+		return 0;
+	if (str && vcpu.cs32 && adsize) {
+		not_emulated("user-mode ins/outs with 16-bit addresses: #GP");
+		return 0;
+	}
+	bool a32 = vcpu.cs32 || adsize;
 	if (imm && p + 1 >= n)
-		return false;
+		return 0;
 	unsigned size = (op & 1) ? opsize : 1;
 	u16 port = imm ? b[p + 1] : (u16)g_regs.gpr[X86_RDX];
 	/* the TSS: a present 64-bit TSS (busy) the guest loaded with ltr */
 	u64 d[2];
 	if (!(vcpu.tr & ~7u) || !copy_from_guest(d, vcpu.gdtr_base + (vcpu.tr & ~7u), 16))
-		return false;
+		return 0;
 	u64 tss = ((d[0] >> 16) & 0xffffff) | ((d[0] >> 56) << 24) | (d[1] << 32);
 	u32 limit = seg_limit(d[0]);
 	u16 iomap;
 	if (limit < 0x67 || !copy_from_guest(&iomap, tss + 0x66, 2))
-		return false;
+		return 0;
 	/* the CPU reads the two bytes from the one holding the first port's
 	 * bit; both within the limit */
 	u32 first = iomap + port / 8u, last = iomap + (port + size - 1u) / 8u;
 	if (first + 1 > limit)
-		return false;
+		return 0;
 	u8 bits[2];
 	if (!copy_from_guest(bits, tss + first, last - first + 1))
-		return false;
+		return 0;
 	for (unsigned i = 0; i < size; i++) {
 		unsigned q = port + i;
 		if (bits[q / 8u - port / 8u] >> (q % 8u) & 1)
-			return false;
+			return 0;
 	}
-	if (op & 2)
+	unsigned len = p + (imm ? 2u : 1u);
+	if (str) {
+		static bool logged;
+		if (!logged) {
+			logged = true;
+			printk("wedge: user-mode %s through the TSS I/O bitmap, emulated (port %x)\n",
+			       op < 0x6e ? "ins" : "outs", port);
+		}
+		u64 mask = a32 ? 0xfffffffful : ~0ul;
+		u64 step = (g_regs.rflags & 0x400) ? -(u64)size : size;   /* DF */
+		u64 count = rep ? g_regs.gpr[X86_RCX] & mask : 1;
+		u64 base = seg == 0x64 ? vcpu.fs_base : seg == 0x65 ? vcpu.gs_base : 0;
+		for (unsigned done = 0; count && done < 4096; done++, count--) {
+			u32 v = 0;
+			if (op < 0x6e) {   /* ins: to ES:rdi, no override */
+				u64 va = g_regs.gpr[X86_RDI] & mask;
+				/* the destination is checked before the port is read, so
+				 * that the instruction restarts after a #PF (QEMU's TCG
+				 * does a dummy write first for the same reason) */
+				if (!copy_from_user_guest(&v, va, size) || !copy_to_user_guest(va, &v, size)) {
+					vcpu.cr2 = guest_fault_va;
+					return -1;
+				}
+				v = io_in(port, size);
+				copy_to_user_guest(va, &v, size);
+				set_reg(X86_RDI, a32 ? 4 : 8, g_regs.gpr[X86_RDI] + step);
+			} else {
+				if (!copy_from_user_guest(&v, (base + (g_regs.gpr[X86_RSI] & mask)) & mask, size)) {
+					vcpu.cr2 = guest_fault_va;
+					return -1;
+				}
+				io_out(port, size, v);
+				set_reg(X86_RSI, a32 ? 4 : 8, g_regs.gpr[X86_RSI] + step);
+			}
+			if (rep)
+				set_reg(X86_RCX, a32 ? 4 : 8, count - 1);
+		}
+		if (count)
+			return 1;   /* more to do: the instruction runs again */
+	} else if (op & 2) {
 		io_out(port, size, (u32)g_regs.gpr[X86_RAX]);
-	else
+	} else {
 		set_reg(X86_RAX, size, io_in(port, size));
-	g_regs.rip += p + (imm ? 2u : 1u);
+	}
+	g_regs.rip += len;
 	if (vcpu.cs32)
 		g_regs.rip = (u32)g_regs.rip;
-	return true;
+	return 1;
 }
 
 /*

@@ -364,6 +364,7 @@ void wedge_exception(void)
 			return;
 		}
 		u8 op[2];
+		int io = 0;
 		if (g_exc_vector == 13 && !g_exc_error && vcpu.cs32 &&
 		    copy_from_guest(op, rip, 2) && op[0] == 0x0f && op[1] == 0x34) {
 			/* sysenter from compat mode on a host where Xen set up
@@ -379,9 +380,12 @@ void wedge_exception(void)
 			user_soft_interrupt();
 		else if ((g_exc_vector == 13 || g_exc_vector == 11) && user_far_transfer(g_exc_error))
 			return;   /* to one of the guest's code segments, which Xen's GDT lacks */
-		else if (g_exc_vector == 13 && !g_exc_error && user_port_io()) {
+		else if (g_exc_vector == 13 && !g_exc_error && (io = user_port_io()) > 0) {
 			deliver_pending_interrupts();
 			return;   /* port I/O the guest's TSS allows */
+		} else if (io < 0) {
+			g_exc_vector = 14;   /* ins/outs: the memory side faulted (vcpu.cr2) */
+			g_exc_error = guest_fault_error | PF_U;
 		}
 	} else {
 		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())

@@ -285,6 +285,26 @@ bool guest_va_to_gpa(u64 va, u64 *gpa)
 	return guest_walk(va, 0, false, gpa, &w, &nx) == 0;
 }
 
+/* Guest-physical addresses beyond RAM: the wedge models no MMIO device,
+ * so they answer as unclaimed addresses on a PC bus do: reads all ones,
+ * writes ignored.  A shadow mapping of one (a kernel's ioremap, a root
+ * process's mmap of /dev/mem) points at unbacked_sink, one page of all
+ * ones shared by every such mapping (writable when the guest's entry is):
+ * what is written there reads back until the next write, where nothing
+ * would on a PC.  The emulator's own accesses read unbacked_ones. */
+static u8 unbacked_sink[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+static u8 unbacked_ones[PAGE_SIZE];
+static void unbacked_note(u64 va, u64 gpa)
+{
+	static bool filled;
+	if (!filled) {
+		filled = true;
+		memset(unbacked_sink, 0xff, PAGE_SIZE);
+	}
+	not_emulated("the guest maps %lx to guest-physical %lx, outside RAM (no MMIO models): reads all ones, "
+		     "writes to a scratch page", va, gpa);
+}
+
 /* Kernel-privilege accesses (the wedge acting for the guest's CPU). */
 static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void *), void *arg)
 {
@@ -300,10 +320,16 @@ static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void 
 			guest_fault_error = st & 0x1f;
 			return false;
 		}
-		if (gpa + chunk > guest_mem_bytes)
-			panic("the guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet",
-			      va, gpa);
-		if (!fn(gpa_ptr(gpa, chunk), chunk, arg))
+		void *p;
+		if (gpa >= guest_mem_bytes) {
+			/* nothing there (no MMIO models): as in shadow_fault */
+			unbacked_note(va, gpa);
+			p = write ? unbacked_sink : memset(unbacked_ones, 0xff, PAGE_SIZE);
+			p = (u8 *)p + (va & (PAGE_SIZE - 1));
+		} else {
+			p = gpa_ptr(gpa, chunk);
+		}
+		if (!fn(p, chunk, arg))
 			return false;
 		arg = (u8 *)arg + chunk;
 		va += chunk;
@@ -317,6 +343,36 @@ static bool do_write(void *p, u64 n, void *src) { memcpy(p, src, n); return true
 
 bool copy_from_guest(void *dst, u64 va, u64 n) { return guest_range(va, n, false, do_read, dst); }
 bool copy_to_guest(u64 va, const void *src, u64 n) { return guest_range(va, n, true, do_write, (void *)src); }
+
+/* User-privilege accesses (the wedge acting for a user-mode instruction:
+ * ins/outs): byte by byte, U/S and R/W checked as the CPU does at CPL 3.
+ * false: guest_fault_va and guest_fault_error (with U) say the #PF; a
+ * user mapping outside RAM reads all ones and ignores writes, as unclaimed
+ * physical addresses do on a PC. */
+static bool user_range(u64 va, u8 *p, u64 n, bool write)
+{
+	for (u64 i = 0; i < n; i++) {
+		u64 gpa;
+		bool w, nx;
+		int st = guest_walk(va + i, PF_U | (write ? PF_W : 0), true, &gpa, &w, &nx);
+		if (st) {
+			guest_fault_va = va + i;
+			guest_fault_error = st & 0x1f;
+			return false;
+		}
+		if (gpa >= guest_mem_bytes) {
+			if (!write)
+				p[i] = 0xff;
+		} else if (write) {
+			*(u8 *)gpa_ptr(gpa, 1) = p[i];
+		} else {
+			p[i] = *(u8 *)gpa_ptr(gpa, 1);
+		}
+	}
+	return true;
+}
+bool copy_from_user_guest(void *dst, u64 va, u64 n) { return user_range(va, dst, n, false); }
+bool copy_to_user_guest(u64 va, const void *src, u64 n) { return user_range(va, (u8 *)src, n, true); }
 
 /* ---------------------------------------------------------------- shadow tables */
 /*
@@ -1108,15 +1164,20 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	}
 	if (wedge_owned(va))
 		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
-	if (gpa >= guest_mem_bytes)
-		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
+	u64 frame_mfn;
+	if (gpa >= guest_mem_bytes) {
+		unbacked_note(va, gpa);
+		frame_mfn = mm_mfn_of_wedge_va((u64)unbacked_sink);
+	} else {
+		frame_mfn = p2m[guest_base_pfn + (gpa >> 12)];
+	}
 	u64 leaf = walk_leaf;
 	/* Room for a fill above the reserve: evict cached address spaces, and
 	 * when only the live one is left, start it afresh. */
 	if (!pool_room(FILL_PAGES))
 		shadow_reset_current();
 	u64 l1_mfn = shadow_l1_for(va, shadow_user, &share);
-	u64 pte = (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A |
+	u64 pte = (frame_mfn << 12) | PTE_P | PTE_A |
 		  (writable ? PTE_RW | PTE_D : 0) | (shadow_user ? PTE_U : 0) | (nx ? PTE_NX : 0);
 	mark_entry(m2p[l1_mfn], (va >> 12) & 511);
 	mmu_set(l1_mfn, (va >> 12) & 511, pte);

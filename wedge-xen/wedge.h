@@ -119,6 +119,9 @@ void shadow_invlpg(u64 va);
 bool copy_from_guest(void *dst, u64 va, u64 n);
 bool guest_va_to_gpa(u64 va, u64 *gpa);
 bool copy_to_guest(u64 va, const void *src, u64 n);
+/* The same with user privilege (CPL 3 checks), for user-mode instructions. */
+bool copy_from_user_guest(void *dst, u64 va, u64 n);
+bool copy_to_user_guest(u64 va, const void *src, u64 n);
 /* After a failed copy: the address and the #PF error code the CPU would give. */
 extern u64 guest_fault_va, guest_fault_error;
 #define PF_P 1u
@@ -153,7 +156,7 @@ void deliver_vector(unsigned vec, bool has_error, u64 error);
 bool emulate_trap_site(void);         /* a #GP/#UD at a site left to trap: emulated */
 void guest_sysenter(void);            /* user-mode sysenter (Xen's #GP with CS 3, RIP 0) */
 bool user_far_transfer(u64 error);   /* a user #GP(selector) at lret/iret/ljmp: emulated */
-bool user_port_io(void);           /* a user #GP(0) at in/out the guest TSS's I/O bitmap allows: emulated */
+int user_port_io(void);            /* a user #GP(0) at in/out/ins/outs the guest TSS's I/O bitmap allows: emulated (1), the #GP stands (0), a #PF (-1) */
 bool iret_site_on_readonly_stack(u64 cr2);   /* a kernel #PF pushing an iret site's return address: emulated */
 void user_cs_sync(void);             /* from user mode: the CS/SS (and mode) user mode ran with */
 void resume_prepare(void);            /* wedge_resume: batched Xen state, the user CS/SS Xen is to load */

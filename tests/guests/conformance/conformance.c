@@ -2677,6 +2677,22 @@ static void group_devices(void)
 	outb(0x1234, 0x5a);
 	check("devices: a port no device decodes reads all ones as byte, word and dword; writes go nowhere",
 	      inb(0x1234) == 0xff && inw(0x1234) == 0xffff && inl(0x1234) == 0xffffffffu);
+
+	/* A mapping of guest-physical memory no device decodes (1 GiB, above
+	 * the 128 MiB of RAM, below the PCI hole): a read gives the bus's
+	 * idle value (the same twice; which value is the board's: not
+	 * compared), a write goes nowhere; nothing stops the machine (the
+	 * wedge used to end the domain: no MMIO models). */
+	u64 *pml4 = (u64 *)(read_cr3() & ~0xffful);
+	u64 va = KTEST + 0x7000;
+	map4k(pml4, va, 0x40000000ul, PTE_P | PTE_W);
+	invlpg(va);
+	u64 v1 = RD(va + 8), v2 = RD(va + 8);
+	RD(va + 16) = 0x5a5a5a5a5a5a5a5aul;
+	map4k(pml4, va, 0, 0);
+	invlpg(va);
+	check("devices: a mapping of unclaimed physical addresses reads the same value twice and takes a write",
+	      v1 == v2);
 }
 
 /* ---- group breakpoints: DR0-DR3/DR7 ---- */
