@@ -1031,6 +1031,7 @@ void wedge_syscall_entry(void)
 	g_regs.rflags = v[3] | X86_EFLAGS_IF;
 	g_regs.rip = v[4];
 	g_regs.gpr[X86_RSP] += sizeof(v);
+	shadow_kstack_check(g_regs.gpr[X86_RSP], g_regs.rip, 256);
 	wedge_emulate();
 }
 
@@ -1703,6 +1704,8 @@ void counters_print(void)
 	       counters[CNT_SHARES_CREATED], counters[CNT_SHARE_LINKS], counters[CNT_SHARE_UNLINKS],
 	       counters[CNT_SHARE_VALIDATIONS], counters[CNT_VALIDATED_L1S], counters[CNT_VALIDATED_ENTRIES],
 	       counters[CNT_PREFILLS]);
+	printk("wedge: counters: kernel-half eager entries %lu, kernel-stack misses %lu\n",
+	       counters[CNT_EAGER_ENTRIES], counters[CNT_KSTACK_MISSES]);
 	printk("wedge: counters: user/kernel switches %lu, guest syscalls %lu, user-mode exceptions %lu, "
 	       "emulation #PFs %lu, fused steps %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],

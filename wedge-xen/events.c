@@ -302,6 +302,8 @@ void wedge_event_upcall(void)
 		panic("event upcall in the wedge at %lx", g_regs.rip);
 	g_vif_mask = 0;
 	g_regs.rflags |= X86_EFLAGS_IF;
+	if (!guest_user_mode())
+		shadow_kstack_check(g_regs.gpr[X86_RSP], g_regs.rip, 257);
 	user_cs_sync();
 	events_process();
 	deliver_pending_interrupts();
@@ -330,6 +332,10 @@ void wedge_exception(void)
 		panic("exception %lu (error %lx) in the wedge at %lx, cr2 %lx", g_exc_vector,
 		      g_exc_error, rip, (u64)VCPU0->arch.cr2);
 	user_cs_sync();
+	/* (a #GP or #UD at a site left to trap is checked below: the sites
+	 * on a user stack will be stackless in PV kernel mode) */
+	if (!user && g_exc_vector != 13 && g_exc_vector != 6)
+		shadow_kstack_check(g_regs.gpr[X86_RSP], rip, (unsigned)g_exc_vector);
 	if (g_exc_vector == 14) {
 		u64 cr2 = VCPU0->arch.cr2, guest_error;
 		if (shadow_fault(cr2, g_exc_error, &guest_error)) {
@@ -390,6 +396,8 @@ void wedge_exception(void)
 	} else {
 		if ((g_exc_vector == 13 || g_exc_vector == 6) && emulate_trap_site())
 			return;
+		if (g_exc_vector == 13 || g_exc_vector == 6)
+			shadow_kstack_check(g_regs.gpr[X86_RSP], rip, (unsigned)g_exc_vector);
 #ifdef CONFIG_WEDGE_SAFETY_NET
 		if (safety_net((unsigned)g_exc_vector))
 			return;

@@ -427,7 +427,8 @@ bool copy_to_user_guest(u64 va, const void *src, u64 n) { return user_range(va, 
 #define AS_PAGES 4            /* a new address space: kernel L4, L3, L2; user L4 */
 #define FILL_PAGES 4          /* a fill: up to an L3 (+ the hot L2 in slot 511), an L2 and an L1 */
 #define SHADOW_RESERVE (AS_PAGES + FILL_PAGES + 1)
-#define KSHARE_MAX 32
+/* Linux alone uses 70 kernel slots: 64 of them its preallocated vmalloc L3s */
+#define KSHARE_MAX 128
 #define OWNER_SHARE 32        /* page_owner of a share's pages: OWNER_SHARE + its index */
 #define PTE_G   0x100ul
 #define CR4_PGE 0x80ul
@@ -439,7 +440,7 @@ static bool pool_ro[SHADOW_POOL_MAX];
 /* Per pool table, which groups of 8 entries may hold a present one (bit j:
  * entries 8j..8j+7): validation walks only those, not all 512. */
 static u64 present_sum[SHADOW_POOL_MAX];
-static signed char page_owner[SHADOW_POOL_MAX];   /* slot, OWNER_SHARE + share, -1: free */
+static short page_owner[SHADOW_POOL_MAX];   /* slot, OWNER_SHARE + share, -1: free */
 static u64 pool_first, pool_count;
 static struct shadow_as {
 	bool live;
@@ -451,6 +452,8 @@ static struct kshare {
 	bool used;
 	bool dying;        /* dropped by a pool reset, freed once nothing links it */
 	bool flush_on_cr3; /* holds entries a CR3 write flushes (non-global, or PGE clear) */
+	bool need_sync;    /* new: to be filled eagerly (share_sync) */
+	bool incomplete;   /* the pool could not hold all of it */
 	unsigned i4;
 	u64 key;           /* the guest L4 entry & SHARE_KEY_MASK */
 	u64 s3_pfn;
@@ -461,6 +464,7 @@ static u64 xen_user_baseptr;   /* the L4 Xen has as the user base pointer */
 static u64 lru_clock;
 static bool shadow_user;       /* which L4 is Xen's user base pointer */
 static bool shadow_pool_ready;
+static bool link_pending;      /* kernel-half slots may be unlinked: shares_link_all */
 
 static u64 cur_l4_mfn(unsigned which) { return p2m[as_tab[cur_as].l4_pfn[which]]; }
 
@@ -593,7 +597,7 @@ static u64 shadow_alloc(int owner)
 	}
 	memset(va_of_pfn(pfn), 0, PAGE_SIZE);
 	present_sum[i] = 0;
-	page_owner[i] = (signed char)owner;
+	page_owner[i] = (short)owner;
 	return pfn;
 }
 
@@ -634,14 +638,20 @@ static u64 new_kernel_l3(unsigned i4, int owner)
 /* The share for guest L4 entry ge4 in slot i4, created when missing and a
  * share slot is free (else -1: the caller shadows the slot privately).
  * Creating one takes up to 2 pool pages. */
+static unsigned char slot_share[512];   /* the share last found for a slot, + 1 (0: none) */
+
 static int share_get(unsigned i4, u64 ge4, bool create)
 {
 	u64 key = ge4 & SHARE_KEY_MASK;
-	int free_k = -1;
+	int free_k = -1, h = slot_share[i4] - 1;
+	if (h >= 0 && kshare[h].used && !kshare[h].dying && kshare[h].i4 == i4 && kshare[h].key == key)
+		return h;
 	for (int k = 0; k < KSHARE_MAX; k++) {
 		struct kshare *s = &kshare[k];
-		if (s->used && !s->dying && s->i4 == i4 && s->key == key)
+		if (s->used && !s->dying && s->i4 == i4 && s->key == key) {
+			slot_share[i4] = (unsigned char)(k + 1);
 			return k;
+		}
 		/* an unlinked share of the slot for another table: stale */
 		if (create && s->used && !s->dying && s->i4 == i4 && !s->links)
 			share_free(k);
@@ -650,9 +660,10 @@ static int share_get(unsigned i4, u64 ge4, bool create)
 	}
 	if (!create || free_k < 0)
 		return -1;
-	kshare[free_k] = (struct kshare){ .used = true, .i4 = i4, .key = key,
+	kshare[free_k] = (struct kshare){ .used = true, .i4 = i4, .key = key, .need_sync = true,
 					   .s3_pfn = new_kernel_l3(i4, OWNER_SHARE + free_k) };
 	counters[CNT_SHARES_CREATED]++;
+	slot_share[i4] = (unsigned char)(free_k + 1);
 	return free_k;
 }
 
@@ -705,6 +716,7 @@ static int as_new(u64 cr3)
 	mmuext(MMUEXT_PIN_L4_TABLE, p2m[l4p]);
 	mmuext(MMUEXT_PIN_L4_TABLE, p2m[ul4p]);
 	as_tab[slot] = (struct shadow_as){ .live = true, .cr3 = cr3, .l4_pfn = { l4p, ul4p } };
+	link_pending = true;
 	counters[CNT_SHADOW_FLUSHES]++;
 	return slot;
 }
@@ -959,12 +971,311 @@ static void validate_shadow(int slot, unsigned which)
 			if ((ge4 & SHARE_KEY_MASK) != s->key) {
 				clear_entry(s4_mfn, i4);   /* slot 511: the hot path refaults (shadow_fault) */
 				s->links--;
+				link_pending = true;
 				counters[CNT_SHARE_UNLINKS]++;
 			}
 			continue;
 		}
 		validate_l3(&st, m2p[mfn], ge4, i4);
 	}
+}
+
+/*
+ * The eager kernel half.  A share holds every kernel mapping of its slot
+ * the guest has made (present and accessed; writable when dirty), not
+ * only those the guest has touched through the wedge: with the guest
+ * kernel in PV kernel mode, Xen writes exception and event frames right
+ * below the guest's rsp, and a frame it cannot write ends the domain, so
+ * every page a kernel stack can be on must be mapped before it is
+ * touched.  The guest's own flushes keep it coherent by compare-and-patch
+ * (share_sync: CR4.PGE toggles and the CR3 writes that flush the share;
+ * invlpg patches one entry): an entry the guest did not change is never
+ * cleared.  Entries that become present later are still filled on demand
+ * (that fault's frame lands on a stack that is mapped already).  Linux's
+ * kernel mappings carry A and D from the start (__PAGE_KERNEL), so they
+ * are all taken; only what a CPU could have cached is (an entry without A
+ * waits for its first access, as its A bit must be set then).
+ */
+static mmu_update_t patch_batch[128];
+static unsigned nr_patch;
+static bool wedge_owned(u64 va);
+
+static void patch_flush(void)
+{
+	if (!nr_patch)
+		return;
+	unsigned done;
+	long rc = HYPERVISOR_mmu_update(patch_batch, nr_patch, &done, DOMID_SELF);
+	if (rc)
+		panic("mmu_update (%u kernel-half patches) failed at %u (ptr %lx): %ld", nr_patch, done,
+		      patch_batch[done].ptr, rc);
+	nr_patch = 0;
+}
+
+/* Entry idx of the shadow table table_mfn becomes val; a present entry
+ * that loses its frame or its write permission is a stale one (the TLB
+ * flush after validation covers it). */
+static void patch_entry(u64 table_mfn, unsigned idx, u64 old, u64 val)
+{
+	if (val)
+		mark_entry(m2p[table_mfn], idx);
+	if ((old & PTE_P) && (!(val & PTE_P) || (val & PTE_ADDR) != (old & PTE_ADDR) ||
+			      ((old & PTE_RW) && !(val & PTE_RW))))
+		counters[CNT_SHADOW_STALE]++;
+	else
+		counters[CNT_EAGER_ENTRIES]++;
+	patch_batch[nr_patch++] = (mmu_update_t){ .ptr = (table_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE,
+						   .val = val };
+	if (nr_patch == sizeof(patch_batch) / sizeof(patch_batch[0]))
+		patch_flush();
+}
+
+/* The kernel shadow's leaf for a guest leaf entry (0: none), as a fill on
+ * a read would make it, but writable when the guest entry is dirty: the
+ * condition validate_l1 keeps. */
+static u64 eager_leaf(u64 leaf, u64 gpa, bool rw, bool nx, const struct vstate *st)
+{
+	if (!(leaf & PTE_P) || !(leaf & PTE_A) || gpa >= guest_mem_bytes)
+		return 0;
+	bool writable = (rw || !st->wp) && (leaf & PTE_D);
+	return (p2m[guest_base_pfn + (gpa >> 12)] << 12) | PTE_P | PTE_A | (writable ? PTE_RW | PTE_D : 0) |
+	       (nx ? PTE_NX : 0);
+}
+
+/* Xen adds U (and a software bit) to the entries it stores: compare what
+ * the wedge chose. */
+static bool leaf_same(u64 se, u64 want)
+{
+	if (!(se & PTE_P) || !(want & PTE_P))
+		return !(se & PTE_P) && !(want & PTE_P);
+	return (se & (PTE_ADDR | PTE_RW | PTE_NX)) == (want & (PTE_ADDR | PTE_RW | PTE_NX));
+}
+
+/* The shadow L1 at s1_mfn for va_base..+2 MiB made equal to the guest's
+ * mappings there: the guest L1 at gl1, or a large leaf entry (page size
+ * 1 << shift), or nothing (gl1 = large = 0). */
+static void sync_l1(struct vstate *st, u64 s1_mfn, u64 gl1, u64 large, unsigned shift, u64 va_base,
+		    bool rw, bool nx)
+{
+	const u64 *s1 = va_of_pfn(m2p[s1_mfn]);
+	for (unsigned i = 0; i < 512; i++) {
+		u64 va = va_base + ((u64)i << 12), want = 0, ge = 0;
+		if (shift) {
+			ge = large;
+			want = eager_leaf(ge, (ge & GPTE_ADDR & ~((1ul << shift) - 1)) |
+					  (va & ((1ul << shift) - 1) & ~0xffful), rw, nx, st);
+		} else if (gl1) {
+			ge = guest_entry(gl1, i);
+			want = eager_leaf(ge, ge & GPTE_ADDR, rw && (ge & PTE_RW), nx || (st->nxe && (ge & PTE_NX)), st);
+		}
+		if (want && (!st->pge || !(ge & PTE_G)))
+			st->flushable++;
+		if (!leaf_same(s1[i], want))
+			patch_entry(s1_mfn, i, s1[i], want);
+	}
+}
+
+/* Does the guest have anything an L1 shadow would hold at this L2 entry? */
+static bool guest_l1_useful(u64 gl1, u64 large, unsigned shift, u64 va_base)
+{
+	if (shift) {
+		u64 gpa = (large & GPTE_ADDR & ~((1ul << shift) - 1)) | (va_base & ((1ul << shift) - 1));
+		return (large & PTE_A) && gpa < guest_mem_bytes;
+	}
+	for (unsigned i = 0; gl1 && i < 512; i++) {
+		u64 ge = guest_entry(gl1, i);
+		if ((ge & PTE_P) && (ge & PTE_A) && (ge & GPTE_ADDR) < guest_mem_bytes)
+			return true;
+	}
+	return false;
+}
+
+/* The shadow table under entry idx of the share table at t_mfn (created
+ * when missing and `want`); 0 when there is none, or no room. */
+static u64 share_child(int k, u64 t_mfn, unsigned idx, bool want, bool *no_room)
+{
+	const u64 *t = va_of_pfn(m2p[t_mfn]);
+	u64 mfn;
+	if (t[idx] & PTE_P)
+		return pool_table(t[idx], &mfn) ? mfn : 0;
+	if (!want)
+		return 0;
+	if (!pool_room(1)) {
+		*no_room = true;
+		return 0;
+	}
+	u64 pfn = shadow_alloc(OWNER_SHARE + k);
+	shadow_seal(pfn);
+	mark_entry(m2p[t_mfn], idx);
+	mmu_set(t_mfn, idx, table_entry(pfn));
+	return p2m[pfn];
+}
+
+/* Share k made equal to what the guest maps in its slot now. */
+static void share_sync(int k)
+{
+	struct kshare *s = &kshare[k];
+	struct vstate st = vstate_now(false);
+	u64 s3_mfn = p2m[s->s3_pfn], g3 = s->key & GPTE_ADDR;
+	bool no_room = false;
+	u64 prev3 = 0;
+	s->need_sync = false;
+	for (unsigned i3 = 0; i3 < 512; i3++) {
+		u64 ge3 = guest_entry(g3, i3);
+		bool p3 = ge3 & PTE_P, big3 = p3 && (ge3 & PTE_PS);
+		/* An L3 entry naming the same table as the one before is an
+		 * alias (Linux's ESPFIX area: one page mapped across the whole
+		 * slot, 512 x 512 x 512 times): shadowed on demand only. */
+		bool alias3 = p3 && !big3 && ((ge3 ^ prev3) & GPTE_ADDR) == 0;
+		prev3 = p3 && !big3 ? ge3 : 0;
+		bool rw3 = (s->key & PTE_RW) && (ge3 & PTE_RW);
+		bool nx3 = st.nxe && ((s->key | ge3) & PTE_NX);
+		u64 va3 = ((u64)s->i4 << 39) | ((u64)i3 << 30);
+		if (s->i4 >= 256)
+			va3 |= 0xffff000000000000ul;
+		u64 s2_mfn = share_child(k, s3_mfn, i3, p3 && !alias3, &no_room);
+		if (!s2_mfn)
+			continue;
+		const u64 *s2 = va_of_pfn(m2p[s2_mfn]);
+		u64 prev2 = 0;
+		for (unsigned i2 = 0; i2 < 512; i2++) {
+			u64 va = va3 | ((u64)i2 << 21);
+			if (wedge_owned(va))
+				continue;
+			u64 ge2 = p3 && !big3 ? guest_entry(ge3 & GPTE_ADDR, i2) : 0;
+			bool l1 = (ge2 & PTE_P) && !(ge2 & PTE_PS);
+			bool alias2 = l1 && ((ge2 ^ prev2) & GPTE_ADDR) == 0;
+			prev2 = l1 ? ge2 : 0;
+			u64 gl1 = 0, large = 0;
+			unsigned shift = 0;
+			bool rw = rw3, nx = nx3;
+			if (big3) {
+				large = ge3;
+				shift = 30;
+			} else if (ge2 & PTE_P) {
+				rw = rw && (ge2 & PTE_RW);
+				nx = nx || (st.nxe && (ge2 & PTE_NX));
+				if (ge2 & PTE_PS) {
+					large = ge2;
+					shift = 21;
+				} else {
+					gl1 = ge2 & GPTE_ADDR;
+				}
+			}
+			bool want = !(s2[i2] & PTE_P) && !alias2 && (large || gl1) &&
+				    guest_l1_useful(gl1, large, shift, va);
+			u64 s1_mfn = share_child(k, s2_mfn, i2, want, &no_room);
+			if (s1_mfn)
+				sync_l1(&st, s1_mfn, gl1, large, shift, va, rw, nx);
+		}
+	}
+	patch_flush();
+	s->flush_on_cr3 = st.flushable != 0;
+	if (no_room && !s->incomplete) {
+		s->incomplete = true;
+		printk("wedge: kernel half: the shadow pool cannot hold all of L4 slot %u eagerly; "
+		       "the rest is filled on demand\n", s->i4);
+	}
+	counters[CNT_SHARE_VALIDATIONS]++;
+}
+
+/* Every kernel-half slot the live address space's guest L4 maps linked
+ * to its share (created as needed, room permitting), so that the whole
+ * kernel half is there before the guest runs again: after a new address
+ * space (as_new links only the shares that exist) and after a pool reset
+ * (which drops them all). */
+static void shares_link_all(void)
+{
+	if (!link_pending || cur_as < 0)
+		return;
+	link_pending = false;
+	u64 s4_mfn = cur_l4_mfn(0);
+	const u64 *s4 = va_of_pfn(m2p[s4_mfn]);
+	for (unsigned i4 = 272; i4 < 512; i4++) {
+		if (!share_slot(i4) || (s4[i4] & PTE_P))
+			continue;
+		u64 ge4 = guest_entry(as_tab[cur_as].cr3, i4);
+		if (!(ge4 & PTE_P))
+			continue;
+		if (!pool_room(2)) {
+			log_once("wedge: kernel half: no room in the shadow pool to link every slot eagerly");
+			return;
+		}
+		int k = share_get(i4, ge4, true);
+		if (k < 0)
+			continue;   /* no share slot free: the slot is filled privately on demand */
+		kshare[k].links++;
+		counters[CNT_SHARE_LINKS]++;
+		mark_entry(m2p[s4_mfn], i4);
+		mmu_set(s4_mfn, i4, table_entry(kshare[k].s3_pfn));
+	}
+}
+
+/* New shares filled (after the operation that created them). */
+static void shares_sync_new(void)
+{
+	shares_link_all();
+	u64 before = counters[CNT_SHADOW_STALE];
+	for (int k = 0; k < KSHARE_MAX; k++)
+		if (kshare[k].used && !kshare[k].dying && kshare[k].need_sync)
+			share_sync(k);
+	if (counters[CNT_SHADOW_STALE] != before) {
+		struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+		HYPERVISOR_mmuext_op(&op, 1, NULL, DOMID_SELF);
+	}
+}
+
+/* The kernel shadow's entry for va as the guest maps it now (0: none). */
+static u64 eager_pte_of(u64 va)
+{
+	u64 gpa;
+	bool w, nx;
+	if (guest_walk(va, 0, false, &gpa, &w, &nx))
+		return 0;
+	struct vstate st = vstate_now(false);
+	st.wp = false;   /* guest_walk's w holds the write-protect rule already */
+	return eager_leaf(walk_leaf, gpa & ~0xffful, w, nx, &st);
+}
+
+/*
+ * Readiness of the kernel half for PV kernel mode, measured in the mode
+ * the guest runs in now: at each entry into the wedge from the guest
+ * kernel (after it first ran user code), would Xen have found the 64
+ * bytes below the guest's 16-byte aligned rsp mapped writable, as it
+ * needs to write a bounce frame there?  Each miss would have ended the
+ * domain in kernel mode; counted and the first ones logged.
+ */
+static bool kstack_watch;
+
+static bool kernel_shadow_writable(u64 va)
+{
+	u64 t_mfn = cur_l4_mfn(0);
+	for (int level = 4; level >= 1; level--) {
+		u64 e = va_of_pfn(m2p[t_mfn])[(va >> (12 + 9 * (level - 1))) & 511];
+		if (!(e & PTE_P) || !(e & PTE_RW))
+			return false;
+		if (level == 1)
+			return true;
+		t_mfn = (e & PTE_ADDR) >> 12;
+	}
+	return false;
+}
+
+void shadow_kstack_check(u64 rsp, u64 rip, unsigned entry)
+{
+	if (!kstack_watch || cur_as < 0)
+		return;
+	u64 top = rsp & ~15ul;
+	for (u64 va = (top - 64) & ~0xffful; va < top; va += PAGE_SIZE)
+		if (!kernel_shadow_writable(va)) {
+			static unsigned logged;
+			counters[CNT_KSTACK_MISSES]++;
+			if (logged < 8)
+				printk("wedge: kernel-mode readiness: entry %u at %lx: no writable shadow of %lx "
+				       "below the guest kernel's rsp %lx%s\n", entry, rip, va, rsp,
+				       ++logged == 8 ? " (no more of these messages)" : "");
+			return;
+		}
 }
 
 /* The shares, all or those holding entries a CR3 write flushes. */
@@ -974,10 +1285,7 @@ static void validate_shares(bool cr3_write)
 		struct kshare *s = &kshare[k];
 		if (!s->used || s->dying || (cr3_write && !s->flush_on_cr3))
 			continue;
-		struct vstate st = vstate_now(false);
-		validate_l3(&st, s->s3_pfn, s->key, s->i4);
-		s->flush_on_cr3 = st.flushable != 0;
-		counters[CNT_SHARE_VALIDATIONS]++;
+		share_sync(k);
 	}
 }
 
@@ -1020,11 +1328,13 @@ void shadow_switch(u64 guest_cr3)
 		if (!pool_room(0))
 			panic("shadow pool: %u free pages with nothing left to evict", nr_free);
 		validate_current(true, true);
+		shares_sync_new();
 		return;
 	}
 	counters[CNT_SHADOW_CACHE_HITS]++;
 	as_activate(slot);
 	validate_current(false, true);
+	shares_sync_new();
 }
 
 /* CR4.PGE toggled (global pages flushed): the live shadow and every share
@@ -1078,6 +1388,7 @@ void shadow_set_user(bool user)
 		return;
 	shadow_user = user;   /* Xen gets the L4 when the guest resumes */
 	counters[CNT_MODE_SWITCHES]++;
+	kstack_watch |= user;
 	if (user && prefill_armed)
 		shadow_prefill();
 }
@@ -1148,6 +1459,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 			if (!pool_room(FILL_PAGES))
 				shadow_reset_current();
 			shadow_l1_for(va, 0, &share);
+			shares_sync_new();
 			return true;
 		}
 		panic("guest touches %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
@@ -1184,6 +1496,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	if (share >= 0 && (!(vcpu.cr4 & CR4_PGE) || !(leaf & PTE_G)))
 		kshare[share].flush_on_cr3 = true;
 	counters[CNT_SHADOW_FILLS]++;
+	shares_sync_new();
 	return true;
 }
 
@@ -1218,20 +1531,31 @@ static void shadow_prefill(void)
 	counters[CNT_PREFILLS]++;
 }
 
+/* invlpg of va in shadow `which`: cleared, or in a share of the kernel
+ * half patched to what the guest maps now (eager: never cleared when
+ * unchanged). */
 static void shadow_clear(u64 va, unsigned which)
 {
 	u64 t_mfn = cur_l4_mfn(which);
 	u64 *t = va_of_pfn(m2p[t_mfn]);
+	bool shared = false;
 	for (int level = 4; level >= 1; level--) {
 		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
 		u64 e = t[idx];
 		if (!(e & PTE_P))
 			return;
 		if (level == 1) {
+			u64 val = shared ? eager_pte_of(va) : 0;
+			if (shared && leaf_same(e, val))
+				return;
+			if (val)
+				mark_entry(m2p[t_mfn], idx);
 			inv_clear[nr_inv_clear++] = (mmu_update_t){
-				.ptr = (t_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE, .val = 0 };
+				.ptr = (t_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE, .val = val };
 			return;
 		}
+		if (level == 4 && which == 0 && entry_owner(e) >= OWNER_SHARE)
+			shared = true;
 		t_mfn = (e & PTE_ADDR) >> 12;
 		t = va_of_pfn(m2p[t_mfn]);
 	}

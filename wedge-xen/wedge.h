@@ -115,6 +115,9 @@ void shadow_resume_done(void);                   /* ... and Xen did it */
  * guest's own fault, with its error code in *guest_error. */
 bool shadow_fault(u64 va, u64 error, u64 *guest_error);
 void shadow_invlpg(u64 va);
+/* Readiness for PV kernel mode: would Xen find the frame area below this
+ * guest-kernel rsp mapped writable?  (Counts the misses.) */
+void shadow_kstack_check(u64 rsp, u64 rip, unsigned entry);
 /* Guest-virtual accesses through the guest's page tables. */
 bool copy_from_guest(void *dst, u64 va, u64 n);
 bool guest_va_to_gpa(u64 va, u64 *gpa);
@@ -180,7 +183,7 @@ int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_PREFILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATED_L1S, CNT_VALIDATED_ENTRIES, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_FAST, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_PREFILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATED_L1S, CNT_VALIDATED_ENTRIES, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_FAST, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_EAGER_ENTRIES, CNT_KSTACK_MISSES, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];
