@@ -1232,8 +1232,10 @@ static u64 eager_pte_of(u64 va)
 	bool w, nx;
 	if (guest_walk(va, 0, false, &gpa, &w, &nx))
 		return 0;
+	/* guest_walk's w holds the write-protect rule already: with wp set,
+	 * eager_leaf takes it as it is (writable = w and dirty) */
 	struct vstate st = vstate_now(false);
-	st.wp = false;   /* guest_walk's w holds the write-protect rule already */
+	st.wp = true;
 	return eager_leaf(walk_leaf, gpa & ~0xffful, w, nx, &st);
 }
 

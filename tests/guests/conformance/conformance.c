@@ -658,6 +658,7 @@ static u64 spare_frames[4][512] __attribute__((aligned(4096)));
  * such a slot between address spaces: mm.c).  Returns the cr3 writes. */
 #define KHIGH 0xffff900000000000ul          /* PML4 slot 288 */
 static u64 kh_frames[4][512] __attribute__((aligned(4096)));
+static int khigh_readonly_after_invlpg(u64 *pml4, u64 *frame);
 
 static u64 group_aspace_kernel_half(u64 **as)
 {
@@ -720,6 +721,14 @@ static u64 group_aspace_kernel_half(u64 **as)
 	ok &= RD(KHIGH) == 0x4b02;
 	writes += 3;
 	check("aspace: an upper-half L4 entry repointed is seen after a cr3 write, both ways", ok);
+
+	/* invlpg of a read-only entry the guest marked dirty: still read-only
+	 * for the kernel with CR0.WP set (the wedge patches such an entry in
+	 * the shared kernel half instead of clearing it) */
+	ok = khigh_readonly_after_invlpg(as[0], kh_frames[3]);
+	writes++;
+	check("aspace: invlpg of a read-only dirty PTE under a linked upper-half table keeps it read-only (CR0.WP)",
+	      ok);
 	for (int i = 0; i < 4; i++)
 		as[i][slot] = 0;
 	return writes;
@@ -1235,6 +1244,30 @@ static void pf_expect(int action)
 {
 	pf_action = action;
 	pf_count = pf_cr2 = pf_err = pf_rip = 0;
+}
+
+/* KHIGH + 0x2000 mapped read-only (accessed, dirty) to frame in pml4's
+ * upper-half tree: read, invlpg, then a kernel write with CR0.WP must
+ * fault with error code 0x3 and leave the frame unchanged. */
+static int khigh_readonly_after_invlpg(u64 *pml4, u64 *frame)
+{
+	u64 va = KHIGH + 0x2000, cr0 = read_cr0();
+	set_gate(14, pf_full_entry);
+	write_cr0(cr0 | 0x10000);
+	frame[0] = 0x4b5a;
+	frame[1] = 0;
+	map4k(pml4, va, (u64)frame, PTE_P | PTE_A | PTE_D);
+	write_cr3((u64)pml4);
+	int ok = RD(va) == 0x4b5a;
+	invlpg(va);
+	pf_expect(ACT_SKIP);
+	probe_write(va + 8, 0xbad);
+	ok &= pf_count == 1 && pf_cr2 == va + 8 && pf_err == 0x3 && frame[1] == 0;
+	pf_expect(ACT_NONE);
+	*pt_entry(pml4, va, 1) = 0;
+	invlpg(va);
+	write_cr0(cr0);
+	return ok;
 }
 
 static void group_pagefault(void)
