@@ -12,6 +12,7 @@
  * page tables as the wedge (an in-place VMM shares the address space).
  */
 #include "wedge-xen/wedge.h"
+#include "wedge-xen/devices.h"
 #include "wedge-xen/hypercall.h"
 
 #define PTE_P   0x001ul
@@ -1109,7 +1110,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	if (wedge_owned(va))
 		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
 	if (gpa >= guest_mem_bytes)
-		panic("guest maps %lx to guest-physical %lx, outside RAM: no MMIO models yet", va, gpa);
+		return mmio_fault(va, gpa, error);   /* device registers: never mapped (mmio.c) */
 	u64 leaf = walk_leaf;
 	/* Room for a fill above the reserve: evict cached address spaces, and
 	 * when only the live one is left, start it afresh. */
