@@ -8,7 +8,7 @@ WEDGE_CFLAGS := -O2 -ffreestanding -fpie -fvisibility=hidden -mno-red-zone \
                 -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
                 -fcf-protection=none -D__XEN_INTERFACE_VERSION__=0x00040e00
 WEDGE_SRCS := head.S main.c console.c lib.c mm.c events.c emulate.c descriptors.c devices.c loader.c xenstore.c \
-              board.c pci.c mmio.c dp83820.c
+              board.c pci.c mmio.c dp83820.c netfront.c
 WEDGE_OBJS := $(patsubst %,$(O)/wedge-xen/%.o,$(basename $(WEDGE_SRCS))) \
               $(O)/wedge-xen/x86/decode.o $(O)/wedge-xen/x86/rewrite.o \
               $(O)/wedge-xen/domtools/validate.o

@@ -98,11 +98,14 @@ struct nf_frag {
 struct nic_backend {
 	bool (*link_up)(void);             /* the backend is Connected */
 	bool (*mac)(u8 mac[6]);            /* the vif's MAC; false: none */
-	/* queue one packet: 1 queued (completion later: dp83820_tx_done(tag)),
-	 * 0 no room now (the walk resumes at the next completion) */
+	/* queue one packet: 2 copied (the descriptors complete now), 1 queued
+	 * in place (completion later: dp83820_tx_done(tag)), 0 no room now
+	 * (the walk resumes at dp83820_tx_room()) */
 	int (*tx)(const struct nf_frag *f, unsigned n, u32 total, bool csum_blank, u32 tag);
 	void (*flush)(void);               /* notify what was queued: once per burst */
+	void (*rx_kick)(void);             /* RX descriptors may be there again (CR.RXE) */
 };
+void dp83820_tx_room(void);
 void dp83820_set_backend(const struct nic_backend *be);
 void dp83820_tx_done(u32 tag, bool ok);
 /* A received frame; false: no descriptor for it now (the back end keeps it). */

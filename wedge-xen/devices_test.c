@@ -515,7 +515,7 @@ static int fake_tx(const struct nf_frag *f, unsigned n, u32 total, bool csum, u3
 	return 1;
 }
 static void fake_flush(void) {}
-static const struct nic_backend fake_be = { fake_link, fake_mac, fake_tx, fake_flush };
+static const struct nic_backend fake_be = { fake_link, fake_mac, fake_tx, fake_flush, NULL };
 
 static void test_dp83820_backend(void **state)
 {

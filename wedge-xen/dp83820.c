@@ -245,6 +245,14 @@ void dp83820_tx_done(u32 tag, bool ok)
 	update_irq();
 }
 
+void dp83820_tx_room(void)
+{
+	if (nic.tx_on && !nic.tx_walk_idle) {
+		tx_walk();
+		update_irq();
+	}
+}
+
 /* Walk from TXDP while the device owns descriptors: one packet is the
  * descriptors up to one without MORE.  Done inside the CR.TXE write. */
 static void tx_walk(void)
@@ -350,15 +358,21 @@ static void tx_walk(void)
 			u32 tag = tx_slot_alloc();
 			if (tag == TX_INFLIGHT)
 				break;   /* resumes at a completion */
-			bool csum = d.extsts & (EXTSTS_TCPPKT | EXTSTS_UDPPKT);
+			/* the first descriptor's extsts carries the checksum request */
+			struct desc d0;
+			bool csum = desc_read(first, &d0) && (d0.extsts & (EXTSTS_TCPPKT | EXTSTS_UDPPKT));
 			int rc = be->tx(frags, nf, total, csum, tag);
 			if (rc == 0)
-				break;   /* ring full: resumes at a completion */
-			nic.tx[tag].busy = true;
-			nic.tx[tag].ndesc = nd;
-			memcpy(nic.tx[tag].desc, descs, nd * sizeof(descs[0]));
-			nic.inflight++;
+				break;   /* ring full: resumes at dp83820_tx_room() */
 			c_tx_pkts++;
+			if (rc == 2) {
+				tx_complete_descs(descs, nd, true);
+			} else {
+				nic.tx[tag].busy = true;
+				nic.tx[tag].ndesc = nd;
+				memcpy(nic.tx[tag].desc, descs, nd * sizeof(descs[0]));
+				nic.inflight++;
+			}
 		}
 		nic.regs[R_TXDP / 4] = (u32)next;
 		nic.regs[R_TXDP_HI / 4] = (u32)(next >> 32);
@@ -409,7 +423,7 @@ bool dp83820_rx(const u8 *data, u32 len, bool validated)
 	if (d.cmdsts & CMDSTS_OWN) {   /* no empty descriptor: the driver has not refilled */
 		c_rx_nodesc++;
 		nic.rx_on = false;
-		raise_isr(ISR_RXIDLE | ISR_RXORN);
+		raise_isr(ISR_RXIDLE);   /* the frame waits in the back end: nothing lost */
 		return false;
 	}
 	u32 room = d.cmdsts & CMDSTS_LEN;
@@ -534,6 +548,8 @@ static void reg_write(unsigned r, u32 v)
 				}
 			}
 			nic.rx_on = true;
+			if (be && be->rx_kick)
+				be->rx_kick();
 		}
 		if ((v & CR_TXE) && !(v & CR_TXD)) {
 			nic.tx_on = true;

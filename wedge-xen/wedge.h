@@ -165,6 +165,11 @@ extern evtchn_port_t timer_port, console_port;
 void xenstore_init(void);
 void xenstore_event(void);            /* the store port fired */
 extern evtchn_port_t xenstore_port;   /* 0: none */
+/* synchronous requests for the device models (xenstore.c) */
+int xs_call(u32 type, const char *path, const char *value, char *buf, u32 size);
+int xs_read(const char *path, char *buf, u32 size);
+bool xs_write(const char *path, const char *value);
+bool xs_watch(const char *path, const char *token, void (*fn)(void));
 
 /* devices.c */
 void devices_init(void);

@@ -1,0 +1,32 @@
+#!/bin/sh
+# dom0's side of tests/wedge/net.test: the bridge with an address, the
+# guest, pings to it, a TCP transfer each way (sha256 on both sides).
+# MB: transfer size.
+set -u
+MB=${1:-4}
+log=/var/log/xen/console/guest-linuxnet.log
+brctl addbr xenbr0 && ip addr add 10.0.0.1/24 dev xenbr0 && ip link set xenbr0 up || exit 1
+xl create /ab/linuxnet.cfg 'on_crash="preserve"' || exit 1
+echo "AB-NET dom0: $(xenstore-read /local/domain/$(xl domid linuxnet)/device/vif/0/state 2>&1) (frontend state)"
+# the guest says when its pings are done and it listens on port 5000
+i=0
+while ! grep -q 'AB-NET-LISTEN' "$log" 2>/dev/null; do
+	i=$((i + 1))
+	if [ $i -gt 600 ]; then echo "AB-NET dom0: the guest never listened"; tail -n 30 "$log"; exit 1; fi
+	sleep 1
+done
+be=/local/domain/0/backend/vif/$(xl domid linuxnet)/0
+echo "AB-NET dom0: backend state $(xenstore-read $be/state)"
+echo "AB-NET dom0-ping: $(ping -c 100 -i 0.05 10.0.0.2 | grep 'packets transmitted')"
+echo "AB-NET dom0-ping-1472: $(ping -c 10 -s 1472 10.0.0.2 | grep 'packets transmitted')"
+(nc -l -p 5001 | sha256sum | cut -d' ' -f1 >/tmp/rx.sha) &
+dd if=/dev/urandom of=/tmp/blob bs=1M count="$MB" 2>/dev/null
+echo "AB-NET dom0-sent-sha $(sha256sum /tmp/blob | cut -d' ' -f1)"
+start=$(date +%s)
+nc 10.0.0.2 5000 </tmp/blob || echo "AB-NET dom0: nc to the guest failed"
+echo "AB-NET dom0: sent $MB MiB in $(( $(date +%s) - start )) s"
+wait
+echo "AB-NET dom0-received-sha $(cat /tmp/rx.sha)"
+ip -s link show "vif$(xl domid linuxnet).0" | sed 's/^/AB-NET dom0 vif: /'
+dmesg | grep -iE 'xen-netback|vif' | tail -n 5 | sed 's/^/AB-NET dom0 dmesg: /'
+exit 0
