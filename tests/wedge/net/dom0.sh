@@ -25,8 +25,15 @@ echo "AB-NET dom0-sent-sha $(sha256sum /tmp/blob | cut -d' ' -f1)"
 start=$(date +%s)
 nc 10.0.0.2 5000 </tmp/blob || echo "AB-NET dom0: nc to the guest failed"
 echo "AB-NET dom0: sent $MB MiB in $(( $(date +%s) - start )) s"
-wait
+# the guest's transfer ends the listener; bounded: the guest may be gone
+i=0
+while [ ! -s /tmp/rx.sha ] && [ $i -lt 1200 ] && xl list linuxnet >/dev/null 2>&1; do
+	sleep 1
+	i=$((i + 1))
+done
+sleep 1
 echo "AB-NET dom0-received-sha $(cat /tmp/rx.sha)"
+[ -s /tmp/rx.sha ] || kill $! 2>/dev/null
 ip -s link show "vif$(xl domid linuxnet).0" | sed 's/^/AB-NET dom0 vif: /'
 dmesg | grep -iE 'xen-netback|vif' | tail -n 5 | sed 's/^/AB-NET dom0 dmesg: /'
 exit 0
