@@ -260,22 +260,6 @@ static const struct nic_backend netfront_backend = {
 
 static void backend_watch(void) { state_changed = true; }
 
-/* The link follows the backend: Connected or not. */
-static void netfront_poll(void)
-{
-	if (!state_changed)
-		return;
-	state_changed = false;
-	int st = backend_state();
-	bool up = st == XenbusStateConnected;
-	if (up != connected) {
-		connected = up;
-		printk("wedge: netfront: backend %s is %s: link %s\n", backend, up ? "connected" : "not connected",
-		       up ? "up" : "down");
-		dp83820_link_changed();
-	}
-}
-
 static void netfront_event(evtchn_port_t p)
 {
 	if (!have_vif || p != port)
@@ -303,24 +287,132 @@ static void utoa(unsigned v, char *out)
 	*out = 0;
 }
 
-static void netfront_init(void)
+/* Rings empty, every RX buffer posted, every TX buffer free: at the first
+ * connection and after the backend went away (it unmapped everything). */
+static void rings_reset(void)
+{
+	netif_tx_sring_t *txs = (netif_tx_sring_t *)tx_ring_page;
+	netif_rx_sring_t *rxs = (netif_rx_sring_t *)rx_ring_page;
+	memset(tx_ring_page, 0, PAGE_SIZE);
+	memset(rx_ring_page, 0, PAGE_SIZE);
+	SHARED_RING_INIT(txs);
+	SHARED_RING_INIT(rxs);
+	FRONT_RING_INIT(&txr, txs, PAGE_SIZE);
+	FRONT_RING_INIT(&rxr, rxs, PAGE_SIZE);
+	ntx_free = 0;
+	for (unsigned i = 0; i < NF_TX_BUFS; i++)
+		tx_free[ntx_free++] = (u16)i;
+	for (unsigned i = 0; i < NF_RX_BUFS; i++)
+		rx_post(i);
+	RING_PUSH_REQUESTS(&rxr);
+	tx_waiting = rx_waiting = false;
+}
+
+/* device/vif/0: the backend's path and domain, the MAC. */
+static bool read_vif(void)
 {
 	char v[64];
+	if (xs_read("device/vif/0/backend-id", v, sizeof(v)) <= 0)
+		return false;
+	domid_t id = 0;
+	for (const char *p = v; *p >= '0' && *p <= '9'; p++)
+		id = (domid_t)(id * 10 + (u16)(*p - '0'));
+	char be[sizeof(backend)];
+	int n = xs_read("device/vif/0/backend", be, sizeof(be));
+	if (n <= 0 || n >= (int)sizeof(be) - 8 || xs_read("device/vif/0/mac", v, sizeof(v)) <= 0 ||
+	    !parse_mac(v, mac))
+		return false;
+	if (have_vif && id != backend_id) {
+		/* the grants and the event channel name the first backend domain */
+		log_once("wedge: netfront: a vif on backend domain %u after one on %u: not supported, link stays down",
+			 id, backend_id);
+		return false;
+	}
+	backend_id = id;
+	memcpy(backend, be, sizeof(be));
+	return true;
+}
+
+/* The frontend's keys and Connected (the backend is at InitWait). */
+static bool handshake(void)
+{
+	char num[12];
+	bool ok = true;
+	utoa(tx_ring_ref, num);
+	ok = ok && wr("tx-ring-ref", num);
+	utoa(rx_ring_ref, num);
+	ok = ok && wr("rx-ring-ref", num);
+	utoa(port, num);
+	ok = ok && wr("event-channel", num);
+	ok = ok && wr("request-rx-copy", "1");
+	ok = ok && wr("feature-rx-notify", "1");
+	ok = ok && wr("feature-no-csum-offload", "1");
+	ok = ok && wr("feature-sg", "0");
+	ok = ok && wr("feature-gso-tcpv4", "0");
+	ok = ok && wr("state", "4");
+	if (!ok)
+		printk("wedge: netfront: the xenstore handshake failed: the link stays down\n");
+	return ok;
+}
+
+static bool handshake_done;
+static u64 c_reconnects, c_disconnects;
+
+static void set_link(bool up)
+{
+	if (up == connected)
+		return;
+	connected = up;
+	printk("wedge: netfront: backend %s %s: link %s\n", backend, up ? "connected" : "gone or closing",
+	       up ? "up" : "down");
+	dp83820_link_changed();
+}
+
+/* The link follows the backend (the watch on its state): Connected is up;
+ * Closing or gone (xl network-detach) is down, and the frontend closes as
+ * xen-netfront does; a backend at InitWait again (xl network-attach) gets
+ * the handshake anew with fresh rings and the same grants and channel
+ * (the backend's close left our end of it unbound to its domain). */
+static void netfront_poll(void)
+{
+	if (!state_changed)
+		return;
+	state_changed = false;
+	int st = backend_state();
+	switch (st) {
+	case XenbusStateConnected:
+		if (handshake_done)
+			set_link(true);
+		break;
+	case XenbusStateInitWait:
+		if (!handshake_done && read_vif()) {
+			rings_reset();
+			handshake_done = handshake();
+			c_reconnects++;
+		}
+		break;
+	case XenbusStateInitialising:
+	case XenbusStateInitialised:
+		break;
+	default:   /* Closing, Closed, gone */
+		set_link(false);
+		if (handshake_done) {
+			handshake_done = false;
+			c_disconnects++;
+			xs_write("device/vif/0/state", "6");   /* Closed (fails harmlessly when the node is gone) */
+		}
+		break;
+	}
+}
+
+static void netfront_init(void)
+{
 	if (!xenstore_port) {
 		printk("wedge: netfront: no xenstore: the NIC has no link\n");
 		return;
 	}
-	if (xs_read("device/vif/0/backend-id", v, sizeof(v)) <= 0) {
-		printk("wedge: netfront: no vif in the domain's configuration: the NIC has no link\n");
-		return;
-	}
-	backend_id = 0;
-	for (const char *p = v; *p >= '0' && *p <= '9'; p++)
-		backend_id = (domid_t)(backend_id * 10 + (u16)(*p - '0'));
-	int n = xs_read("device/vif/0/backend", backend, sizeof(backend));
-	if (n <= 0 || n >= (int)sizeof(backend) - 8 || xs_read("device/vif/0/mac", v, sizeof(v)) <= 0 ||
-	    !parse_mac(v, mac)) {
-		printk("wedge: netfront: device/vif/0 lacks backend or mac: the NIC has no link\n");
+	if (!read_vif()) {
+		printk("wedge: netfront: no vif (device/vif/0 with backend and mac): the NIC has no link\n");
 		return;
 	}
 	/* the grant table: one frame of 512 entries is enough (2 rings, the buffers) */
@@ -342,58 +434,29 @@ static void netfront_init(void)
 	}
 	port = au.port;
 	have_vif = true;
-
-	netif_tx_sring_t *txs = (netif_tx_sring_t *)tx_ring_page;
-	netif_rx_sring_t *rxs = (netif_rx_sring_t *)rx_ring_page;
-	SHARED_RING_INIT(txs);
-	SHARED_RING_INIT(rxs);
-	FRONT_RING_INIT(&txr, txs, PAGE_SIZE);
-	FRONT_RING_INIT(&rxr, rxs, PAGE_SIZE);
+	/* granted once for the domain's life: nothing to end per packet or at a detach */
 	tx_ring_ref = grant((u64)tx_ring_page, false);
 	rx_ring_ref = grant((u64)rx_ring_page, false);
-	for (unsigned i = 0; i < NF_TX_BUFS; i++) {
+	for (unsigned i = 0; i < NF_TX_BUFS; i++)
 		tx_gref[i] = grant((u64)tx_bufs[i], true);
-		tx_free[ntx_free++] = (u16)i;
-	}
-	for (unsigned i = 0; i < NF_RX_BUFS; i++) {
+	for (unsigned i = 0; i < NF_RX_BUFS; i++)
 		rx_gref[i] = grant((u64)rx_bufs[i], false);
-		rx_post(i);
-	}
-	RING_PUSH_REQUESTS(&rxr);
+	rings_reset();
 
 	/* wait for the backend's InitWait (hotplug done), as xen-netfront does */
 	int bs = XenbusStateUnknown;
 	u64 until = xen_time_ns() + 10000000000ull;
 	while ((bs = backend_state()) < XenbusStateInitWait && xen_time_ns() < until)
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
-	char num[12];
-	bool ok = true;
-	utoa(tx_ring_ref, num);
-	ok = ok && wr("tx-ring-ref", num);
-	utoa(rx_ring_ref, num);
-	ok = ok && wr("rx-ring-ref", num);
-	utoa(port, num);
-	ok = ok && wr("event-channel", num);
-	ok = ok && wr("request-rx-copy", "1");
-	ok = ok && wr("feature-rx-notify", "1");
-	ok = ok && wr("feature-no-csum-offload", "1");
-	ok = ok && wr("feature-sg", "0");
-	ok = ok && wr("feature-gso-tcpv4", "0");
-	ok = ok && wr("state", "4");
-	if (!ok) {
-		printk("wedge: netfront: the xenstore handshake failed: the NIC has no link\n");
+	if (!handshake()) {
 		have_vif = false;
 		return;
 	}
+	handshake_done = true;
 	device_wait_port(port);
 	struct evtchn_unmask um = { .port = port };
 	__atomic_and_fetch(&shared->evtchn_mask[port / 64], ~(1ul << (port % 64)), __ATOMIC_SEQ_CST);
 	HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &um);
-	/* Connected, or later (the watch fires once when set, and at each change) */
-	char wpath[96];
-	unsigned bl = (unsigned)strlen(backend);
-	memcpy(wpath, backend, bl);
-	memcpy(wpath + bl, "/state", 7);
 	until = xen_time_ns() + 10000000000ull;
 	while ((bs = backend_state()) != XenbusStateConnected && xen_time_ns() < until)
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
@@ -401,6 +464,11 @@ static void netfront_init(void)
 	       "MAC %02x:%02x:%02x:%02x:%02x:%02x\n", backend, backend_id, bs, port, tx_ring_ref, rx_ring_ref,
 	       mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	connected = bs == XenbusStateConnected;
+	/* the link follows the backend from now on; the watch fires once when set */
+	char wpath[96];
+	unsigned bl = (unsigned)strlen(backend);
+	memcpy(wpath, backend, bl);
+	memcpy(wpath + bl, "/state", 7);
 	xs_watch(wpath, "ab-vif0", backend_watch);
 	dp83820_set_backend(&netfront_backend);
 }
@@ -409,7 +477,9 @@ static void netfront_counters(void)
 {
 	if (have_vif)
 		printk("wedge: counters: netfront TX %lu (ring full %lu), RX %lu (dropped %lu), notifications TX %lu "
-		       "RX %lu, events %lu\n", c_tx, c_tx_full, c_rx, c_rx_dropped, c_tx_notify, c_rx_notify, c_events);
+		       "RX %lu, events %lu, grant entries %u (fixed), disconnects %lu, reconnects %lu\n", c_tx,
+		       c_tx_full, c_rx, c_rx_dropped, c_tx_notify, c_rx_notify, c_events,
+		       next_ref - GNTTAB_NR_RESERVED_ENTRIES, c_disconnects, c_reconnects);
 }
 
 const struct device_model netfront_model = { .name = "netfront", .init = netfront_init,

@@ -19,7 +19,11 @@ be=/local/domain/0/backend/vif/$(xl domid linuxnet)/0
 echo "AB-NET dom0: backend state $(xenstore-read $be/state)"
 echo "AB-NET dom0-ping: $(ping -c 100 -i 0.05 10.0.0.2 | grep 'packets transmitted')"
 echo "AB-NET dom0-ping-1472: $(ping -c 10 -s 1472 10.0.0.2 | grep 'packets transmitted')"
-(nc -l -p 5001 | sha256sum | cut -d' ' -f1 >/tmp/rx.sha) &
+# busybox nc -l also sends its stdin, and ends the connection at its EOF:
+# give it a FIFO this script holds open
+mkfifo /tmp/hold
+(nc -l -p 5001 </tmp/hold | tee /tmp/rx | sha256sum | cut -d' ' -f1 >/tmp/rx.sha) &
+exec 3>/tmp/hold
 dd if=/dev/urandom of=/tmp/blob bs=1M count="$MB" 2>/dev/null
 echo "AB-NET dom0-sent-sha $(sha256sum /tmp/blob | cut -d' ' -f1)"
 start=$(date +%s)
@@ -32,8 +36,27 @@ while [ ! -s /tmp/rx.sha ] && [ $i -lt 1200 ] && xl list linuxnet >/dev/null 2>&
 	i=$((i + 1))
 done
 sleep 1
-echo "AB-NET dom0-received-sha $(cat /tmp/rx.sha)"
+echo "AB-NET dom0-received-sha $(cat /tmp/rx.sha) ($(wc -c </tmp/rx) bytes)"
+rm -f /tmp/rx
 [ -s /tmp/rx.sha ] || kill $! 2>/dev/null
+# xl network-detach / network-attach, $ROUNDS times: the link goes down
+# and up in the guest, traffic resumes each time
+ROUNDS=${2:-3}
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	r=$((r + 1))
+	timeout 60 xl network-detach linuxnet 0 || { echo "AB-NET dom0: network-detach $r failed"; break; }
+	timeout 60 xl network-attach linuxnet bridge=xenbr0 mac=00:16:3e:00:00:02 script=/ab/vif-bridge-sh ||
+		{ echo "AB-NET dom0: network-attach $r failed"; break; }
+	# the guest's driver brings its queue up when it sees the link: wait for it
+	i=0
+	while ! ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 120 ] || break
+	done
+	echo "AB-NET dom0-reattach $r: $(ping -c 10 -i 0.05 10.0.0.2 | grep 'packets transmitted')"
+done
+echo bye | nc 10.0.0.2 5002
 ip -s link show "vif$(xl domid linuxnet).0" | sed 's/^/AB-NET dom0 vif: /'
 dmesg | grep -iE 'xen-netback|vif' | tail -n 5 | sed 's/^/AB-NET dom0 dmesg: /'
 exit 0
