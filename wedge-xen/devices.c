@@ -2,7 +2,7 @@
 /*
  * Platform devices: 16550 UART (COM1, on the Xen console), the 8259 PIC
  * pair, the 8254 PIT (channel 0 driven by Xen's single-shot timer), the CMOS
- * RTC (a fixed clock), an empty PCI bus (mechanism #1), the ELCR, the
+ * RTC (a fixed clock), the ELCR, the
  * debug-exit port 0xf4 (as QEMU's isa-debug-exit: the guest's way to end
  * the run) and port 0x80 (POST delay).  Anything a guest can reach (a
  * process too, through /dev/port, a tty ioctl or the RTC driver) never ends
@@ -10,7 +10,7 @@
  * (the write ignored, the mode left as it was, an absent port floating high)
  * and is logged once, naming the feature (grep "not modelled").
  */
-#include "wedge-xen/wedge.h"
+#include "wedge-xen/devices.h"
 #include <xen/sched.h>
 
 #define not_modelled(...) log_once("wedge: device model: not modelled, ignored: " __VA_ARGS__)
@@ -499,10 +499,94 @@ static u8 cmos_read(unsigned port)
 	return cmos.ram[cmos.index];
 }
 
-/* ---------------------------------------------------------------- PCI */
-/* Configuration mechanism #1 with no device behind it: every read of the
- * data port is all ones, which tells a probing kernel the bus is empty. */
-static u32 pci_address;
+/* ---------------------------------------------------------------- registry */
+/* The models of board.c (pci.c, dp83820.c, ...) register what they decode
+ * here (devices.h); the legacy PC devices above are still dispatched
+ * directly below. */
+#define MAX_PORT_RANGES 8
+#define MAX_MMIO_RANGES 8
+#define MAX_WAIT_PORTS 4
+static const struct port_range *port_ranges[MAX_PORT_RANGES];
+static struct mmio_range *mmio_ranges[MAX_MMIO_RANGES];
+static unsigned nport_ranges, nmmio_ranges, nwait_ports;
+static evtchn_port_t wait_ports[MAX_WAIT_PORTS];
+
+void device_ports(const struct port_range *r)
+{
+	for (unsigned i = 0; i < nport_ranges; i++)
+		if (port_ranges[i] == r)
+			return;   /* initialised again (a reset) */
+	if (nport_ranges == MAX_PORT_RANGES)
+		panic("devices: more than %u port ranges", MAX_PORT_RANGES);
+	port_ranges[nport_ranges++] = r;
+}
+
+void device_mmio(struct mmio_range *r)
+{
+	for (unsigned i = 0; i < nmmio_ranges; i++)
+		if (mmio_ranges[i] == r)
+			return;
+	if (nmmio_ranges == MAX_MMIO_RANGES)
+		panic("devices: more than %u MMIO ranges", MAX_MMIO_RANGES);
+	mmio_ranges[nmmio_ranges++] = r;
+}
+
+const struct mmio_range *device_mmio_find(u64 gpa)
+{
+	for (unsigned i = 0; i < nmmio_ranges; i++) {
+		const struct mmio_range *r = mmio_ranges[i];
+		if (r->size && gpa >= r->base && gpa - r->base < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+static const struct port_range *port_range_find(u16 port)
+{
+	for (unsigned i = 0; i < nport_ranges; i++)
+		if (port >= port_ranges[i]->first && port <= port_ranges[i]->last)
+			return port_ranges[i];
+	return NULL;
+}
+
+void device_wait_port(evtchn_port_t port)
+{
+	for (unsigned i = 0; i < nwait_ports; i++)
+		if (wait_ports[i] == port)
+			return;
+	if (nwait_ports == MAX_WAIT_PORTS)
+		panic("devices: more than %u event channels to wait on", MAX_WAIT_PORTS);
+	wait_ports[nwait_ports++] = port;
+}
+
+unsigned devices_wait_ports(evtchn_port_t *ports, unsigned n)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < nwait_ports && k < n; i++)
+		ports[k++] = wait_ports[i];
+	return k;
+}
+
+void devices_event(evtchn_port_t port)
+{
+	for (unsigned i = 0; i < board_model_count; i++)
+		if (board_models[i]->event)
+			board_models[i]->event(port);
+}
+
+void devices_poll(void)
+{
+	for (unsigned i = 0; i < board_model_count; i++)
+		if (board_models[i]->poll)
+			board_models[i]->poll();
+}
+
+void devices_counters_print(void)
+{
+	for (unsigned i = 0; i < board_model_count; i++)
+		if (board_models[i]->counters)
+			board_models[i]->counters();
+}
 
 /* ---------------------------------------------------------------- ports */
 void devices_init(void)
@@ -511,6 +595,9 @@ void devices_init(void)
 	pics[0].vector_base = 0x08;
 	pics[1].vector_base = 0x70;
 	cmos_init();
+	for (unsigned i = 0; i < board_model_count; i++)
+		if (board_models[i]->init)
+			board_models[i]->init();
 }
 
 /* Absent devices: COM2-COM4 and the i8042 keyboard controller.  The ISA
@@ -525,8 +612,6 @@ static bool absent_uart(u16 port)
 static u8 io_in_byte(u16 port)
 {
 	if (absent_uart(port))
-		return 0xff;
-	if (port >= 0xcf8 && port <= 0xcff)   /* no mechanism-#2 chipset, no device: float high */
 		return 0xff;
 	if (port >= 0x3f8 && port <= 0x3ff)
 		return uart_read(port - 0x3f8);
@@ -558,10 +643,9 @@ static u8 io_in_byte(u16 port)
  * bits wide and answer whole). */
 u32 io_in(u16 port, unsigned size)
 {
-	if (port == 0xcf8 && size == 4)
-		return pci_address;
-	if (port >= 0xcfc && port <= 0xcff)
-		return size == 4 ? 0xffffffffu : size == 2 ? 0xffffu : 0xffu;
+	const struct port_range *r = port_range_find(port);
+	if (r)
+		return r->in(port, size);
 	u32 v = 0;
 	for (unsigned i = 0; i < size; i++)
 		v |= (u32)io_in_byte((u16)(port + i)) << (8 * i);
@@ -579,8 +663,6 @@ static void io_out_byte(u16 port, u8 v)
 	}
 	if (absent_uart(port))
 		return;
-	if (port >= 0xcf8 && port <= 0xcff)
-		return;   /* byte/word pokes of a mechanism-#2 probe, or no device: nowhere */
 	if (port >= 0x3f8 && port <= 0x3ff)
 		return uart_write(port - 0x3f8, v);
 	if (port == 0x20 || port == 0x21)
@@ -616,12 +698,9 @@ static void io_out_byte(u16 port, u8 v)
 
 void io_out(u16 port, unsigned size, u32 value)
 {
-	if (port == 0xcf8 && size == 4) {
-		pci_address = value;
-		return;
-	}
-	if (port >= 0xcfc && port <= 0xcff)
-		return;   /* no device: writes go nowhere */
+	const struct port_range *r = port_range_find(port);
+	if (r)
+		return r->out(port, size, value);
 	for (unsigned i = 0; i < size; i++)
 		io_out_byte((u16)(port + i), (u8)(value >> (8 * i)));
 }

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "wedge-xen/wedge.h"
+#include "wedge-xen/devices.h"
 
 /* ---- the wedge around the models, faked ---- */
 static u64 now_ns, deadline_ns;
@@ -38,6 +38,20 @@ void wedge_panic(const char *file, int line, const char *fmt, ...)
 	mock_assert(0, "panic", file, line);
 	__builtin_unreachable();
 }
+
+/* guest RAM for the DP83820's DMA */
+static u8 ram[1 << 20] __attribute__((aligned(4096)));
+u64 guest_mem_bytes = sizeof(ram);
+void *gpa_ptr(u64 gpa, u64 n)
+{
+	if (gpa + n > guest_mem_bytes || gpa + n < gpa)
+		mock_assert(0, "gpa_ptr outside RAM", __FILE__, __LINE__);
+	return ram + gpa;
+}
+
+extern const struct device_model dp83820_model;
+const struct device_model *const board_models[] = { &pci_host_model, &dp83820_model };
+const unsigned board_model_count = 2;
 
 static int setup(void **state)
 {
@@ -191,7 +205,7 @@ static void test_uart_output_and_interrupts(void **state)
 	assert_int_equal(out_len, 3);
 }
 
-static void test_cmos_and_empty_pci(void **state)
+static void test_cmos_and_pci_ports(void **state)
 {
 	(void)state;
 	io_out(0x70, 1, 0x80 | 0x0a);   /* NMI masked, register A */
@@ -218,7 +232,9 @@ static void test_cmos_and_empty_pci(void **state)
 	io_out(0x71, 1, 0x02);
 	io_out(0xcf8, 4, 0x80000000);
 	assert_int_equal(io_in(0xcf8, 4), 0x80000000);
-	assert_int_equal(io_in(0xcfc, 4), 0xffffffffu);   /* no device at 00:00.0 */
+	assert_int_equal(io_in(0xcfc, 4), 0x12378086u);   /* the host bridge at 00:00.0 */
+	io_out(0xcf8, 4, 0x80000800);
+	assert_int_equal(io_in(0xcfc, 4), 0xffffffffu);   /* nothing at 00:01.0 */
 	assert_int_equal(io_in(0xcfe, 2), 0xffff);
 	io_out(0xcfb, 1, 0x01);                       /* Linux's mechanism-#2 poke */
 	io_out(0xcf8, 1, 0x00);
@@ -304,6 +320,267 @@ static void test_uart_loopback(void **state)
 	assert_int_equal(out_len, 1);
 }
 
+/* ---- PCI and the DP83820 ---- */
+static u32 cfg_read(unsigned dev, unsigned off)
+{
+	io_out(0xcf8, 4, 0x80000000u | dev << 11 | off);
+	return io_in(0xcfc, 4);
+}
+
+static void cfg_write(unsigned dev, unsigned off, u32 v)
+{
+	io_out(0xcf8, 4, 0x80000000u | dev << 11 | off);
+	io_out(0xcfc, 4, v);
+}
+
+static void test_pci_functions(void **state)
+{
+	(void)state;
+	assert_int_equal(cfg_read(0, 0x08) >> 8, 0x060000);      /* host bridge class */
+	assert_int_equal(cfg_read(3, 0x00), 0x0022100b);         /* DP83820 */
+	assert_int_equal(cfg_read(3, 0x08) >> 8, 0x020000);      /* Ethernet */
+	assert_int_equal(cfg_read(3, 0x3c) & 0xffff, 0x010b);     /* INTA#, line 11 */
+	/* another bus, or the enable bit clear: a master abort */
+	io_out(0xcf8, 4, 0x80010000u);
+	assert_int_equal(io_in(0xcfc, 4), 0xffffffffu);
+	io_out(0xcf8, 4, 0x00000000u);
+	assert_int_equal(io_in(0xcfc, 4), 0xffffffffu);
+	/* BAR sizing: BAR1 is 4 KiB of 32-bit memory, BAR0 256 bytes of I/O */
+	u32 old = cfg_read(3, 0x14);
+	cfg_write(3, 0x14, 0xffffffffu);
+	assert_int_equal(cfg_read(3, 0x14), 0xfffff000u);
+	cfg_write(3, 0x10, 0xffffffffu);
+	assert_int_equal(cfg_read(3, 0x10), 0xffffff01u);
+	cfg_write(3, 0x14, 0xf0001000u);
+	assert_null(device_mmio_find(0xf0001010));               /* memory decoding off */
+	cfg_write(3, 0x04, 0x0006);                              /* memory, bus master */
+	assert_non_null(device_mmio_find(0xf0001010));
+	assert_null(device_mmio_find(0xf0002000));
+	assert_int_equal(cfg_read(3, 0x04) & 0xffff, 0x0006);
+	cfg_write(3, 0x00, 0);                                   /* IDs are read-only */
+	assert_int_equal(cfg_read(3, 0x00), 0x0022100b);
+	cfg_write(3, 0x14, old);
+}
+
+#define BAR 0xf0001000u
+static const struct mmio_range *nic_bar(void)
+{
+	cfg_write(3, 0x14, BAR);
+	cfg_write(3, 0x04, 0x0006);
+	const struct mmio_range *r = device_mmio_find(BAR);
+	assert_non_null(r);
+	return r;
+}
+static u32 rd(unsigned reg) { return (u32)nic_bar()->read(reg, 4); }
+static void wr(unsigned reg, u32 v) { nic_bar()->write(reg, 4, v); }
+
+/* 64-bit descriptors (CFG.M64ADDR): link, bufptr, cmdsts, extsts */
+static void desc(u64 at, u64 link, u64 buf, u32 cmdsts)
+{
+	u32 *p = (u32 *)(ram + at);
+	p[0] = (u32)link; p[1] = (u32)(link >> 32);
+	p[2] = (u32)buf; p[3] = (u32)(buf >> 32);
+	p[4] = cmdsts; p[5] = 0;
+}
+static u32 cmdsts(u64 at) { return ((u32 *)(ram + at))[4]; }
+
+static void nic_open(void)
+{
+	wr(0x00, 0x100);                         /* CR.RST */
+	assert_int_equal(rd(0x00) & 0x100, 0);
+	wr(0x04, 0x800);                         /* CFG.M64ADDR */
+	wr(0x14, 0xffffffffu);                   /* IMR: everything */
+	wr(0x18, 1);                             /* IER */
+	(void)rd(0x10);                          /* clear ISR */
+	/* IRQ 11: the slave's input 3, unmasked, the cascade unmasked */
+	io_out(0x21, 1, 0xfb);
+	io_out(0xa1, 1, 0xf7);
+	/* the reset's ISR bits raised the line before the read above cleared them */
+	while (pic_pending_vector() >= 0) {
+		pic_ack(pic_pending_vector());
+		io_out(0xa0, 1, 0x20);
+		io_out(0x20, 1, 0x20);
+	}
+}
+
+static void test_dp83820_registers(void **state)
+{
+	(void)state;
+	wr(0x00, 0x100);
+	assert_int_equal(rd(0x10), 0x00608000u);    /* ISR after reset ... */
+	assert_int_equal(rd(0x10), 0);              /* ... read to clear */
+	assert_int_equal(rd(0x58), 0x0103);         /* SRR: "DP83820 v1.3" */
+	u32 cfg = rd(0x04);
+	assert_int_equal(cfg & 0x80000000u, 0);     /* no back end: link down */
+	assert_int_equal(cfg & 0x70000000u, 0x20000000u);   /* raw 1000 Mb/s, full duplex */
+	wr(0x04, 0xffffffffu);
+	assert_int_equal(rd(0x04) & 0x80000000u, 0);        /* status bits read-only */
+	wr(0x0c, 0x400);                            /* RAM BIST: done, passed */
+	assert_int_equal(rd(0x0c), 0x200);
+	wr(0x0c, 0x002);                            /* EEPROM BIST: the enable clears */
+	assert_int_equal(rd(0x0c) & 0x002, 0);
+	u8 mac[6];
+	for (unsigned i = 0; i < 3; i++) {
+		wr(0x48, i * 2);
+		u32 d = rd(0x4c);
+		mac[2 * i] = (u8)d;
+		mac[2 * i + 1] = (u8)(d >> 8);
+	}
+	assert_int_equal(mac[0], 0x00);
+	assert_int_equal(mac[1], 0x16);
+	assert_int_equal(mac[2], 0x3e);
+	wr(0x10, 0xffffffffu);                      /* ISR is read-only */
+	assert_int_equal(rd(0x10), 0);
+	/* a byte access: not decoded by the chip, all ones, no crash */
+	assert_true(nic_bar()->read(0x10, 1) == 0xff || nic_bar()->read(0x10, 1) == ~0ull);
+	wr(0x00, 0x080);                            /* SWI */
+	assert_int_equal(rd(0x10) & 0x1000, 0x1000);
+}
+
+static void test_dp83820_tx_without_link(void **state)
+{
+	(void)state;
+	nic_open();
+	/* a ring of 4: a two-descriptor packet with INTR on its last, a
+	 * one-descriptor packet, then a descriptor the driver owns */
+	desc(0x1000, 0x1020, 0x3000, 0x80000000u | 0x40000000u | 30);
+	desc(0x1020, 0x1040, 0x3100, 0x80000000u | 0x20000000u | 30);
+	desc(0x1040, 0x1060, 0x3200, 0x80000000u | 60);
+	desc(0x1060, 0x1000, 0x3300, 60);
+	wr(0x24, 0);
+	wr(0x20, 0x1000);
+	assert_int_equal(pic_pending_vector(), -1);
+	wr(0x00, 0x001);                            /* CR.TXE */
+	assert_int_equal(cmdsts(0x1000), 0x08000000u | 0x40000000u | 30);   /* OK, OWN clear, LEN kept */
+	assert_int_equal(cmdsts(0x1020), 0x08000000u | 0x20000000u | 30);
+	assert_int_equal(cmdsts(0x1040), 0x08000000u | 60);
+	assert_int_equal(cmdsts(0x1060), 60);        /* not the device's: untouched */
+	assert_int_equal(rd(0x20), 0x1060);          /* TXDP: the next descriptor to fetch */
+	assert_int_equal(pic_pending_vector(), 0x28 + 3);   /* IRQ 11 */
+	u32 isr = rd(0x10);
+	assert_int_equal(isr & 0x2c0, 0x2c0);        /* TXIDLE, TXDESC, TXOK */
+	assert_int_equal(isr & 0x100, 0);            /* no TXERR */
+}
+
+static void test_dp83820_bad_descriptors(void **state)
+{
+	(void)state;
+	nic_open();
+	/* a buffer outside guest RAM, a zero-length packet, then one in order */
+	desc(0x1000, 0x1020, 0x7ffff000ull, 0x80000000u | 100);
+	desc(0x1020, 0x1040, 0x3000, 0x80000000u | 0);
+	desc(0x1040, 0x1060, 0xfffffffffffffff0ull, 0x80000000u | 0x20);   /* wraps */
+	desc(0x1060, 0x1080, 0x3000, 0x80000000u | 60);
+	desc(0x1080, 0, 0, 0);
+	wr(0x20, 0x1000);
+	wr(0x00, 0x001);
+	assert_int_equal(cmdsts(0x1000) & 0x98000000u, 0x10000000u);   /* ERR */
+	assert_int_equal(cmdsts(0x1020) & 0x98000000u, 0x10000000u);
+	assert_int_equal(cmdsts(0x1040) & 0x98000000u, 0x10000000u);
+	assert_int_equal(cmdsts(0x1060) & 0x98000000u, 0x08000000u);   /* OK: the walk went on */
+	assert_int_equal(rd(0x10) & 0x100, 0x100);   /* TXERR */
+	/* a self-linked descriptor with MORE: the chain is cut at 18 */
+	desc(0x2000, 0x2000, 0x3000, 0x80000000u | 0x40000000u | 10);
+	wr(0x20, 0x2000);
+	wr(0x00, 0x001);
+	assert_int_equal(cmdsts(0x2000) & 0x90000000u, 0x10000000u);
+	/* TXDP outside RAM: a master abort, the engine stops */
+	wr(0x20, 0xfff00000u);
+	wr(0x00, 0x001);
+	assert_int_equal(rd(0x10) & 0x40000, 0x40000);   /* RMABT */
+	assert_int_equal(rd(0x00) & 1, 0);
+	/* TXDP inside the NIC's own BAR: not RAM either */
+	wr(0x20, BAR);
+	wr(0x00, 0x001);
+	assert_int_equal(rd(0x10) & 0x40000, 0x40000);
+}
+
+/* a back end in the test: link up, records what it is given */
+static unsigned be_npkts, be_nfrags, be_total;
+static u32 be_tag;
+static bool be_full;
+static bool fake_link(void) { return true; }
+static bool fake_mac(u8 m[6]) { static const u8 x[6] = { 0, 0x16, 0x3e, 1, 2, 3 }; memcpy(m, x, 6); return true; }
+static int fake_tx(const struct nf_frag *f, unsigned n, u32 total, bool csum, u32 tag)
+{
+	(void)csum;
+	if (be_full)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		assert_true((f[i].gpa & 0xfff) + f[i].len <= 4096);   /* never across a page */
+	be_npkts++;
+	be_nfrags += n;
+	be_total = total;
+	be_tag = tag;
+	return 1;
+}
+static void fake_flush(void) {}
+static const struct nic_backend fake_be = { fake_link, fake_mac, fake_tx, fake_flush, NULL };
+
+static void test_dp83820_backend(void **state)
+{
+	(void)state;
+	nic_open();
+	dp83820_set_backend(&fake_be);
+	assert_int_equal(rd(0x04) & 0x80000000u, 0x80000000u);   /* link up */
+	assert_int_equal(rd(0x10) & 0x4000, 0x4000);              /* ISR PHY */
+	wr(0x48, 2);
+	assert_int_equal(rd(0x4c), 0x013e);      /* mac[2], mac[3] of the back end's MAC */
+	/* TX: a packet whose buffer crosses a page: split, completed later */
+	be_npkts = be_nfrags = 0;
+	desc(0x1000, 0x1020, 0x3f00, 0x80000000u | 0x20000000u | 600);
+	desc(0x1020, 0x1000, 0, 0);
+	wr(0x20, 0x1000);
+	wr(0x00, 0x001);
+	assert_int_equal(be_npkts, 1);
+	assert_int_equal(be_nfrags, 2);
+	assert_int_equal(be_total, 600);
+	assert_int_equal(cmdsts(0x1000) & 0x80000000u, 0x80000000u);   /* still the device's */
+	assert_int_equal(rd(0x10) & 0x200, 0);                         /* no TXIDLE with one in flight */
+	dp83820_tx_done(be_tag, true);
+	assert_int_equal(cmdsts(0x1000), 0x08000000u | 0x20000000u | 600);
+	assert_int_equal(rd(0x10) & 0x2c0, 0x2c0);
+	/* RX: into the descriptor at RXDP, the next one has a NULL link */
+	desc(0x5000, 0x5020, 0x6000, 0x20000000u | 1514);
+	desc(0x5020, 0, 0x7000, 0x20000000u | 1514);
+	wr(0x30, 0x5000);
+	wr(0x48, 0x80000000u | 0x10000000u);   /* RFEN, accept all unicast */
+	wr(0x00, 0x004);                       /* CR.RXE */
+	u8 frame[100];
+	memset(frame, 0x5a, sizeof(frame));
+	frame[0] = 0x00;
+	assert_true(dp83820_rx(frame, sizeof(frame), false));
+	assert_int_equal(cmdsts(0x5000), 0x80000000u | 0x08000000u | 0x00800000u | 100);
+	assert_memory_equal(ram + 0x6000, frame, sizeof(frame));
+	assert_true(dp83820_rx(frame, sizeof(frame), false));   /* the last descriptor */
+	assert_int_equal(rd(0x10) & 0x13, 0x13);                  /* RXIDLE, RXDESC, RXOK */
+	assert_false(dp83820_rx(frame, sizeof(frame), false));  /* RX idle: the back end keeps it */
+	/* the driver appends a descriptor and kicks: RX goes on from the link */
+	desc(0x5040, 0, 0x8000, 0x20000000u | 1514);
+	((u32 *)(ram + 0x5020))[0] = 0x5040;
+	wr(0x00, 0x004);
+	assert_true(dp83820_rx(frame, sizeof(frame), false));
+	assert_int_equal(cmdsts(0x5040) & 0x0800ffffu, 0x08000000u | 100);
+	/* a frame longer than the descriptor's buffer: dropped, RXERR */
+	desc(0x5060, 0, 0x9000, 64);
+	((u32 *)(ram + 0x5040))[0] = 0x5060;
+	wr(0x30, 0x5060);
+	wr(0x00, 0x004);
+	(void)rd(0x10);
+	assert_true(dp83820_rx(frame, sizeof(frame), false));
+	assert_int_equal(rd(0x10) & 0x4, 0x4);
+	assert_int_equal(cmdsts(0x5060), 64);   /* untouched */
+	/* a full back-end ring: the walk waits, TXDP stays */
+	be_full = true;
+	desc(0x1000, 0x1020, 0x3000, 0x80000000u | 60);
+	wr(0x20, 0x1000);
+	wr(0x00, 0x001);
+	assert_int_equal(rd(0x20), 0x1000);
+	be_full = false;
+	dp83820_set_backend(NULL);
+	wr(0x00, 0x100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,9 +589,14 @@ int main(void)
 		cmocka_unit_test_setup(test_pit_periodic_coalesces, setup),
 		cmocka_unit_test_setup(test_pit_latch, setup),
 		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
-		cmocka_unit_test_setup(test_cmos_and_empty_pci, setup),
+		cmocka_unit_test_setup(test_cmos_and_pci_ports, setup),
 		cmocka_unit_test_setup(test_unmodelled_features_answer, setup),
 		cmocka_unit_test_setup(test_uart_loopback, setup),
+		cmocka_unit_test_setup(test_pci_functions, setup),
+		cmocka_unit_test_setup(test_dp83820_registers, setup),
+		cmocka_unit_test_setup(test_dp83820_tx_without_link, setup),
+		cmocka_unit_test_setup(test_dp83820_bad_descriptors, setup),
+		cmocka_unit_test_setup(test_dp83820_backend, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1711,6 +1711,7 @@ void counters_print(void)
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
 	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED], counters[CNT_FAST]);
 	descriptors_print();
+	devices_counters_print();   /* the board's models (devices.h) */
 #ifdef CONFIG_WEDGE_SAFETY_NET
 	for (unsigned i = 0; i < nr_net_hits; i++)
 		printk("wedge:   safety net: %-12s at %lx, %lu times\n", x86_kind_name(net_hits[i].kind),

@@ -7,6 +7,7 @@
  * frame native hardware builds.
  */
 #include "wedge-xen/wedge.h"
+#include "wedge-xen/devices.h"
 #include "wedge-xen/hypercall.h"
 #include <xen/event_channel.h>
 #include <xen/callback.h>
@@ -126,17 +127,21 @@ void events_process(void)
 				counters[CNT_TIMER_EVENTS]++;
 			if (port == xenstore_port && port)
 				xenstore_event();
+			devices_event(port);   /* the board's models (devices.h) */
 		}
 	}
 	pit_sync();
 	uart_poll_rx();
+	devices_poll();
 }
 
 /* Block (still masked) until the timer, the console or xenstore fires. */
 void wait_for_event(void)
 {
-	evtchn_port_t ports[3] = { timer_port, console_port, xenstore_port };
-	struct sched_poll poll = { .nr_ports = !console_port ? 1 : xenstore_port ? 3 : 2, .timeout = 0 };
+	evtchn_port_t ports[3 + 4] = { timer_port, console_port, xenstore_port };
+	unsigned n = !console_port ? 1 : xenstore_port ? 3 : 2;
+	n += devices_wait_ports(ports + n, 4);   /* the board's models (devices.h) */
+	struct sched_poll poll = { .nr_ports = n, .timeout = 0 };
 	set_xen_guest_handle(poll.ports, ports);
 	HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
 }

@@ -12,6 +12,7 @@
  * page tables as the wedge (an in-place VMM shares the address space).
  */
 #include "wedge-xen/wedge.h"
+#include "wedge-xen/devices.h"
 #include "wedge-xen/hypercall.h"
 
 #define PTE_P   0x001ul
@@ -285,9 +286,9 @@ bool guest_va_to_gpa(u64 va, u64 *gpa)
 	return guest_walk(va, 0, false, gpa, &w, &nx) == 0;
 }
 
-/* Guest-physical addresses beyond RAM: the wedge models no MMIO device,
- * so they answer as unclaimed addresses on a PC bus do: reads all ones,
- * writes ignored.  A shadow mapping of one (a kernel's ioremap, a root
+/* Guest-physical addresses beyond RAM that no device model decodes
+ * (device registers go to mmio.c) answer as unclaimed addresses on a PC
+ * bus do: reads all ones, writes ignored.  A shadow mapping of one (a kernel's ioremap, a root
  * process's mmap of /dev/mem) points at unbacked_sink, one page of all
  * ones shared by every such mapping (writable when the guest's entry is):
  * what is written there reads back until the next write, where nothing
@@ -301,7 +302,7 @@ static void unbacked_note(u64 va, u64 gpa)
 		filled = true;
 		memset(unbacked_sink, 0xff, PAGE_SIZE);
 	}
-	not_emulated("the guest maps %lx to guest-physical %lx, outside RAM (no MMIO models): reads all ones, "
+	not_emulated("the guest maps %lx to guest-physical %lx, outside RAM where no device decodes: reads all ones, "
 		     "writes to a scratch page", va, gpa);
 }
 
@@ -322,7 +323,8 @@ static bool guest_range(u64 va, u64 n, bool write, bool (*fn)(void *, u64, void 
 		}
 		void *p;
 		if (gpa >= guest_mem_bytes) {
-			/* nothing there (no MMIO models): as in shadow_fault */
+			/* (device registers included: the emulator's own
+			 * memory operands do not reach the models) */
 			unbacked_note(va, gpa);
 			p = write ? unbacked_sink : memset(unbacked_ones, 0xff, PAGE_SIZE);
 			p = (u8 *)p + (va & (PAGE_SIZE - 1));
@@ -1478,6 +1480,11 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	}
 	if (wedge_owned(va))
 		panic("guest user mapping at %lx, which the wedge owns (L4 slots 504/505, top 2 MiB)", va);
+	/* Outside RAM: a device's registers are never mapped, every access
+	 * is emulated (mmio.c); where no device decodes, the page of all ones
+	 * stands in (unbacked_sink: any instruction form works on it). */
+	if (gpa >= guest_mem_bytes && device_mmio_find(gpa))
+		return mmio_fault(va, gpa, error);
 	u64 frame_mfn;
 	if (gpa >= guest_mem_bytes) {
 		unbacked_note(va, gpa);

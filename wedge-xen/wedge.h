@@ -171,6 +171,11 @@ extern evtchn_port_t timer_port, console_port;
 void xenstore_init(void);
 void xenstore_event(void);            /* the store port fired */
 extern evtchn_port_t xenstore_port;   /* 0: none */
+/* synchronous requests for the device models (xenstore.c) */
+int xs_call(u32 type, const char *path, const char *value, char *buf, u32 size);
+int xs_read(const char *path, char *buf, u32 size);
+bool xs_write(const char *path, const char *value);
+bool xs_watch(const char *path, const char *token, void (*fn)(void));
 
 /* devices.c */
 void devices_init(void);
@@ -181,6 +186,7 @@ void uart_poll_rx(void);
 void pic_raise(unsigned irq);
 int pic_pending_vector(void);   /* -1 when none is deliverable */
 void pic_ack(int vector);
+void devices_counters_print(void);   /* devices.h: the board's models */
 
 /* counters */
 enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_PREFILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATED_L1S, CNT_VALIDATED_ENTRIES, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_FAST, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_EAGER_ENTRIES, CNT_KSTACK_MISSES, CNT_MAX };

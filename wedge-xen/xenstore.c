@@ -59,8 +59,36 @@ static bool streq(const char *s, u32 len, const char *lit)
 	return (len == n || (len == n + 1 && !s[n])) && !memcmp(s, lit, n);
 }
 
+/* Synchronous requests of the device models (xs_call) and their watches. */
+#define REQ_SYNC 0x100
+static u32 sync_id = REQ_SYNC, sync_type;
+static bool sync_done;
+static char *sync_buf;
+static u32 sync_size, sync_len;
+#define MAX_WATCHES 4
+static struct { const char *token; void (*fn)(void); } watches[MAX_WATCHES];
+static unsigned nwatches;
+
 static void handle(const struct xsd_sockmsg *m, const char *body)
 {
+	if (m->req_id >= REQ_SYNC) {
+		if (m->req_id == sync_id && !sync_done) {
+			sync_type = m->type;
+			sync_len = m->len < sync_size ? m->len : sync_size - 1;
+			memcpy(sync_buf, body, sync_len);
+			sync_buf[sync_len] = 0;
+			sync_done = true;
+		}
+		return;
+	}
+	if (m->type == XS_WATCH_EVENT) {
+		u32 plen = (u32)strlen(body) + 1;
+		for (unsigned i = 0; i < nwatches; i++)
+			if (plen < m->len && streq(body + plen, m->len - plen, watches[i].token)) {
+				watches[i].fn();   /* sets a flag: no xenstore request from here */
+				return;
+			}
+	}
 	if (m->type == XS_ERROR) {
 		/* a read of a missing node (ENOENT) is no request; others say so */
 		if (m->req_id != REQ_READ)
@@ -150,4 +178,66 @@ void xenstore_init(void)
 	xenstore_port = start_info->store_evtchn;
 	send_request(XS_WATCH, REQ_WATCH, WATCH_PATH, sizeof(WATCH_PATH), WATCH_TOKEN, sizeof(WATCH_TOKEN));
 	printk("wedge: xenstore: port %u, watching %s (xl shutdown, xl reboot)\n", xenstore_port, WATCH_PATH);
+}
+
+/*
+ * One request, waiting for its answer (SCHEDOP_poll on the store port,
+ * at most 5 s): the reply's body, NUL-terminated, in buf.  Returns its
+ * length, or -1 on XS_ERROR (the error name in buf), no store or no
+ * answer.  Not from a watch callback (those run inside xenstore_event).
+ * ENOENT for a missing node is an answer, not logged.
+ */
+int xs_call(u32 type, const char *path, const char *value, char *buf, u32 size)
+{
+	if (!ring || size < 2)
+		return -1;
+	sync_id++;
+	sync_done = false;
+	sync_buf = buf;
+	sync_size = size;
+	u32 plen = (u32)strlen(path) + 1;   /* paths with their NUL; a written value without */
+	send_request(type, sync_id, path, plen, value, value ? (u32)strlen(value) + (type == XS_WATCH ? 1 : 0) : 0);
+	u64 deadline = xen_time_ns() + 5000000000ull;
+	while (!sync_done) {
+		evtchn_port_t port = xenstore_port;
+		__atomic_and_fetch(&shared->evtchn_pending[port / 64], ~(1ul << (port % 64)), __ATOMIC_SEQ_CST);
+		xenstore_event();
+		if (sync_done)
+			break;
+		if (xen_time_ns() > deadline) {
+			printk("wedge: xenstore: no answer to a request for %s in 5 s\n", path);
+			return -1;
+		}
+		struct sched_poll poll = { .nr_ports = 1, .timeout = deadline };
+		set_xen_guest_handle(poll.ports, &port);
+		HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+	}
+	return sync_type == XS_ERROR ? -1 : (int)sync_len;
+}
+
+int xs_read(const char *path, char *buf, u32 size)
+{
+	return xs_call(XS_READ, path, NULL, buf, size);
+}
+
+bool xs_write(const char *path, const char *value)
+{
+	char ok[16];
+	if (xs_call(XS_WRITE, path, value, ok, sizeof(ok)) < 0) {
+		printk("wedge: xenstore: writing %s failed: %s\n", path, ok);
+		return false;
+	}
+	return true;
+}
+
+/* fn runs (inside xenstore_event) whenever the watch on path fires. */
+bool xs_watch(const char *path, const char *token, void (*fn)(void))
+{
+	if (nwatches == MAX_WATCHES)
+		panic("xenstore: more than %u watches", MAX_WATCHES);
+	watches[nwatches].token = token;
+	watches[nwatches].fn = fn;
+	nwatches++;
+	char ok[16];
+	return xs_call(XS_WATCH, path, token, ok, sizeof(ok)) >= 0;
 }

@@ -180,6 +180,27 @@ int x86_decode(const x86_u8 *b, unsigned max, struct x86_insn *in)
 		case 0x90:   /* nop: the padding the burner leaves */
 			k = X86_KIND_NONE;
 			break;
+		case 0x88: case 0x89: case 0x8a: case 0x8b:
+			/* mov r/m <-> reg: not sensitive, but a device register
+			 * access the wedge emulates (MMIO, wedge-xen/mmio.c) */
+			n = decode_modrm(b + i, max - i, in);
+			if (n < 0)
+				return -1;
+			i += n;
+			if (!(op & 1))
+				in->opsize = 1;
+			k = X86_KIND_NONE;
+			break;
+		case 0xc6: case 0xc7:   /* mov $imm, r/m (imm32 sign-extended for 64 bits) */
+			n = decode_modrm(b + i, max - i, in);
+			if (n < 0 || (in->reg & 7) != 0)
+				return -1;
+			i += n;
+			if (op == 0xc6)
+				in->opsize = 1;
+			in->imm_size = in->opsize > 4 ? 4 : in->opsize;
+			k = X86_KIND_NONE;
+			break;
 		default:
 			return -1;
 		}
@@ -306,9 +327,11 @@ int x86_decode(const x86_u8 *b, unsigned max, struct x86_insn *in)
 	if (in->imm_size) {
 		if (i + in->imm_size > max)
 			return -1;
-		in->imm = b[i];
-		if (in->imm_size == 2)
-			in->imm |= (x86_u64)b[i + 1] << 8;
+		in->imm = 0;
+		for (unsigned j = 0; j < in->imm_size; j++)
+			in->imm |= (x86_u64)b[i + j] << (8 * j);
+		if (in->imm_size == 4 && in->opsize == 8)   /* mov $imm32 to 64 bits: sign-extended */
+			in->imm = (x86_u64)(long long)(x86_s32)(x86_u32)in->imm;
 		i += in->imm_size;
 	}
 	in->kind = k;

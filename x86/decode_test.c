@@ -222,6 +222,51 @@ static void test_rewrite_call_form(void **state)
 	assert_int_equal(x86_rewrite_call(site, 16, 0x100000000ull), 0);
 }
 
+/* The moves the wedge emulates on device registers (wedge-xen/mmio.c):
+ * Linux's readl/writel/readb and a store of an immediate. */
+static void test_mov_forms(void **state)
+{
+	(void)state;
+	struct x86_insn in;
+	static const x86_u8 readl[] = { 0x8b, 0x47, 0x10 };          /* mov 0x10(%rdi),%eax */
+	assert_int_equal(x86_decode(readl, sizeof(readl), &in), 0);
+	assert_int_equal(in.kind, X86_KIND_NONE);
+	assert_int_equal(in.len, 3);
+	assert_int_equal(in.opsize, 4);
+	assert_int_equal(in.reg, X86_RAX);
+	assert_int_equal(in.base, X86_RDI);
+	assert_int_equal(in.disp, 0x10);
+	static const x86_u8 writel[] = { 0x44, 0x89, 0x28 };         /* mov %r13d,(%rax) */
+	assert_int_equal(x86_decode(writel, sizeof(writel), &in), 0);
+	assert_int_equal(in.opcode, 0x89);
+	assert_int_equal(in.reg, X86_R13);
+	assert_int_equal(in.base, X86_RAX);
+	static const x86_u8 readb[] = { 0x8a, 0x42, 0x01 };          /* mov 0x1(%rdx),%al */
+	assert_int_equal(x86_decode(readb, sizeof(readb), &in), 0);
+	assert_int_equal(in.opsize, 1);
+	static const x86_u8 readw[] = { 0x66, 0x8b, 0x06 };          /* mov (%rsi),%ax */
+	assert_int_equal(x86_decode(readw, sizeof(readw), &in), 0);
+	assert_int_equal(in.opsize, 2);
+	static const x86_u8 movq_imm[] = { 0x48, 0xc7, 0x40, 0x08, 0xfe, 0xff, 0xff, 0xff }; /* movq $-2,8(%rax) */
+	assert_int_equal(x86_decode(movq_imm, sizeof(movq_imm), &in), 0);
+	assert_int_equal(in.len, 8);
+	assert_int_equal(in.opsize, 8);
+	assert_true(in.imm == 0xfffffffffffffffeull);
+	static const x86_u8 movw_imm[] = { 0x66, 0xc7, 0x00, 0x34, 0x12 };   /* movw $0x1234,(%rax) */
+	assert_int_equal(x86_decode(movw_imm, sizeof(movw_imm), &in), 0);
+	assert_int_equal(in.len, 5);
+	assert_true(in.imm == 0x1234);
+	static const x86_u8 movb_imm[] = { 0xc6, 0x00, 0x7f };       /* movb $0x7f,(%rax) */
+	assert_int_equal(x86_decode(movb_imm, sizeof(movb_imm), &in), 0);
+	assert_int_equal(in.len, 3);
+	assert_true(in.imm == 0x7f);
+	/* c7 with a reg field other than 0 is not a mov: refused */
+	static const x86_u8 c7_1[] = { 0xc7, 0x08, 0, 0, 0, 0 };
+	assert_int_equal(x86_decode(c7_1, sizeof(c7_1), &in), -1);
+	/* truncated immediate: refused */
+	assert_int_equal(x86_decode(movq_imm, sizeof(movq_imm) - 1, &in), -1);
+}
+
 static void test_nops_decode(void **state)
 {
 	(void)state;
@@ -285,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_call_form),
 		cmocka_unit_test(test_rewrite_trap_forms),
 		cmocka_unit_test(test_nops_decode),
+		cmocka_unit_test(test_mov_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
