@@ -185,6 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct xc_interface_core xch;
 	if (!wedge_data)
 		load_wedge();
+	/* not a dummy handle: the loader asks the version (xc_version above) */
+	xch.xcall = (xencall_handle *)&xch;
 	struct xc_dom_image dom;
 	memset(&dom, 0, sizeof(dom));
 	dom.xch = &xch;
