@@ -14,8 +14,13 @@
  * channels, boot_xen_init, parse_image, mem_init, boot_mem_init,
  * build_image, boot_image, gnttab_init, xenstore and introduce, unpause.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* dladdr */
+#endif
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -75,6 +80,8 @@ static void usage(FILE *f)
 		"      --dry-run         validate everything and print the layout; no hypervisor needed\n"
 		"      --check           only validate the image (the verdict every loader gives)\n"
 		"  -v, --verbose         libxenguest's domain builder log on stderr\n"
+		"      --xen-loader      does the installed libxenguest have the afterburn loader\n"
+		"                        (xl create), built for the installed Xen? exit 1 if not\n"
 		"  -h, --help            this text;  --version  the version\n");
 }
 
@@ -108,6 +115,62 @@ static unsigned char *read_file(const char *path, size_t *size, const char *what
 	fclose(f);
 	*size = st.st_size;
 	return buf;
+}
+
+/* The patched libxenguest's mark (xen-patches/): "afterburn loader N, built
+ * from xen VERSION".  Weak: Debian's own libxenguest has none. */
+extern const char xc_dom_afterburn_loader_info[] __attribute__((weak));
+
+/*
+ * What the libxenguest this process runs with means for `xl create` of a
+ * burnt kernel (ab-create itself builds domains without the afterburn
+ * loader): one line into MSG.  Returns 0 when it has the loader, built from
+ * the Xen version dpkg says is installed (the version of the package that
+ * owns libxenguest); 1 when it lacks the loader or was built for another
+ * Xen version.
+ */
+static int xen_loader_status(char *msg, size_t len)
+{
+	Dl_info di;
+	char lib[PATH_MAX] = "libxenguest", installed[128] = "";
+	if (dladdr((void *)xc_dom_allocate, &di) && di.dli_fname && !realpath(di.dli_fname, lib))
+		snprintf(lib, sizeof(lib), "%.*s", (int)sizeof(lib) - 1, di.dli_fname);
+	if (!xc_dom_afterburn_loader_info) {
+		snprintf(msg, len, "libxenguest %s has no afterburn loader: `xl create` of a burnt kernel "
+			 "will not run it under the wedge (ab-create does); install the afterburner Xen "
+			 "packages (docs/packaging.md)", lib);
+		return 1;
+	}
+	const char *info = xc_dom_afterburn_loader_info, *tag = "built from xen ";
+	const char *built = strstr(info, tag);
+	built = built ? built + strlen(tag) : "(unknown)";
+	/* The installed Xen: the package owning this library, else the one
+	 * owning the system's libxenguest (a library from a build directory). */
+	setenv("AB_XENGUEST", lib, 1);
+	FILE *p = popen("pkg=$(dpkg-query -S \"$AB_XENGUEST\" 2>/dev/null | head -n1 | cut -d: -f1); "
+			"[ -n \"$pkg\" ] || pkg=$(dpkg-query -S '*/libxenguest.so.*' 2>/dev/null | head -n1 | cut -d: -f1); "
+			"[ -z \"$pkg\" ] || echo \"$pkg $(dpkg-query -W -f='${Version}' \"$pkg\")\"", "r");
+	if (p) {
+		if (!fgets(installed, sizeof(installed), p))
+			installed[0] = 0;
+		pclose(p);
+		installed[strcspn(installed, "\n")] = 0;
+	}
+	unsetenv("AB_XENGUEST");
+	const char *ver = strchr(installed, ' ');
+	if (!ver || !ver[1]) {
+		snprintf(msg, len, "libxenguest %s: %s (no Xen package installed to compare with)", lib, info);
+		return 0;
+	}
+	if (strcmp(ver + 1, built) != 0) {
+		snprintf(msg, len, "libxenguest %s: afterburn loader built from xen %s, but the installed Xen "
+			 "is %s: another version (a library copied by hand, or a Xen update); rebuild the "
+			 "afterburner Xen packages for it (xen-patches/build --deb, docs/packaging.md)",
+			 lib, built, installed);
+		return 1;
+	}
+	snprintf(msg, len, "libxenguest %s: %s (installed: %s)", lib, info, installed);
+	return 0;
 }
 
 static size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
@@ -440,7 +503,7 @@ fail:;
 int main(int argc, char **argv)
 {
 	struct options o = { .memory_mb = 128, .vcpus = 1, .cmdline = "", .argv = argv };
-	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP, OPT_VERSION, OPT_CHECK };
+	enum { OPT_DRY_RUN = 256, OPT_VCPUS, OPT_VIF, OPT_WEDGE_REWRITES, OPT_BUNDLE_OUT, OPT_REAP, OPT_VERSION, OPT_CHECK, OPT_XEN_LOADER };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
@@ -458,6 +521,7 @@ int main(int argc, char **argv)
 		{ "reap", no_argument, NULL, OPT_REAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "xen-loader", no_argument, NULL, OPT_XEN_LOADER },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -490,7 +554,18 @@ int main(int argc, char **argv)
 			die("--vif %s: network interfaces are not supported by ab-create yet "
 			    "(use xl create with the patched libxenguest for a vif)", optarg);
 		case 'h': usage(stdout); return 0;
-		case OPT_VERSION: printf("ab-create (afterburner) %s\n", AB_VERSION); return 0;
+		case OPT_VERSION: {
+			char why[PATH_MAX + 512];
+			int rc = xen_loader_status(why, sizeof(why));
+			printf("ab-create (afterburner) %s\n%s%s\n", AB_VERSION, rc ? "warning: " : "", why);
+			return 0;
+		}
+		case OPT_XEN_LOADER: {
+			char why[PATH_MAX + 512];
+			int rc = xen_loader_status(why, sizeof(why));
+			printf("%s%s\n", rc ? "ab-create: " : "", why);
+			return rc;
+		}
 		default: usage(stderr); return 2;
 		}
 	}

@@ -15,27 +15,46 @@
  * is where the kernel image is read.
  */
 #include "xg_private.h"
+#include <sys/mman.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ------------------------------------------------------------ allocation */
-struct block { struct block *next; };
-static struct block *blocks;
+/* As xg_dom_core.c keeps them: every block on dom->memblocks, mappings as
+ * XC_DOM_MEM_TYPE_MMAP (the afterburn loader drops a mapped image's pages
+ * as it copies them into the boot bundle), all freed after each input. */
 static unsigned char *wedge_data;
 static size_t wedge_size;
 static char wedge_path[4096];
 
 void *xc_dom_malloc(struct xc_dom_image *dom, size_t size)
 {
-	(void)dom;
-	if (size > SIZE_MAX - sizeof(struct block))
+	if (size > SIZE_MAX - sizeof(struct xc_dom_mem))
 		return NULL;
-	struct block *b = malloc(sizeof(*b) + size);
+	struct xc_dom_mem *b = calloc(1, sizeof(*b) + size);
 	if (!b)
 		return NULL;
-	b->next = blocks;
-	blocks = b;
-	return b + 1;
+	b->type = XC_DOM_MEM_TYPE_MALLOC_INTERNAL;
+	b->next = dom->memblocks;
+	dom->memblocks = b;
+	return b->memory;
+}
+
+void *xc_dom_malloc_page_aligned(struct xc_dom_image *dom, size_t size)
+{
+	struct xc_dom_mem *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->len = size ? size : 1;
+	b->ptr = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->ptr == MAP_FAILED) {
+		free(b);
+		return NULL;
+	}
+	b->type = XC_DOM_MEM_TYPE_MMAP;
+	b->next = dom->memblocks;
+	dom->memblocks = b;
+	return b->ptr;
 }
 
 void *xc_dom_malloc_filemap(struct xc_dom_image *dom, const char *filename, size_t *size,
@@ -44,7 +63,7 @@ void *xc_dom_malloc_filemap(struct xc_dom_image *dom, const char *filename, size
 	(void)max_size;
 	if (strcmp(filename, wedge_path))
 		return NULL;   /* only the wedge is read from a file */
-	void *p = xc_dom_malloc(dom, wedge_size);
+	void *p = xc_dom_malloc_page_aligned(dom, wedge_size);
 	if (p) {
 		memcpy(p, wedge_data, wedge_size);
 		*size = wedge_size;
@@ -52,11 +71,13 @@ void *xc_dom_malloc_filemap(struct xc_dom_image *dom, const char *filename, size
 	return p;
 }
 
-static void free_blocks(void)
+static void free_blocks(struct xc_dom_image *dom)
 {
-	while (blocks) {
-		struct block *b = blocks;
-		blocks = b->next;
+	while (dom->memblocks) {
+		struct xc_dom_mem *b = dom->memblocks;
+		dom->memblocks = b->next;
+		if (b->type == XC_DOM_MEM_TYPE_MMAP)
+			munmap(b->ptr, b->len);
 		free(b);
 	}
 }
@@ -100,6 +121,23 @@ void xc_dom_printf(xc_interface *xch, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+}
+
+/* The hypervisor's version, as the loader asks it: another Xen than the
+ * one the loader was built from, so that its warning is reached. */
+int xc_version(xc_interface *xch, int cmd, void *arg)
+{
+	(void)xch;
+	switch (cmd) {
+	case XENVER_version:
+		return 4 << 16 | 17;
+	case XENVER_extraversion:
+		snprintf(arg, sizeof(xen_extraversion_t), ".0-fuzz");
+		return 0;
+	default:
+		errno = ENOSYS;
+		return -1;
+	}
 }
 
 /* Loading into domain memory: never reached by parsing. */
@@ -147,6 +185,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct xc_interface_core xch;
 	if (!wedge_data)
 		load_wedge();
+	/* not a dummy handle: the loader asks the version (xc_version above) */
+	xch.xcall = (xencall_handle *)&xch;
 	struct xc_dom_image dom;
 	memset(&dom, 0, sizeof(dom));
 	dom.xch = &xch;
@@ -154,10 +194,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dom.max_kernel_size = SIZE_MAX;
 	snprintf(dom.xen_caps, sizeof(dom.xen_caps), "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_64");
 	dom.parms = xc_dom_malloc(&dom, sizeof(*dom.parms));
-	/* the blob is the domain builder's own copy (xc_dom_kernel_mem) */
-	void *blob = xc_dom_malloc(&dom, size ? size : 1);
+	/* the blob is a mapping of its own, as xc_dom_kernel_file makes it
+	 * (odd sizes: a heap copy, as xc_dom_kernel_mem gives it, so that
+	 * both of the loader's copy paths are fuzzed) */
+	void *blob = size & 1 ? xc_dom_malloc(&dom, size) : xc_dom_malloc_page_aligned(&dom, size);
 	if (dom.parms && blob) {
-		memset(dom.parms, 0, sizeof(*dom.parms));
 		memcpy(blob, data, size);
 		dom.kernel_blob = blob;
 		dom.kernel_size = size;
@@ -169,6 +210,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			}
 	}
-	free_blocks();
+	free_blocks(&dom);
 	return 0;
 }

@@ -24,6 +24,18 @@ CFG
 	grep -F -q -- "afterburn: refused: $reason" /tmp/xl.out || { cat /tmp/xl.out; fail "$name: no validator line '$reason'"; }
 	[ "$(domains)" = 1 ] || { xl list; fail "$name: a domain was left behind"; }
 	echo "E2E xl-refuse: $name: $(grep -F -- "afterburn: refused:" /tmp/xl.out | head -n 1 | cut -c1-160)"
+	# The loader names the Xen it was built from when the hypervisor is
+	# another version (/ab/bad/built-from: the patched library's source).
+	built=$(cat /ab/bad/built-from)
+	running=$(xl info | sed -n 's/^xen_version *: *//p')
+	case $running in
+	"${built%%[+~-]*}"|"${built%%[+~-]*}"[!0-9]*)
+		! grep -q "afterburn: warning" /tmp/xl.out || { cat /tmp/xl.out; fail "$name: a version warning with xen $running, built from $built"; } ;;
+	*)
+		grep -F -q "afterburn: warning: this libxenguest's afterburn loader was built from xen $built, the hypervisor is xen $running" /tmp/xl.out ||
+			{ cat /tmp/xl.out; fail "$name: no warning naming xen $built (built from) and $running (running)"; }
+		[ $n -gt 0 ] || echo "E2E xl-refuse: the loader warns: built from xen $built, the hypervisor is xen $running" ;;
+	esac
 	n=$((n + 1))
 done </ab/bad/expected
 [ $n -ge 5 ] || fail "only $n images"
