@@ -450,6 +450,10 @@ static struct shadow_as {
 	u64 l4_pfn[2];     /* kernel, user */
 	u64 lru;
 } as_tab[SHADOW_SLOTS];
+/* Which share each kernel shadow L4 entry links (index + 1; 0: none or a
+ * private table): validation checks a linked slot's key without looking
+ * the table up. */
+static unsigned char share_at[SHADOW_SLOTS][512];
 static struct kshare {
 	bool used;
 	bool dying;        /* dropped by a pool reset, freed once nothing links it */
@@ -695,6 +699,7 @@ static int as_new(u64 cr3)
 	 * 2 MiB (shared or private); the rest is the guest's, filled on demand. */
 	u64 l4p = shadow_alloc(slot);
 	u64 *n4 = va_of_pfn(l4p);
+	memset(share_at[slot], 0, sizeof(share_at[slot]));
 	n4[504] = l4[504];
 	n4[505] = l4[505];
 	for (unsigned i4 = 272; i4 < 512; i4++) {
@@ -702,6 +707,7 @@ static int as_new(u64 cr3)
 		int k = (ge4 & PTE_P) ? share_get(i4, ge4, i4 == 511) : -1;
 		if (k >= 0) {
 			n4[i4] = table_entry(kshare[k].s3_pfn);
+			share_at[slot][i4] = (unsigned char)(k + 1);
 			kshare[k].links++;
 			counters[CNT_SHARE_LINKS]++;
 		}
@@ -963,21 +969,23 @@ static void validate_shadow(int slot, unsigned which)
 	for (unsigned i4 = 8 * (unsigned)__builtin_ctzl(grp), e4 = i4 + 8; i4 < e4; i4++) {
 		u64 mfn;
 		const u64 *s3;
-		/* Xen's own slots 256-271 (with a self-map of this very L4), the wedge's */
-		if ((i4 >= 256 && i4 < 272) || !(s4[i4] & PTE_P) || !(s3 = pool_table(s4[i4], &mfn)))
-			continue;
-		u64 ge4 = guest_entry(g4, i4);
-		int o = entry_owner(s4[i4]);
-		if (o >= OWNER_SHARE) {
-			struct kshare *s = &kshare[o - OWNER_SHARE];
-			if ((ge4 & SHARE_KEY_MASK) != s->key) {
+		int k = which == 0 ? share_at[slot][i4] - 1 : -1;
+		if (k >= 0) {
+			struct kshare *s = &kshare[k];
+			if ((guest_entry(g4, i4) & SHARE_KEY_MASK) != s->key) {
 				clear_entry(s4_mfn, i4);   /* slot 511: the hot path refaults (shadow_fault) */
+				share_at[slot][i4] = 0;
 				s->links--;
 				link_pending = true;
 				counters[CNT_SHARE_UNLINKS]++;
 			}
 			continue;
 		}
+		/* Xen's own slots 256-271 (with a self-map of this very L4), the wedge's */
+		if ((i4 >= 256 && i4 < 272) || !(s4[i4] & PTE_P) || !(s3 = pool_table(s4[i4], &mfn)))
+			continue;
+		u64 ge4 = guest_entry(g4, i4);
+		ASSERT(entry_owner(s4[i4]) < OWNER_SHARE);   /* every link is in share_at */
 		validate_l3(&st, m2p[mfn], ge4, i4);
 	}
 }
@@ -1208,6 +1216,7 @@ static void shares_link_all(void)
 			continue;   /* no share slot free: the slot is filled privately on demand */
 		kshare[k].links++;
 		counters[CNT_SHARE_LINKS]++;
+		share_at[cur_as][i4] = (unsigned char)(k + 1);
 		mark_entry(m2p[s4_mfn], i4);
 		mmu_set(s4_mfn, i4, table_entry(kshare[k].s3_pfn));
 	}
@@ -1423,6 +1432,7 @@ static u64 shadow_l1_for(u64 va, unsigned which, int *share)
 				if (k >= 0) {
 					kshare[k].links++;
 					counters[CNT_SHARE_LINKS]++;
+					share_at[cur_as][idx] = (unsigned char)(k + 1);
 					e = table_entry(kshare[k].s3_pfn);
 				} else {
 					e = table_entry(new_kernel_l3(idx, cur_as));
