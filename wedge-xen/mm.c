@@ -533,6 +533,7 @@ static void share_free(int k)
 {
 	ASSERT(kshare[k].used && !kshare[k].links);
 	pool_release(OWNER_SHARE + k);
+	set_flush_on_cr3(k, false);
 	kshare[k].used = false;
 }
 
@@ -645,6 +646,19 @@ static u64 new_kernel_l3(unsigned i4, int owner)
  * share slot is free (else -1: the caller shadows the slot privately).
  * Creating one takes up to 2 pool pages. */
 static unsigned char slot_share[512];   /* the share last found for a slot, + 1 (0: none) */
+/* The shares holding entries a CR3 write flushes (flush_on_cr3), as a
+ * bitmap: a CR3 write visits only those. */
+static u64 flush_mask[(KSHARE_MAX + 63) / 64];
+static bool sync_pending;   /* a share has need_sync */
+
+static void set_flush_on_cr3(int k, bool on)
+{
+	kshare[k].flush_on_cr3 = on;
+	if (on)
+		flush_mask[k / 64] |= 1ul << (k % 64);
+	else
+		flush_mask[k / 64] &= ~(1ul << (k % 64));
+}
 
 static int share_get(unsigned i4, u64 ge4, bool create)
 {
@@ -670,6 +684,7 @@ static int share_get(unsigned i4, u64 ge4, bool create)
 					   .s3_pfn = new_kernel_l3(i4, OWNER_SHARE + free_k) };
 	counters[CNT_SHARES_CREATED]++;
 	slot_share[i4] = (unsigned char)(free_k + 1);
+	sync_pending = true;
 	return free_k;
 }
 
@@ -1180,7 +1195,7 @@ static void share_sync(int k)
 		}
 	}
 	patch_flush();
-	s->flush_on_cr3 = st.flushable != 0;
+	set_flush_on_cr3(k, st.flushable != 0);
 	if (no_room && !s->incomplete) {
 		s->incomplete = true;
 		printk("wedge: kernel half: the shadow pool cannot hold all of L4 slot %u eagerly; "
@@ -1226,6 +1241,9 @@ static void shares_link_all(void)
 static void shares_sync_new(void)
 {
 	shares_link_all();
+	if (!sync_pending)
+		return;
+	sync_pending = false;
 	u64 before = counters[CNT_SHADOW_STALE];
 	for (int k = 0; k < KSHARE_MAX; k++)
 		if (kshare[k].used && !kshare[k].dying && kshare[k].need_sync)
@@ -1294,12 +1312,18 @@ void shadow_kstack_check(u64 rsp, u64 rip, unsigned entry)
 /* The shares, all or those holding entries a CR3 write flushes. */
 static void validate_shares(bool cr3_write)
 {
-	for (int k = 0; k < KSHARE_MAX; k++) {
-		struct kshare *s = &kshare[k];
-		if (!s->used || s->dying || (cr3_write && !s->flush_on_cr3))
-			continue;
-		share_sync(k);
+	if (cr3_write) {
+		for (unsigned w = 0; w < sizeof(flush_mask) / sizeof(flush_mask[0]); w++)
+			for (u64 m = flush_mask[w]; m; m &= m - 1) {
+				int k = (int)(w * 64 + (unsigned)__builtin_ctzl(m));
+				if (kshare[k].used && !kshare[k].dying)
+					share_sync(k);
+			}
+		return;
 	}
+	for (int k = 0; k < KSHARE_MAX; k++)
+		if (kshare[k].used && !kshare[k].dying)
+			share_sync(k);
 }
 
 /* The live address space validated unless it is new (and the shares:
@@ -1513,7 +1537,7 @@ bool shadow_fault(u64 va, u64 error, u64 *guest_error)
 	mark_entry(m2p[l1_mfn], (va >> 12) & 511);
 	mmu_set(l1_mfn, (va >> 12) & 511, pte);
 	if (share >= 0 && (!(vcpu.cr4 & CR4_PGE) || !(leaf & PTE_G)))
-		kshare[share].flush_on_cr3 = true;
+		set_flush_on_cr3(share, true);
 	counters[CNT_SHADOW_FILLS]++;
 	shares_sync_new();
 	return true;
