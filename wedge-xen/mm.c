@@ -465,6 +465,20 @@ static struct kshare {
 	u64 s3_pfn;
 	unsigned links;    /* kernel shadow L4s pointing at it */
 } kshare[KSHARE_MAX];
+/* The shares holding entries a CR3 write flushes (flush_on_cr3), as a
+ * bitmap: a CR3 write visits only those. */
+static u64 flush_mask[(KSHARE_MAX + 63) / 64];
+static bool sync_pending;   /* a share has need_sync */
+
+static void set_flush_on_cr3(int k, bool on)
+{
+	kshare[k].flush_on_cr3 = on;
+	if (on)
+		flush_mask[k / 64] |= 1ul << (k % 64);
+	else
+		flush_mask[k / 64] &= ~(1ul << (k % 64));
+}
+
 static int cur_as = -1;
 static u64 xen_user_baseptr;   /* the L4 Xen has as the user base pointer */
 static u64 lru_clock;
@@ -646,19 +660,6 @@ static u64 new_kernel_l3(unsigned i4, int owner)
  * share slot is free (else -1: the caller shadows the slot privately).
  * Creating one takes up to 2 pool pages. */
 static unsigned char slot_share[512];   /* the share last found for a slot, + 1 (0: none) */
-/* The shares holding entries a CR3 write flushes (flush_on_cr3), as a
- * bitmap: a CR3 write visits only those. */
-static u64 flush_mask[(KSHARE_MAX + 63) / 64];
-static bool sync_pending;   /* a share has need_sync */
-
-static void set_flush_on_cr3(int k, bool on)
-{
-	kshare[k].flush_on_cr3 = on;
-	if (on)
-		flush_mask[k / 64] |= 1ul << (k % 64);
-	else
-		flush_mask[k / 64] &= ~(1ul << (k % 64));
-}
 
 static int share_get(unsigned i4, u64 ge4, bool create)
 {
