@@ -721,6 +721,8 @@ static int as_new(u64 cr3)
 	for (unsigned i4 = 272; i4 < 512; i4++) {
 		u64 ge4 = share_slot(i4) ? guest_entry(cr3, i4) : 0;
 		int k = (ge4 & PTE_P) ? share_get(i4, ge4, i4 == 511) : -1;
+		if (k >= 0 && i4 != 511 && !present_groups(kshare[k].s3_pfn))
+			k = -1;   /* nothing mapped there yet: linked by the first fill */
 		if (k >= 0) {
 			n4[i4] = table_entry(kshare[k].s3_pfn);
 			share_at[slot][i4] = (unsigned char)(k + 1);
@@ -1230,6 +1232,14 @@ static void shares_link_all(void)
 		int k = share_get(i4, ge4, true);
 		if (k < 0)
 			continue;   /* no share slot free: the slot is filled privately on demand */
+		if (kshare[k].need_sync)
+			share_sync(k);
+		/* An empty share (Linux's 64 preallocated vmalloc L3s, most of
+		 * them) is linked by the first fill under it: every CR3 write
+		 * checks each linked slot's key, and an empty one has nothing a
+		 * frame could land on. */
+		if (!present_groups(kshare[k].s3_pfn))
+			continue;
 		kshare[k].links++;
 		counters[CNT_SHARE_LINKS]++;
 		share_at[cur_as][i4] = (unsigned char)(k + 1);
