@@ -9,10 +9,11 @@
  * the host compares with what arrived (console-loss).
  *
  * Why not sed: dom0 busybox processes of the relay were seen to die of a
- * general protection fault at a thread-local access (their FS base was
- * wrong) in dom0 under Xen under TCG, cutting the relay short.  This program
+ * general protection fault at a thread-local access in dom0 under Xen under
+ * TCG, cutting the relay short (lost SSE state: docs/harness.md, "FPU
+ * state"; fixed since by eager FPU).  This program
  * is freestanding: no libc, no TLS, no stack protector, so it never reads
- * %fs and cannot die that way (docs/harness.md, console-loss).
+ * %fs or SSE state (docs/harness.md, console-loss).
  * Built by ci/xen-run with gcc -nostdlib -static -ffreestanding.
  */
 typedef unsigned long size_t;
