@@ -707,9 +707,51 @@ u64 g_resume_cs = 0xe033, g_resume_ss = 0xe02b;
  * again and the emulation only recorded (the user GS base, the shadow L4
  * of the virtual CPL), in one multicall: a syscall entry or exit with its
  * swapgs then costs one Xen entry for both, not two.
+ *
+ * Into the guest kernel (virtual CPL 0, 64-bit, TF clear) the iret itself
+ * is the multicall's last entry (Xen 4.17 pv_do_multicall_call: iret ends
+ * a multicall, mc_exit), one Xen entry instead of two.  Its frame returns
+ * to resume_tramp (head.S), which reloads rdi and rsi, the multicall's
+ * arguments, and rax (Xen passes the iret's rax back through an int) from
+ * resume_slot and jumps to the guest's rip; an event or
+ * exception taken inside it is completed first (resume_tramp_fixup).  Xen
+ * does not report the results of a multicall that ends in iret, so they
+ * are checked at the next exit (resume_fused_check): a failed base-pointer
+ * switch or flush is a wedge bug and still ends in panic, one guest run
+ * later.
  */
+multicall_entry_t resume_mc[4];
+unsigned resume_mc_n;                 /* entries of the fused exit, iret included */
+u8 g_resume_fused;                    /* wedge_resume: leave by resume_mc */
+u64 resume_slot[4];                   /* rdi, rsi, rax, rip: what resume_tramp loads */
+static unsigned fused_unchecked;       /* entries whose results the next exit checks */
+
+static void resume_fused_check(void)
+{
+	for (unsigned i = 0; i < fused_unchecked; i++)
+		if (resume_mc[i].result)
+			panic("resuming the guest: batched hypercall %u of %u (op %lu, before the iret) "
+			      "failed: %lx", i, fused_unchecked + 1, resume_mc[i].op, resume_mc[i].result);
+	fused_unchecked = 0;
+}
+
+/* An event or exception with its rip in resume_tramp: the trampoline's
+ * work done now, so the guest's context is what the exit meant it to be. */
+void resume_tramp_fixup(void)
+{
+	extern char resume_tramp[], resume_tramp_end[];
+	if (g_regs.rip - (u64)resume_tramp < (u64)(resume_tramp_end - resume_tramp)) {
+		g_regs.gpr[X86_RDI] = resume_slot[0];
+		g_regs.gpr[X86_RSI] = resume_slot[1];
+		g_regs.gpr[X86_RAX] = resume_slot[2];
+		g_regs.rip = resume_slot[3];
+	}
+}
+
 void resume_prepare(void)
 {
+	resume_fused_check();
+	g_resume_fused = 0;
 	if (guest_user_mode() && mirror_user_cs(vcpu.seg[SEG_CS], vcpu.cs32) && mirror_user_ss(vcpu.seg[SEG_SS])) {
 		g_resume_cs = vcpu.seg[SEG_CS];
 		g_resume_ss = vcpu.seg[SEG_SS];
@@ -717,7 +759,7 @@ void resume_prepare(void)
 		g_resume_cs = vcpu.cs32 ? 0xe023 : 0xe033;   /* FLAT_USER_CS32, FLAT_USER_CS64 */
 		g_resume_ss = 0xe02b;                        /* FLAT_USER_SS */
 	}
-	static multicall_entry_t mc[4];
+	multicall_entry_t *mc = resume_mc;
 	unsigned n = shadow_resume_ops(mc);
 	if (gs_base_stale)
 		mc[n++] = (multicall_entry_t){ .op = __HYPERVISOR_set_segment_base,
@@ -727,6 +769,23 @@ void resume_prepare(void)
 					       .args = { SEGBASE_FS, vcpu.fs_base } };
 	if (!n)
 		return;
+	if (!guest_user_mode() && g_resume_cs == 0xe033 && !(g_regs.rflags & X86_EFLAGS_TF)) {
+		mc[n] = (multicall_entry_t){ .op = __HYPERVISOR_iret };
+		resume_mc_n = n + 1;
+		fused_unchecked = n;
+		for (unsigned i = 0; i < n; i++)
+			mc[i].result = 0;
+		resume_slot[0] = g_regs.gpr[X86_RDI];
+		resume_slot[1] = g_regs.gpr[X86_RSI];
+		resume_slot[2] = g_regs.gpr[X86_RAX];
+		resume_slot[3] = g_regs.rip;
+		g_resume_fused = 1;
+		counters[CNT_HYPERCALLS]++;
+		counters[CNT_FUSED_EXITS]++;
+		gs_base_stale = fs_base_stale = false;
+		shadow_resume_done();
+		return;
+	}
 	long rc = n == 1 ? HYPERCALL(mc[0].op, mc[0].args[0], mc[0].args[1], mc[0].args[2], mc[0].args[3], 0)
 			 : HYPERCALL(__HYPERVISOR_multicall, mc, n, 0, 0, 0);
 	for (unsigned i = 0; i < n && n > 1 && !rc; i++)
@@ -1224,7 +1283,7 @@ static void emulate_site(const struct site *s)
 	static unsigned chain;
 	struct site next;
 	if (chain < 4 && g_regs.rip == s->addr + s->length && cpl() == 0 && !(saved_mask && !g_vif_mask) &&
-	    !(g_regs.rflags & 0x100) && site_after(g_regs.rip, &next)) {
+	    !(g_regs.rflags & X86_EFLAGS_TF) && site_after(g_regs.rip, &next)) {
 		chain++;
 		counters[CNT_FUSED]++;
 		emulate_site(&next);
@@ -1710,6 +1769,7 @@ void counters_print(void)
 	       "emulation #PFs %lu, fused steps %lu, fast emulations %lu\n",
 	       counters[CNT_MODE_SWITCHES], counters[CNT_SYSCALLS], counters[CNT_USER_FAULTS],
 	       counters[CNT_EMUL_FAULTS], counters[CNT_FUSED], counters[CNT_FAST]);
+	printk("wedge: counters: exits with the iret in their multicall %lu\n", counters[CNT_FUSED_EXITS]);
 	descriptors_print();
 	devices_counters_print();   /* the board's models (devices.h) */
 #ifdef CONFIG_WEDGE_SAFETY_NET

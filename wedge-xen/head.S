@@ -197,8 +197,13 @@ wedge_resume:
 	andq $~0x200, %rax
 1:	pushq %rax
 	pushq g_resume_cs(%rip)      /* the guest's CS, or FLAT_USER_CS64/CS32: user mode */
+	cmpb $0, g_resume_fused(%rip)
+	jne 2f
 	pushq g_regs+GR_RIP(%rip)
-	pushq $0                     /* flags: not VGCF_in_syscall, restore all */
+	jmp 3f
+2:	leaq resume_tramp(%rip), %rax   /* reloads rdi, rsi, rax, then the guest's rip */
+	pushq %rax
+3:	pushq $0                     /* flags: not VGCF_in_syscall, restore all */
 	movq g_regs+GR_RDX(%rip), %rdx
 	movq g_regs+GR_RBX(%rip), %rbx
 	movq g_regs+GR_RBP(%rip), %rbp
@@ -214,7 +219,35 @@ wedge_resume:
 	movq g_regs+GR_RCX(%rip), %rcx
 	movq g_regs+GR_R11(%rip), %r11
 	movq g_regs+GR_RAX(%rip), %rax
+	cmpb $0, g_resume_fused(%rip)
+	jne 4f
 	jmp hypercall_page + 23 * 32 /* __HYPERVISOR_iret */
+	/* The multicall whose last entry is the iret (resume_prepare): the
+	 * frame as the iret stub of the hypercall page leaves it ([rax][r11]
+	 * [rcx] on top), then the multicall by hand, its arguments in rdi and
+	 * rsi, which resume_tramp restores, and rax too: Xen returns the
+	 * iret's rax as the multicall's result, through an int (Xen 4.17
+	 * common/multicall.c), so its upper half is lost. */
+4:	pushq %rcx
+	pushq %r11
+	pushq %rax
+	leaq resume_mc(%rip), %rdi
+	movl resume_mc_n(%rip), %esi
+	movl $13, %eax               /* __HYPERVISOR_multicall */
+	syscall
+	ud2                          /* the iret does not return */
+
+/*
+ * Runs in the guest's context (PV user mode, the kernel shadow, which maps
+ * the wedge's image) right after a fused exit: no flags, no stack touched.
+ */
+	.globl resume_tramp, resume_tramp_end
+resume_tramp:
+	movq resume_slot+0(%rip), %rdi
+	movq resume_slot+8(%rip), %rsi
+	movq resume_slot+16(%rip), %rax
+	jmp *resume_slot+24(%rip)
+resume_tramp_end:
 
 /*
  * Fast stubs (user mode, no wedge state touched): pushf, popf and the STI
@@ -296,6 +329,7 @@ wedge_event_callback:
 	SAVE_MOST
 	leaq wedge_stack_top(%rip), %rsp
 	cld                          /* the guest's DF: the C code needs it clear */
+	call resume_tramp_fixup
 	call wedge_event_upcall
 	jmp wedge_resume
 
@@ -358,6 +392,7 @@ exc_common_noerr:
 	 * with int $0x80, would run the wedge's C code (rep movs/stos) with
 	 * DF set */
 	cld
+	call resume_tramp_fixup
 	call wedge_exception
 	jmp wedge_resume
 

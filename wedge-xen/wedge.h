@@ -21,6 +21,7 @@ typedef int64_t s64;
 
 #define PAGE_SIZE 4096ul
 #define X86_EFLAGS_IF 0x200ul
+#define X86_EFLAGS_TF 0x100ul
 
 /* Guest register file, saved by the entry stubs (head.S). */
 struct guest_regs {
@@ -163,6 +164,7 @@ int user_port_io(void);            /* a user #GP(0) at in/out/ins/outs the guest
 bool iret_site_on_readonly_stack(u64 cr2);   /* a kernel #PF pushing an iret site's return address: emulated */
 void user_cs_sync(void);             /* from user mode: the CS/SS (and mode) user mode ran with */
 void resume_prepare(void);            /* wedge_resume: batched Xen state, the user CS/SS Xen is to load */
+void resume_tramp_fixup(void);        /* an entry whose rip is in resume_tramp */
 extern u64 g_resume_cs, g_resume_ss;
 extern bool fs_base_stale;               /* the guest's FS base to Xen at the next exit (resume_prepare) */
 extern evtchn_port_t timer_port, console_port;
@@ -189,7 +191,7 @@ void pic_ack(int vector);
 void devices_counters_print(void);   /* devices.h: the board's models */
 
 /* counters */
-enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_PREFILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATED_L1S, CNT_VALIDATED_ENTRIES, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_FAST, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_EAGER_ENTRIES, CNT_KSTACK_MISSES, CNT_MAX };
+enum { CNT_HYPERCALLS, CNT_UPCALLS, CNT_IRQS_DELIVERED, CNT_EXCEPTIONS, CNT_TIMER_EVENTS, CNT_SAFETY_NET, CNT_SHADOW_FILLS, CNT_PREFILLS, CNT_SHADOW_FLUSHES, CNT_SHADOW_POOL_RESETS, CNT_SHADOW_EVICTIONS, CNT_SHADOW_STALE, CNT_SHADOW_VALIDATIONS, CNT_VALIDATED_L1S, CNT_VALIDATED_ENTRIES, CNT_SHADOW_CACHE_HITS, CNT_SHARES_CREATED, CNT_SHARE_LINKS, CNT_SHARE_UNLINKS, CNT_SHARE_VALIDATIONS, CNT_FUSED, CNT_FAST, CNT_MODE_SWITCHES, CNT_SYSCALLS, CNT_USER_FAULTS, CNT_EMUL_FAULTS, CNT_EAGER_ENTRIES, CNT_KSTACK_MISSES, CNT_FUSED_EXITS, CNT_MAX };
 extern u64 counters[CNT_MAX];
 extern u64 sites_rewritten[X86_KIND_MAX];
 extern u64 emulations[X86_KIND_MAX];
