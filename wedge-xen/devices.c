@@ -163,17 +163,30 @@ void pic_ack(int vector)
 }
 
 /* ---------------------------------------------------------------- 8254 */
+/* Channel 0 drives IRQ0 from Xen's single-shot timer.  Channel 2's GATE is
+ * port 0x61 bit 0 and its OUT reads back as port 0x61 bit 5 (the PC's
+ * speaker and TSC-calibration timer; Linux's pit_calibrate_tsc and
+ * quick_pit_calibrate poll them).  GATE as the 8254 datasheet has it: low
+ * stops counting (modes 0, 2, 3: the count holds; in modes 2 and 3 OUT is
+ * forced high), a rising edge resumes mode 0 and reloads modes 2 and 3.
+ * Channels 0 and 1 have GATE wired high.  OUT: mode 0 low from the mode
+ * write until the count reaches 0, then high (the counter wraps and goes
+ * on); mode 2 high (its one-clock low pulse is not visible to a poll);
+ * mode 3 high for the first half of each period. */
 #define PIT_HZ 1193182ull
 struct pit_channel {
 	u8 mode, access, latch_pending, read_hi, write_hi;
 	u16 reload, latched;
 	u8 low_byte;
-	u64 start_ns;      /* when the count was loaded */
+	bool loaded;       /* a count was written since the mode was */
+	bool gate;         /* GATE input (channel 2: port 0x61 bit 0) */
+	u64 start_ns;      /* when counting last started with GATE high */
+	u64 held_ticks;    /* ticks counted before start_ns */
 	u64 next_ns;       /* next interrupt (channel 0), 0 when none */
 	bool armed;
 };
-static struct pit_channel pit[3];
-static u8 port61;
+static struct pit_channel pit[3] = { { .gate = true }, { .gate = true }, { .gate = false } };
+static u8 port61;          /* bits 0-3 as last written, bit 4 the refresh toggle */
 
 static u64 pit_period_ns(struct pit_channel *c)
 {
@@ -181,13 +194,50 @@ static u64 pit_period_ns(struct pit_channel *c)
 	return count * 1000000000ull / PIT_HZ;
 }
 
+/* Input clocks counted since the count was loaded (0 before). */
+static u64 pit_ticks(struct pit_channel *c)
+{
+	if (!c->loaded)
+		return 0;
+	u64 t = c->held_ticks;
+	if (c->gate)
+		t += (xen_time_ns() - c->start_ns) * PIT_HZ / 1000000000ull;
+	return t;
+}
+
 static u16 pit_current(struct pit_channel *c)
 {
 	u64 count = c->reload ? c->reload : 65536;
-	u64 ticks = (xen_time_ns() - c->start_ns) * PIT_HZ / 1000000000ull;
+	if (!c->loaded)
+		return c->reload;
+	u64 ticks = pit_ticks(c);
 	if (c->mode == 0)
-		return ticks >= count ? 0 : (u16)(count - ticks);
+		return (u16)(count - ticks);   /* after 0 it wraps and goes on */
 	return (u16)(count - ticks % count);
+}
+
+static bool pit_out(struct pit_channel *c)
+{
+	u64 count = c->reload ? c->reload : 65536;
+	switch (c->mode) {
+	case 0: return c->loaded && pit_ticks(c) >= count;
+	case 3: return !c->gate || !c->loaded || pit_ticks(c) % count < (count + 1) / 2;
+	default: return true;
+	}
+}
+
+/* Port 0x61 bit 0 written: channel 2's GATE. */
+static void pit_gate2(bool gate)
+{
+	struct pit_channel *c = &pit[2];
+	if (gate == c->gate)
+		return;
+	if (!gate)
+		c->held_ticks = pit_ticks(c);
+	else if (c->mode == 2 || c->mode == 3)
+		c->held_ticks = 0;             /* a rising edge reloads */
+	c->start_ns = xen_time_ns();
+	c->gate = gate;
 }
 
 /* Raise IRQ0 for every period that has passed (coalesced, like an edge
@@ -215,6 +265,8 @@ static void pit_load(int n)
 {
 	struct pit_channel *c = &pit[n];
 	c->start_ns = xen_time_ns();
+	c->held_ticks = 0;
+	c->loaded = true;
 	if (n != 0)
 		return;
 	c->next_ns = c->start_ns + pit_period_ns(c);
@@ -248,6 +300,7 @@ static void pit_write(unsigned port, u8 v)
 		}
 		c->write_hi = 0;
 		c->read_hi = 0;
+		c->loaded = false;             /* mode 0: OUT low until a count is loaded and runs out */
 		if (ch == 0)
 			c->armed = false;
 		return;
@@ -628,14 +681,30 @@ static u8 io_in_byte(u16 port)
 	if (port == 0x4d0 || port == 0x4d1)
 		return 0;   /* ELCR: every IRQ edge triggered */
 	if (port == 0x61) {
-		/* bit 5: channel 2 output, bit 4: refresh toggle */
+		/* bits 0-3 as written, bit 4: refresh toggle, bit 5: channel 2's OUT */
 		port61 ^= 0x10;
-		u8 out2 = (pit[2].mode == 0 && pit[2].start_ns && pit_current(&pit[2]) == 0) ? 0x20 : 0;
-		return (port61 & 0x1f) | out2;
+		return (u8)((port61 & 0x1f) | (pit_out(&pit[2]) ? 0x20 : 0));
 	}
 	/* nothing decodes the address: the ISA bus floats high */
 	not_modelled("in from port %x, where no device is: reads all ones", port);
 	return 0xff;
+}
+
+/*
+ * The guest-context fast path (emulate.c, wedge_fast_emulate): a byte `in`
+ * from the PIT's counters or port 0x61 needs no Xen entry (the time is
+ * Xen's, read from the shared page).  Linux calibrates the TSC by polling
+ * them in tight loops that give up when one poll takes too long
+ * (quick_pit_calibrate: several polls per 256 PIT clocks;
+ * pit_calibrate_tsc: 1000 polls in 10 ms); a trip through Xen per poll
+ * is too slow for both under QEMU.  Nothing here logs or calls Xen.
+ */
+bool io_in_fast(u16 port, unsigned size, u32 *v)
+{
+	if (size != 1 || !((port >= 0x40 && port <= 0x42) || port == 0x61))
+		return false;
+	*v = io_in_byte(port);
+	return true;
 }
 
 /* A word or dword access to byte-wide ISA devices: the bus splits it into
@@ -672,7 +741,8 @@ static void io_out_byte(u16 port, u8 v)
 	if (port >= 0x40 && port <= 0x43)
 		return pit_write(port, v);
 	if (port == 0x61) {
-		port61 = v & 0x0f;
+		port61 = (u8)((port61 & 0x10) | (v & 0x0f));
+		pit_gate2(v & 0x01);
 		return;
 	}
 	if (port == 0x70 || port == 0x71)

@@ -163,6 +163,44 @@ static void test_pit_latch(void **state)
 	assert_in_range(v, 2040, 2049);
 }
 
+/* Channel 2 as Linux's pit_calibrate_tsc uses it: GATE (port 0x61 bit 0)
+ * high, mode 0, OUT (bit 5) low until the count runs out; GATE low holds
+ * the count. */
+static void test_pit_channel2_gate(void **state)
+{
+	(void)state;
+	io_out(0x61, 1, 0x00);          /* GATE low */
+	io_out(0x43, 1, 0xb0);          /* channel 2, lo/hi, mode 0 */
+	io_out(0x42, 1, 0x00);
+	io_out(0x42, 1, 0x10);          /* count 4096 */
+	assert_int_equal(io_in(0x61, 1) & 0x21, 0x00);
+	now_ns += 10000000;             /* 10 ms with GATE low: no counting */
+	io_out(0x43, 1, 0x80);          /* latch channel 2 */
+	unsigned lo = io_in(0x42, 1), hi = io_in(0x42, 1);
+	assert_int_equal(lo | hi << 8, 4096);
+	io_out(0x61, 1, 0x01);          /* GATE high: counting */
+	assert_int_equal(io_in(0x61, 1) & 0x21, 0x01);
+	now_ns += 2048ull * 1000000000ull / 1193182ull + 1000;
+	io_out(0x61, 1, 0x00);          /* held half way */
+	now_ns += 10000000;
+	io_out(0x43, 1, 0x80);
+	lo = io_in(0x42, 1);
+	hi = io_in(0x42, 1);
+	assert_in_range(lo | hi << 8, 2040, 2049);
+	assert_int_equal(io_in(0x61, 1) & 0x20, 0x00);
+	io_out(0x61, 1, 0x01);
+	now_ns += 2048ull * 1000000000ull / 1193182ull + 1000;
+	assert_int_equal(io_in(0x61, 1) & 0x20, 0x20);   /* terminal count: OUT high */
+	u32 v;
+	assert_true(io_in_fast(0x61, 1, &v));
+	assert_int_equal(v & 0x21, 0x21);
+	assert_false(io_in_fast(0x60, 1, &v));
+	assert_false(io_in_fast(0x42, 2, &v));
+	/* a new mode write drops OUT until the next count runs out */
+	io_out(0x43, 1, 0xb0);
+	assert_int_equal(io_in(0x61, 1) & 0x20, 0x00);
+}
+
 static void test_uart_output_and_interrupts(void **state)
 {
 	(void)state;
@@ -588,6 +626,7 @@ int main(void)
 		cmocka_unit_test_setup(test_pic_cascade, setup),
 		cmocka_unit_test_setup(test_pit_periodic_coalesces, setup),
 		cmocka_unit_test_setup(test_pit_latch, setup),
+		cmocka_unit_test_setup(test_pit_channel2_gate, setup),
 		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
 		cmocka_unit_test_setup(test_cmos_and_pci_ports, setup),
 		cmocka_unit_test_setup(test_unmodelled_features_answer, setup),

@@ -97,6 +97,7 @@ void vcpu_init(void)
 	/* the kinds wedge_fast_emulate answers in the guest's context */
 	slots[X86_KIND_MOV_FROM_SEG] = slots[X86_KIND_MOV_TO_SEG] = (u64)wedge_fast_entry;
 	slots[X86_KIND_MOV_FROM_CR] = slots[X86_KIND_RDMSR] = slots[X86_KIND_WRMSR] = (u64)wedge_fast_entry;
+	slots[X86_KIND_IN] = (u64)wedge_fast_entry;   /* the PIT's ports (devices.c, io_in_fast) */
 	mm_map_page(WEDGE_SLOT_VA, mm_mfn_of_wedge_va((u64)slots), 0);
 	descriptors_init();
 
@@ -1674,6 +1675,16 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 			return 0;
 		}
 		break;
+	case X86_KIND_IN: {
+		/* only with the virtual IF clear: no interrupt can reach the
+		 * guest in the middle, the read is as atomic as an `in` */
+		u32 val;
+		if (!VCPU0->evtchn_upcall_mask ||
+		    !io_in_fast(in->imm_size ? (u16)in->imm : (u16)regs[X86_RDX], in->opsize, &val))
+			return 0;
+		regs[X86_RAX] = (regs[X86_RAX] & ~0xfful) | (val & 0xff);
+		break;
+	}
 	default:
 		return 0;
 	}

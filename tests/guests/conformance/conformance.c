@@ -456,6 +456,8 @@ static void measure_costs(void)
 	COST("in from the PIC mask", (void)inb(0x21));
 	COST("rdmsr LSTAR", (void)rdmsr(0xc0000082));
 	__asm__ volatile("cli");
+	COST("rdtsc", (void)rdtsc());
+	COST("in from port 0x61 with IF clear", (void)inb(0x61));
 }
 
 /* ======================================================================
@@ -2703,6 +2705,37 @@ static void group_devices(void)
 	check("devices: the RTC set with register B's SET bit reads back hour, day, month and year",
 	      (b & 0x04) == 0 && rtc_read(0x04) == 0x07 && rtc_read(0x07) == 0x15 && rtc_read(0x08) == 0x06 &&
 	      rtc_read(0x09) == 0x31);
+
+	/* PIT channel 2 as Linux's TSC calibration (pit_calibrate_tsc) uses
+	 * it: GATE (port 0x61 bit 0) high, speaker data off, mode 0, poll OUT
+	 * (bit 5).  GATE low while counting is not compared (QEMU keeps
+	 * counting in mode 0, the 8254 holds the count). */
+	u8 p61 = inb(0x61);
+	outb(0x61, (u8)((p61 & ~0x02) | 0x01));
+	u8 p61_on = inb(0x61) & 0x03;
+	outb(0x43, 0xb0);              /* channel 2, lo/hi, mode 0 */
+	outb(0x42, 0xff);
+	outb(0x42, 0xff);              /* 65535 clocks: 55 ms */
+	u8 out_before = inb(0x61) & 0x20;
+	u16 c = 0xffff;
+	for (u64 i = 0; i < 100000000ul && c >= 0xff00; i++) {
+		outb(0x43, 0x80);      /* latch channel 2 */
+		c = inb(0x42);
+		c |= (u16)(inb(0x42) << 8);
+	}
+	u8 out_mid = inb(0x61) & 0x20;
+	u64 polls = 0;
+	while (!(inb(0x61) & 0x20) && polls < 100000000ul)
+		polls++;
+	u8 out_after = inb(0x61) & 0x20;
+	outb(0x61, (u8)(p61 & ~0x03));
+	u8 p61_off = inb(0x61) & 0x03;
+	check("devices: port 0x61 reads back channel 2's GATE and the speaker data bit as written",
+	      p61_on == 0x01 && p61_off == 0x00);
+	check("devices: PIT channel 2, mode 0, GATE high: OUT (port 0x61 bit 5) low once loaded, "
+	      "the count going down, OUT high when it runs out",
+	      !out_before && c < 0xff00 && !out_mid && out_after);
+	info("pit channel 2 polls of port 0x61 in 55 ms", polls);
 
 	u8 e = inb(0x4d1);
 	outb(0x4d1, e | 0x02);         /* IRQ9 level triggered: taken, not fatal */
