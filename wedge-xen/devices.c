@@ -11,6 +11,7 @@
  * and is logged once, naming the feature (grep "not modelled").
  */
 #include "wedge-xen/devices.h"
+#include "wedge-xen/apic.h"
 #include <xen/sched.h>
 
 #define not_modelled(...) log_once("wedge: device model: not modelled, ignored: " __VA_ARGS__)
@@ -111,6 +112,7 @@ static u8 pic_read(int n, int port_odd)
 
 void pic_raise(unsigned irq)
 {
+	ioapic_isa_irq(irq);   /* the same line goes to the I/O APIC (ioapic.c) */
 	if (irq >= 8) {
 		pics[1].irr |= (u8)(1u << (irq - 8));
 		pics[0].irr |= 1u << 2;
@@ -131,7 +133,7 @@ static int pic_best(struct pic *p)
 	return -1;
 }
 
-int pic_pending_vector(void)
+static int i8259_pending_vector(void)
 {
 	int m = pic_best(&pics[0]);
 	if (m < 0)
@@ -145,7 +147,7 @@ int pic_pending_vector(void)
 	return pics[0].vector_base + m;
 }
 
-void pic_ack(int vector)
+static void i8259_ack(int vector)
 {
 	int m = pic_best(&pics[0]);
 	if (m == 2) {
@@ -160,6 +162,28 @@ void pic_ack(int vector)
 	}
 	if (!pics[0].aeoi)
 		pics[0].isr |= (u8)(1u << m);
+}
+
+/* What the CPU takes next (events.c, emulate.c's hlt): the 8259 directly
+ * while the local APIC is software-disabled (after reset: virtual wire),
+ * else the APIC's IRR above its PPR, and the 8259 through LINT0 when that
+ * is open as ExtINT (apic.c). */
+int pic_pending_vector(void)
+{
+	if (!apic_sw_enabled())
+		return i8259_pending_vector();
+	int v = apic_pending_vector();
+	if (v < 0 && apic_extint_open())
+		v = i8259_pending_vector();
+	return v;
+}
+
+void pic_ack(int vector)
+{
+	if (apic_sw_enabled() && apic_pending_vector() == vector)
+		apic_ack(vector);
+	else
+		i8259_ack(vector);
 }
 
 /* ---------------------------------------------------------------- 8254 */
@@ -242,7 +266,7 @@ static void pit_gate2(bool gate)
 
 /* Raise IRQ0 for every period that has passed (coalesced, like an edge
  * the PIC has not yet acknowledged) and set the next Xen deadline. */
-void pit_sync(void)
+static void pit0_sync(void)
 {
 	struct pit_channel *c = &pit[0];
 	if (!c->armed)
@@ -258,7 +282,25 @@ void pit_sync(void)
 	u64 period = pit_period_ns(c);
 	u64 missed = (now - c->next_ns) / period + 1;
 	c->next_ns += missed * period;
-	timer_set_deadline(c->next_ns);
+	timers_rearm();
+}
+
+/* The timers' device side (after events, before an exit): the PIT's
+ * channel 0 and the local APIC's timer. */
+void pit_sync(void)
+{
+	pit0_sync();
+	apic_timer_sync();
+}
+
+/* Xen's one single-shot timer serves both: the earlier deadline. */
+void timers_rearm(void)
+{
+	u64 d = pit[0].armed ? pit[0].next_ns : 0, a = apic_timer_deadline();
+	if (a && (!d || a < d))
+		d = a;
+	if (d)
+		timer_set_deadline(d);
 }
 
 static void pit_load(int n)
@@ -271,7 +313,7 @@ static void pit_load(int n)
 		return;
 	c->next_ns = c->start_ns + pit_period_ns(c);
 	c->armed = true;
-	timer_set_deadline(c->next_ns);
+	timers_rearm();
 }
 
 static void pit_write(unsigned port, u8 v)

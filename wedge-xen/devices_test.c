@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "wedge-xen/devices.h"
+#include "wedge-xen/apic.h"
 
 /* ---- the wedge around the models, faked ---- */
 static u64 now_ns, deadline_ns;
@@ -49,9 +50,9 @@ void *gpa_ptr(u64 gpa, u64 n)
 	return ram + gpa;
 }
 
-extern const struct device_model dp83820_model;
-const struct device_model *const board_models[] = { &pci_host_model, &dp83820_model };
-const unsigned board_model_count = 2;
+extern const struct device_model dp83820_model, apic_model, ioapic_model;
+const struct device_model *const board_models[] = { &pci_host_model, &dp83820_model, &apic_model, &ioapic_model };
+const unsigned board_model_count = 4;
 
 static int setup(void **state)
 {
@@ -199,6 +200,147 @@ static void test_pit_channel2_gate(void **state)
 	/* a new mode write drops OUT until the next count runs out */
 	io_out(0x43, 1, 0xb0);
 	assert_int_equal(io_in(0x61, 1) & 0x20, 0x00);
+}
+
+/* ---- local APIC and I/O APIC (apic.c, ioapic.c) ---- */
+static u32 lapic_r(unsigned reg)
+{
+	const struct mmio_range *r = device_mmio_find(APIC_DEFAULT_GPA + reg);
+	assert_non_null(r);
+	return (u32)r->read(reg, 4);
+}
+static void lapic_w(unsigned reg, u32 v) { device_mmio_find(APIC_DEFAULT_GPA)->write(reg, 4, v); }
+static void ioapic_w(unsigned index, u32 v)
+{
+	const struct mmio_range *r = device_mmio_find(IOAPIC_DEFAULT_GPA);
+	assert_non_null(r);
+	r->write(0, 4, index);
+	r->write(0x10, 4, v);
+}
+static u32 ioapic_r(unsigned index)
+{
+	const struct mmio_range *r = device_mmio_find(IOAPIC_DEFAULT_GPA);
+	r->write(0, 4, index);
+	return (u32)r->read(0x10, 4);
+}
+
+static void test_apic_disabled_keeps_the_pic(void **state)
+{
+	(void)state;
+	assert_int_equal(lapic_r(0x30), 0x50014);
+	assert_int_equal(lapic_r(0xf0), 0xff);          /* software-disabled after reset */
+	assert_int_equal(lapic_r(0x320), 0x10000);      /* LVTs masked */
+	io_out(0x21, 1, 0xfe);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), 0x20);  /* the 8259, as without an APIC */
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
+	/* enabled, LINT0 masked: the 8259 no longer reaches the CPU */
+	lapic_w(0xf0, 0x1ff);
+	io_out(0x21, 1, 0xfe);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), -1);
+	lapic_w(0x350, 0x700);                          /* LINT0 ExtINT, unmasked: virtual wire */
+	assert_int_equal(pic_pending_vector(), 0x20);
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
+	lapic_w(0x350, 0x10700);
+	lapic_w(0xf0, 0xff);
+	assert_int_equal(lapic_r(0x350) & 0x10000, 0x10000);
+}
+
+static void test_apic_timer_oneshot_periodic(void **state)
+{
+	(void)state;
+	lapic_w(0xf0, 0x1ff);
+	lapic_w(0x3e0, 0xb);                            /* divide by 1: 1 count a ns */
+	lapic_w(0x320, 0xec);                           /* one-shot, vector 0xec */
+	lapic_w(0x380, 1000000);
+	assert_int_equal(deadline_ns, now_ns + 1000000);
+	now_ns += 400000;
+	assert_int_equal(lapic_r(0x390), 600000);
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), -1);
+	now_ns += 600000;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), 0xec);
+	assert_int_equal(lapic_r(0x390), 0);
+	pic_ack(0xec);
+	assert_int_equal(lapic_r(0x170) & (1u << 12), 1u << 12);   /* ISR bit 0xec */
+	assert_int_equal(lapic_r(0xa0), 0xe0);          /* PPR: the class in service */
+	lapic_w(0xb0, 0);
+	assert_int_equal(lapic_r(0x170), 0);
+	/* periodic, divide by 16: missed periods coalesce into one request */
+	lapic_w(0x3e0, 0x3);
+	lapic_w(0x320, 0x200ec);
+	lapic_w(0x380, 1000);                           /* 16 us */
+	u64 start = now_ns;
+	assert_int_equal(deadline_ns, start + 16000);
+	now_ns += 16000 * 3 + 5;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), 0xec);
+	assert_int_equal(deadline_ns, start + 16000 * 4);
+	/* TPR above the vector's class holds it back */
+	lapic_w(0x80, 0xf0);
+	assert_int_equal(pic_pending_vector(), -1);
+	lapic_w(0x80, 0);
+	pic_ack(0xec);
+	lapic_w(0xb0, 0);
+	lapic_w(0x380, 0);                              /* stopped */
+	assert_int_equal(lapic_r(0x390), 0);
+	/* a self IPI */
+	lapic_w(0x300, 0x40051);                        /* self, fixed, vector 0x51 */
+	assert_int_equal(pic_pending_vector(), 0x51);
+	pic_ack(0x51);
+	lapic_w(0xb0, 0);
+	/* an illegal vector sets ESR bit 6, seen after the ESR write */
+	lapic_w(0x300, 0x40005);
+	lapic_w(0x280, 0);
+	assert_int_equal(lapic_r(0x280), 0x40);
+	lapic_w(0x280, 0);
+	lapic_w(0xf0, 0xff);
+}
+
+static void test_ioapic_edge_and_level(void **state)
+{
+	(void)state;
+	assert_int_equal(ioapic_r(1), 0x170011);
+	assert_int_equal(ioapic_r(0), IOAPIC_ID << 24);
+	lapic_w(0xf0, 0x1ff);
+	/* the PIT (ISA IRQ 0) on pin 2, edge, vector 0x30, physical APIC 0 */
+	pic_raise(0);                                   /* masked pin: lost */
+	assert_int_equal(pic_pending_vector(), -1);
+	ioapic_w(0x10 + 2 * 2, 0x30);
+	ioapic_w(0x11 + 2 * 2, 0);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), 0x30);
+	pic_ack(0x30);
+	lapic_w(0xb0, 0);
+	/* the NIC on pin 11, level: a second edge waits for the EOI */
+	ioapic_w(0x10 + 2 * 11, 0xa041);                /* level, active low, vector 0x41 */
+	pic_raise(11);
+	assert_int_equal(pic_pending_vector(), 0x41);
+	assert_int_equal(ioapic_r(0x10 + 2 * 11) & (1u << 14), 1u << 14);   /* remote IRR */
+	pic_ack(0x41);
+	pic_raise(11);
+	assert_int_equal(pic_pending_vector(), -1);
+	lapic_w(0xb0, 0);                               /* EOI broadcast: delivered again */
+	assert_int_equal(pic_pending_vector(), 0x41);
+	pic_ack(0x41);
+	lapic_w(0xb0, 0);
+	assert_int_equal(ioapic_r(0x10 + 2 * 11) & (1u << 14), 0);
+	/* a destination that is no CPU here: nothing */
+	ioapic_w(0x11 + 2 * 2, 0x05000000);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), -1);
+	ioapic_w(0x10 + 2 * 2, 0x10000);
+	ioapic_w(0x10 + 2 * 11, 0x10000);
+	lapic_w(0xf0, 0xff);
+	/* the 8259 got the same edges: drain them */
+	for (int i = 0; i < 16; i++) {
+		io_out(0x20, 1, 0x20);
+		io_out(0xa0, 1, 0x20);
+	}
 }
 
 static void test_uart_output_and_interrupts(void **state)
@@ -627,6 +769,9 @@ int main(void)
 		cmocka_unit_test_setup(test_pit_periodic_coalesces, setup),
 		cmocka_unit_test_setup(test_pit_latch, setup),
 		cmocka_unit_test_setup(test_pit_channel2_gate, setup),
+		cmocka_unit_test_setup(test_apic_disabled_keeps_the_pic, setup),
+		cmocka_unit_test_setup(test_apic_timer_oneshot_periodic, setup),
+		cmocka_unit_test_setup(test_ioapic_edge_and_level, setup),
 		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
 		cmocka_unit_test_setup(test_cmos_and_pci_ports, setup),
 		cmocka_unit_test_setup(test_unmodelled_features_answer, setup),
