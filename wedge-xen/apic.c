@@ -44,6 +44,7 @@ static struct {
 	u32 irr[8], isr[8], tmr[8];
 	u64 t_start_ns;                   /* the count started from tmict then */
 	u64 t_next_ns;                    /* next expiry; 0: not counting */
+	u64 t_backlog;                    /* periodic expiries not yet raised */
 } apic;
 
 static u64 cnt_timer_fires, cnt_delivered, cnt_eoi, cnt_reads, cnt_writes, cnt_ipis;
@@ -114,6 +115,7 @@ static u32 timer_current(void)
 
 static void timer_start(u64 start_ns, u32 count_left)
 {
+	apic.t_backlog = 0;
 	apic.t_start_ns = start_ns;
 	apic.t_next_ns = count_left ? start_ns + (u64)count_left * timer_divide() : 0;
 	timers_rearm();
@@ -121,8 +123,11 @@ static void timer_start(u64 start_ns, u32 count_left)
 
 u64 apic_timer_deadline(void) { return apic.t_next_ns; }
 
-/* Expired periods raise the LVT's vector (coalesced, as an edge the CPU
- * has not yet taken); the counting goes on while the entry is masked. */
+/* An expiry raises the LVT's vector; the counting goes on while the entry
+ * is masked.  Periodic expiries are not lost (as the PIT's, devices.c): one
+ * that finds the vector still in IRR, or several missed while the guest
+ * did not run, wait in a backlog (at most a second's worth) and the next
+ * is raised each time the CPU takes the vector (apic_ack). */
 void apic_timer_sync(void)
 {
 	if (!apic.t_next_ns)
@@ -131,15 +136,25 @@ void apic_timer_sync(void)
 	if (now < apic.t_next_ns)
 		return;
 	cnt_timer_fires++;
-	if (!(apic.lvt[LVT_TIMER] & LVT_MASKED))
-		apic_accept(apic.lvt[LVT_TIMER] & 0xff, false);
+	bool masked = apic.lvt[LVT_TIMER] & LVT_MASKED;
+	unsigned vec = apic.lvt[LVT_TIMER] & 0xff;
 	if (apic.lvt[LVT_TIMER] & LVT_TIMER_PERIODIC) {
 		u64 period = (u64)apic.tmict * timer_divide();
 		u64 missed = (now - apic.t_next_ns) / period + 1;
 		apic.t_start_ns += missed * period;
 		apic.t_next_ns += missed * period;
+		if (!masked) {
+			if (!test_bit(apic.irr, vec)) {
+				apic_accept(vec, false);
+				missed--;
+			}
+			u64 cap = 1000000000ull / period + 1;
+			apic.t_backlog = apic.t_backlog + missed > cap ? cap : apic.t_backlog + missed;
+		}
 	} else {
 		apic.t_next_ns = 0;
+		if (!masked)
+			apic_accept(vec, false);
 	}
 	timers_rearm();
 }
@@ -158,7 +173,14 @@ void apic_ack(int vector)
 	clear_bit(apic.irr, (unsigned)vector);
 	set_bit(apic.isr, (unsigned)vector);
 	cnt_delivered++;
+	if (apic.t_backlog && (unsigned)vector == (apic.lvt[LVT_TIMER] & 0xff) &&
+	    !(apic.lvt[LVT_TIMER] & LVT_MASKED)) {
+		apic.t_backlog--;
+		apic_accept((unsigned)vector, false);
+	}
 }
+
+bool apic_irr_test(unsigned vector) { return test_bit(apic.irr, vector & 0xff); }
 
 bool apic_extint_open(void)
 {

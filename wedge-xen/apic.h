@@ -17,6 +17,7 @@ bool apic_extint_open(void);         /* LINT0 unmasked as ExtINT: the 8259 reach
 void apic_accept(unsigned vector, bool level);
 int apic_pending_vector(void);       /* above PPR in IRR, -1 when none */
 void apic_ack(int vector);           /* IRR -> ISR */
+bool apic_irr_test(unsigned vector);
 u64 apic_timer_deadline(void);       /* ns, 0: none */
 void apic_timer_sync(void);
 u64 apic_base_msr(void);
@@ -26,6 +27,7 @@ u32 apic_ldr_flat(void);             /* the logical ID (flat model) */
 /* ioapic.c */
 void ioapic_isa_irq(unsigned irq);   /* an edge on ISA IRQ irq (the PIT, the UART, the NIC's INTx) */
 void ioapic_eoi(unsigned vector);    /* EOI broadcast of a level-triggered vector */
+int ioapic_pin_vector(unsigned pin); /* its vector when unmasked with fixed or lowest-priority delivery, else -1 */
 
 /* mptable.c: the MP floating pointer and configuration table, written
  * into guest memory once the guest is loaded (main.c) */

@@ -164,6 +164,8 @@ static void i8259_ack(int vector)
 		pics[0].isr |= (u8)(1u << m);
 }
 
+static void pit_tick_taken(int vector, bool from_apic);
+
 /* What the CPU takes next (events.c, emulate.c's hlt): the 8259 directly
  * while the local APIC is software-disabled (after reset: virtual wire),
  * else the APIC's IRR above its PPR, and the 8259 through LINT0 when that
@@ -180,10 +182,12 @@ int pic_pending_vector(void)
 
 void pic_ack(int vector)
 {
-	if (apic_sw_enabled() && apic_pending_vector() == vector)
+	bool from_apic = apic_sw_enabled() && apic_pending_vector() == vector;
+	if (from_apic)
 		apic_ack(vector);
 	else
 		i8259_ack(vector);
+	pit_tick_taken(vector, from_apic);
 }
 
 /* ---------------------------------------------------------------- 8254 */
@@ -266,6 +270,27 @@ static void pit_gate2(bool gate)
 
 /* Raise IRQ0 for every period that has passed (coalesced, like an edge
  * the PIC has not yet acknowledged) and set the next Xen deadline. */
+/*
+ * Periodic ticks are not lost (as a PIT under KVM reinjects them): a period
+ * that ends while the previous tick still waits in the controller the CPU
+ * listens to, or several that end while the guest did not run (the host,
+ * QEMU, Xen's scheduler), go to a backlog, and each time the CPU takes the
+ * PIT's vector the next tick is raised (pic_ack): the guest catches up at
+ * its own pace, jiffies keep time, and Linux's checks that count ticks
+ * against a delay (timer_irq_works, the local APIC timer's calibration)
+ * see the periods that passed.  At most one second of ticks is kept.
+ */
+static u64 pit_backlog;
+
+/* The PIT's request still waits in the controller the CPU takes it from. */
+static bool pit_request_waiting(void)
+{
+	int v = apic_sw_enabled() ? ioapic_pin_vector(2) : -1;
+	if (v >= 0)
+		return apic_irr_test((unsigned)v);
+	return pics[0].irr & 1;
+}
+
 static void pit0_sync(void)
 {
 	struct pit_channel *c = &pit[0];
@@ -274,15 +299,33 @@ static void pit0_sync(void)
 	u64 now = xen_time_ns();
 	if (now < c->next_ns)
 		return;
-	pic_raise(0);
 	if (c->mode == 0) {
+		pic_raise(0);
 		c->armed = false;
 		return;
 	}
 	u64 period = pit_period_ns(c);
 	u64 missed = (now - c->next_ns) / period + 1;
 	c->next_ns += missed * period;
+	if (!pit_request_waiting()) {
+		pic_raise(0);
+		missed--;
+	}
+	u64 cap = 1000000000ull / period + 1;
+	pit_backlog = pit_backlog + missed > cap ? cap : pit_backlog + missed;
 	timers_rearm();
+}
+
+/* The CPU took vector: the PIT's (through the 8259 or the I/O APIC)? */
+static void pit_tick_taken(int vector, bool from_apic)
+{
+	if (!pit_backlog)
+		return;
+	int v = from_apic ? ioapic_pin_vector(2) : pics[0].vector_base;
+	if (vector != v)
+		return;
+	pit_backlog--;
+	pic_raise(0);
 }
 
 /* The timers' device side (after events, before an exit): the PIT's
@@ -342,6 +385,8 @@ static void pit_write(unsigned port, u8 v)
 		}
 		c->write_hi = 0;
 		c->read_hi = 0;
+		if (ch == 0)
+			pit_backlog = 0;
 		c->loaded = false;             /* mode 0: OUT low until a count is loaded and runs out */
 		if (ch == 0)
 			c->armed = false;

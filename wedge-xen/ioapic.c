@@ -82,6 +82,14 @@ void ioapic_isa_irq(unsigned irq)
 		pin_assert(pin);
 }
 
+int ioapic_pin_vector(unsigned pin)
+{
+	u64 r = io.rte[pin];
+	if ((r & RTE_MASKED) || ((r >> 8) & 7) > 1)
+		return -1;
+	return (int)(r & 0xff);
+}
+
 void ioapic_eoi(unsigned vector)
 {
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
