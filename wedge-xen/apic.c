@@ -113,11 +113,13 @@ static u32 timer_current(void)
 	return elapsed >= apic.tmict ? 0 : apic.tmict - (u32)elapsed;
 }
 
-static void timer_start(u64 start_ns, u32 count_left)
+/* The count (re)starts from TMICT at start_ns (in the past when a running
+ * count goes on under a new divider or mode); 0 in TMICT stops it. */
+static void timer_start(u64 start_ns)
 {
 	apic.t_backlog = 0;
 	apic.t_start_ns = start_ns;
-	apic.t_next_ns = count_left ? start_ns + (u64)count_left * timer_divide() : 0;
+	apic.t_next_ns = apic.tmict ? start_ns + (u64)apic.tmict * timer_divide() : 0;
 	timers_rearm();
 }
 
@@ -275,7 +277,7 @@ static void lvt_write(unsigned i, u32 v)
 			/* the mode changes under a running count: it goes on */
 			u32 cur = timer_current();
 			apic.lvt[i] = v;
-			timer_start(xen_time_ns() - (u64)(apic.tmict - cur) * timer_divide(), cur);
+			timer_start(xen_time_ns() - (u64)(apic.tmict - cur) * timer_divide());
 			return;
 		}
 	}
@@ -319,13 +321,13 @@ static void apic_reg_write(unsigned reg, u32 v)
 		return;
 	case 0x380:
 		apic.tmict = v;
-		timer_start(xen_time_ns(), v);
+		timer_start(xen_time_ns());
 		return;
 	case 0x3e0: {
 		u32 cur = timer_current();
 		apic.tdcr = v & 0xb;
 		if (apic.t_next_ns)                      /* the count goes on at the new rate */
-			timer_start(xen_time_ns() - (u64)(apic.tmict - cur) * timer_divide(), cur);
+			timer_start(xen_time_ns() - (u64)(apic.tmict - cur) * timer_divide());
 		return;
 	}
 	}

@@ -300,6 +300,14 @@ static void test_apic_timer_oneshot_periodic(void **state)
 		lapic_w(0xb0, 0);
 	}
 	assert_int_equal(pic_pending_vector(), -1);
+	/* a new divider under a running count: the count goes on from where
+	 * it is, at the new rate */
+	lapic_w(0x3e0, 0xb);                            /* divide by 1 */
+	lapic_w(0x380, 1000000);
+	now_ns += 400000;
+	lapic_w(0x3e0, 0x0);                            /* divide by 2 */
+	assert_int_equal(lapic_r(0x390), 600000);
+	assert_int_equal(deadline_ns, now_ns + 1200000);
 	lapic_w(0x380, 0);                              /* stopped */
 	assert_int_equal(lapic_r(0x390), 0);
 	/* a self IPI */
