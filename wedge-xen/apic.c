@@ -128,8 +128,9 @@ u64 apic_timer_deadline(void) { return apic.t_next_ns; }
 /* An expiry raises the LVT's vector; the counting goes on while the entry
  * is masked.  Periodic expiries are not lost (as the PIT's, devices.c): one
  * that finds the vector still in IRR, or several missed while the guest
- * did not run, wait in a backlog (at most a second's worth) and the next
- * is raised each time the CPU takes the vector (apic_ack). */
+ * did not run with IF set, wait in a backlog (at most a second's worth) and
+ * the next is raised each time the CPU takes the vector (apic_ack); with
+ * IF clear they merge into the request in IRR, as on hardware. */
 void apic_timer_sync(void)
 {
 	if (!apic.t_next_ns)
@@ -150,6 +151,8 @@ void apic_timer_sync(void)
 				apic_accept(vec, false);
 				missed--;
 			}
+			if (g_vif_mask)
+				missed = 0;    /* IF clear: they merge, as on hardware */
 			u64 cap = 1000000000ull / period + 1;
 			apic.t_backlog = apic.t_backlog + missed > cap ? cap : apic.t_backlog + missed;
 		}

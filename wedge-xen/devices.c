@@ -271,14 +271,17 @@ static void pit_gate2(bool gate)
 /* Raise IRQ0 for every period that has passed (coalesced, like an edge
  * the PIC has not yet acknowledged) and set the next Xen deadline. */
 /*
- * Periodic ticks are not lost (as a PIT under KVM reinjects them): a period
- * that ends while the previous tick still waits in the controller the CPU
- * listens to, or several that end while the guest did not run (the host,
- * QEMU, Xen's scheduler), go to a backlog, and each time the CPU takes the
- * PIT's vector the next tick is raised (pic_ack): the guest catches up at
- * its own pace, jiffies keep time, and Linux's checks that count ticks
- * against a delay (timer_irq_works, the local APIC timer's calibration)
- * see the periods that passed.  At most one second of ticks is kept.
+ * Periodic ticks the guest could have taken are not lost (as a PIT under
+ * KVM reinjects them): the periods that end while the guest has IF set but
+ * does not run (the host, QEMU or Xen's scheduler holding the vCPU) go to
+ * a backlog, and each time the CPU takes the PIT's vector the next tick is
+ * raised (pic_ack): the guest catches up at its own pace, jiffies keep
+ * time, and Linux's checks that count ticks against a delay
+ * (timer_irq_works, the local APIC timer's verification) see the periods
+ * that passed.  Periods that end while the guest has IF clear (the wedge
+ * syncs at its exits) merge into the one request waiting, as on hardware:
+ * replaying them would run the guest's clock ahead of the ticks hardware
+ * gives.  At most one second of ticks is kept.
  */
 static u64 pit_backlog;
 
@@ -311,6 +314,8 @@ static void pit0_sync(void)
 		pic_raise(0);
 		missed--;
 	}
+	if (g_vif_mask)
+		missed = 0;
 	u64 cap = 1000000000ull / period + 1;
 	pit_backlog = pit_backlog + missed > cap ? cap : pit_backlog + missed;
 	timers_rearm();

@@ -18,6 +18,7 @@
 
 /* ---- the wedge around the models, faked ---- */
 static u64 now_ns, deadline_ns;
+u8 g_vif_mask;                          /* the guest's IF: set (0) unless a test clears it */
 static char out[256];
 static size_t out_len;
 static const char *input = "";
@@ -155,6 +156,16 @@ static void test_pit_periodic_catches_up(void **state)
 		assert_int_equal(pic_pending_vector(), -1);   /* behind the one in service */
 		io_out(0x20, 1, 0x20);
 	}
+	assert_int_equal(pic_pending_vector(), -1);
+	/* periods that end while the guest has IF clear merge into one
+	 * request, as on hardware: no backlog */
+	g_vif_mask = 1;
+	now_ns += 3 * period;
+	pit_sync();
+	g_vif_mask = 0;
+	assert_int_equal(pic_pending_vector(), 0x20);
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
 	assert_int_equal(pic_pending_vector(), -1);
 }
 
