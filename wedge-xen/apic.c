@@ -47,7 +47,7 @@ static struct {
 	u64 t_backlog;                    /* periodic expiries not yet raised */
 } apic;
 
-static u64 cnt_timer_fires, cnt_delivered, cnt_eoi, cnt_reads, cnt_writes, cnt_ipis;
+static u64 cnt_timer_fires, cnt_delivered, cnt_eoi, cnt_reads, cnt_writes, cnt_ipis, cnt_replayed, cnt_merged;
 
 static void apic_reset(void)
 {
@@ -151,8 +151,10 @@ void apic_timer_sync(void)
 				apic_accept(vec, false);
 				missed--;
 			}
-			if (g_vif_mask)
+			if (g_vif_mask) {
+				cnt_merged += missed;
 				missed = 0;    /* IF clear: they merge, as on hardware */
+			}
 			u64 cap = 1000000000ull / period + 1;
 			apic.t_backlog = apic.t_backlog + missed > cap ? cap : apic.t_backlog + missed;
 		}
@@ -181,6 +183,7 @@ void apic_ack(int vector)
 	if (apic.t_backlog && (unsigned)vector == (apic.lvt[LVT_TIMER] & 0xff) &&
 	    !(apic.lvt[LVT_TIMER] & LVT_MASKED)) {
 		apic.t_backlog--;
+		cnt_replayed++;
 		apic_accept((unsigned)vector, false);
 	}
 }
@@ -393,8 +396,8 @@ static void apic_init(void)
 static void apic_counters(void)
 {
 	printk("wedge: counters: local APIC timer expiries %lu, interrupts taken %lu, EOIs %lu, IPIs %lu, "
-	       "register reads %lu, writes %lu\n", cnt_timer_fires, cnt_delivered, cnt_eoi, cnt_ipis, cnt_reads,
-	       cnt_writes);
+	       "register reads %lu, writes %lu, timer ticks replayed %lu, merged with IF clear %lu\n", cnt_timer_fires,
+	       cnt_delivered, cnt_eoi, cnt_ipis, cnt_reads, cnt_writes, cnt_replayed, cnt_merged);
 }
 
 const struct device_model apic_model = { .name = "local APIC", .init = apic_init, .counters = apic_counters };

@@ -283,7 +283,7 @@ static void pit_gate2(bool gate)
  * replaying them would run the guest's clock ahead of the ticks hardware
  * gives.  At most one second of ticks is kept.
  */
-static u64 pit_backlog;
+static u64 pit_backlog, pit_raised, pit_replayed, pit_merged;
 
 /* The PIT's request still waits in the controller the CPU takes it from. */
 static bool pit_request_waiting(void)
@@ -312,10 +312,13 @@ static void pit0_sync(void)
 	c->next_ns += missed * period;
 	if (!pit_request_waiting()) {
 		pic_raise(0);
+		pit_raised++;
 		missed--;
 	}
-	if (g_vif_mask)
+	if (g_vif_mask) {
+		pit_merged += missed;
 		missed = 0;
+	}
 	u64 cap = 1000000000ull / period + 1;
 	pit_backlog = pit_backlog + missed > cap ? cap : pit_backlog + missed;
 	timers_rearm();
@@ -330,6 +333,7 @@ static void pit_tick_taken(int vector, bool from_apic)
 	if (vector != v)
 		return;
 	pit_backlog--;
+	pit_replayed++;
 	pic_raise(0);
 }
 
@@ -728,6 +732,8 @@ void devices_poll(void)
 
 void devices_counters_print(void)
 {
+	printk("wedge: counters: PIT periodic ticks raised %lu, replayed from the backlog %lu, merged with IF clear %lu\n",
+	       pit_raised, pit_replayed, pit_merged);
 	for (unsigned i = 0; i < board_model_count; i++)
 		if (board_models[i]->counters)
 			board_models[i]->counters();
