@@ -41,7 +41,8 @@ $(WEDGE_HOST_O)/%.o: $(SRC)/wedge-xen/%.c $(AUTOHEADER)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(CFLAGS) -D__XEN_INTERFACE_VERSION__=0x00040e00 -c -o $@ $<
 $(eval $(call unit_test,wedge-devices,$(WEDGE_HOST_O)/devices_test.o $(WEDGE_HOST_O)/devices.o \
-	$(WEDGE_HOST_O)/pci.o $(WEDGE_HOST_O)/dp83820.o $(WEDGE_HOST_O)/apic.o $(WEDGE_HOST_O)/ioapic.o,))
+	$(WEDGE_HOST_O)/pci.o $(WEDGE_HOST_O)/dp83820.o $(WEDGE_HOST_O)/apic.o $(WEDGE_HOST_O)/ioapic.o \
+	$(WEDGE_HOST_O)/mptable.o,))
 # installed as wedge-xen: the name ab-create and the patched libxenguest
 # loader look for (xen-patches/)
 INSTALL_LIB_AS += $(WEDGE):wedge-xen

@@ -221,6 +221,75 @@ static void test_pit_channel2_gate(void **state)
 	assert_int_equal(io_in(0x61, 1) & 0x20, 0x00);
 }
 
+/* ---- the MP table (mptable.c) ---- */
+u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	(void)leaf, (void)sub;
+	*a = 0x663; *b = 0; *c = 0; *d = 0x200;   /* a signature, the APIC bit */
+	return 0;
+}
+
+static u8 sum(const u8 *p, unsigned n)
+{
+	u8 s = 0;
+	for (unsigned i = 0; i < n; i++)
+		s = (u8)(s + p[i]);
+	return s;
+}
+
+/* What Linux's mpparse checks, and the wiring the models implement. */
+static void test_mptable(void **state)
+{
+	(void)state;
+	mptable_write();
+	const u8 *f = ram + 0xf0000;
+	assert_memory_equal(f, "_MP_", 4);
+	assert_int_equal(sum(f, 16), 0);
+	assert_int_equal(f[8], 1);
+	assert_int_equal(f[9], 4);
+	assert_int_equal(f[11], 0);                     /* no default configuration */
+	u32 phys = f[4] | f[5] << 8 | f[6] << 16 | (u32)f[7] << 24;
+	const u8 *t = ram + phys;
+	assert_memory_equal(t, "PCMP", 4);
+	unsigned len = t[4] | t[5] << 8, entries = t[34] | t[35] << 8;
+	assert_int_equal(sum(t, len), 0);
+	assert_int_equal(t[36] | t[37] << 8 | t[38] << 16 | (u32)t[39] << 24, (u32)APIC_DEFAULT_GPA);
+	unsigned off = 44, cpus = 0, ioapics = 0, pit_pin = 99, nic_pin = 99, lint0 = 99;
+	for (unsigned i = 0; i < entries; i++) {
+		const u8 *e = t + off;
+		switch (e[0]) {
+		case 0:
+			cpus++;
+			assert_int_equal(e[1], 0);              /* APIC ID 0 */
+			assert_int_equal(e[3], 3);              /* enabled BSP */
+			off += 20;
+			continue;
+		case 2:
+			ioapics++;
+			assert_int_equal(e[1], IOAPIC_ID);
+			assert_int_equal(e[4] | e[5] << 8 | e[6] << 16 | (u32)e[7] << 24, (u32)IOAPIC_DEFAULT_GPA);
+			break;
+		case 3:
+			if (e[4] == 1 && e[5] == 0)             /* ISA IRQ 0 */
+				pit_pin = e[7];
+			if (e[4] == 0 && e[5] == ((3 << 2) | 0))  /* PCI 00:03.0 INTA# */
+				nic_pin = e[7];
+			break;
+		case 4:
+			if (e[1] == 3)
+				lint0 = e[7];
+			break;
+		}
+		off += 8;
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(cpus, 1);
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(pit_pin, 2);
+	assert_int_equal(nic_pin, 11);
+	assert_int_equal(lint0, 0);
+}
+
 /* ---- local APIC and I/O APIC (apic.c, ioapic.c) ---- */
 static u32 lapic_r(unsigned reg)
 {
@@ -805,6 +874,7 @@ int main(void)
 		cmocka_unit_test_setup(test_apic_disabled_keeps_the_pic, setup),
 		cmocka_unit_test_setup(test_apic_timer_oneshot_periodic, setup),
 		cmocka_unit_test_setup(test_ioapic_edge_and_level, setup),
+		cmocka_unit_test_setup(test_mptable, setup),
 		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
 		cmocka_unit_test_setup(test_cmos_and_pci_ports, setup),
 		cmocka_unit_test_setup(test_unmodelled_features_answer, setup),
