@@ -395,9 +395,11 @@ static void apic_init(void)
 
 static void apic_counters(void)
 {
-	printk("wedge: counters: local APIC timer expiries %lu, interrupts taken %lu, EOIs %lu, IPIs %lu, "
-	       "register reads %lu, writes %lu, timer ticks replayed %lu, merged with IF clear %lu\n", cnt_timer_fires,
-	       cnt_delivered, cnt_eoi, cnt_ipis, cnt_reads, cnt_writes, cnt_replayed, cnt_merged);
+	/* every name unique among the counter lines: bench/run keys on them */
+	printk("wedge: counters: local APIC timer expiries %lu, local APIC interrupts taken %lu, local APIC EOIs %lu, "
+	       "local APIC IPIs %lu, local APIC register reads %lu, local APIC register writes %lu, "
+	       "local APIC timer ticks replayed %lu, local APIC timer ticks merged with IF clear %lu\n",
+	       cnt_timer_fires, cnt_delivered, cnt_eoi, cnt_ipis, cnt_reads, cnt_writes, cnt_replayed, cnt_merged);
 }
 
 const struct device_model apic_model = { .name = "local APIC", .init = apic_init, .counters = apic_counters };

@@ -732,8 +732,8 @@ void devices_poll(void)
 
 void devices_counters_print(void)
 {
-	printk("wedge: counters: PIT periodic ticks raised %lu, replayed from the backlog %lu, merged with IF clear %lu\n",
-	       pit_raised, pit_replayed, pit_merged);
+	printk("wedge: counters: PIT periodic ticks raised %lu, PIT ticks replayed from the backlog %lu, "
+	       "PIT ticks merged with IF clear %lu\n", pit_raised, pit_replayed, pit_merged);
 	for (unsigned i = 0; i < board_model_count; i++)
 		if (board_models[i]->counters)
 			board_models[i]->counters();

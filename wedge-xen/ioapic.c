@@ -188,8 +188,9 @@ static void ioapic_init(void)
 
 static void ioapic_counters(void)
 {
-	printk("wedge: counters: I/O APIC interrupts %lu, edges lost on masked pins %lu, register reads %lu, "
-	       "writes %lu\n", cnt_irqs, cnt_lost_masked, cnt_reads, cnt_writes);
+	printk("wedge: counters: I/O APIC interrupts %lu, I/O APIC edges lost on masked pins %lu, "
+	       "I/O APIC register reads %lu, I/O APIC register writes %lu\n", cnt_irqs, cnt_lost_masked, cnt_reads,
+	       cnt_writes);
 }
 
 const struct device_model ioapic_model = { .name = "I/O APIC", .init = ioapic_init, .counters = ioapic_counters };
