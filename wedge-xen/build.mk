@@ -8,7 +8,7 @@ WEDGE_CFLAGS := -O2 -ffreestanding -fpie -fvisibility=hidden -mno-red-zone \
                 -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
                 -fcf-protection=none -D__XEN_INTERFACE_VERSION__=0x00040e00
 WEDGE_SRCS := head.S main.c console.c lib.c mm.c events.c emulate.c descriptors.c devices.c loader.c xenstore.c \
-              board.c pci.c mmio.c dp83820.c netfront.c
+              board.c pci.c mmio.c dp83820.c netfront.c apic.c ioapic.c mptable.c
 WEDGE_OBJS := $(patsubst %,$(O)/wedge-xen/%.o,$(basename $(WEDGE_SRCS))) \
               $(O)/wedge-xen/x86/decode.o $(O)/wedge-xen/x86/rewrite.o \
               $(O)/wedge-xen/domtools/validate.o
@@ -41,7 +41,8 @@ $(WEDGE_HOST_O)/%.o: $(SRC)/wedge-xen/%.c $(AUTOHEADER)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $(CFLAGS) -D__XEN_INTERFACE_VERSION__=0x00040e00 -c -o $@ $<
 $(eval $(call unit_test,wedge-devices,$(WEDGE_HOST_O)/devices_test.o $(WEDGE_HOST_O)/devices.o \
-	$(WEDGE_HOST_O)/pci.o $(WEDGE_HOST_O)/dp83820.o,))
+	$(WEDGE_HOST_O)/pci.o $(WEDGE_HOST_O)/dp83820.o $(WEDGE_HOST_O)/apic.o $(WEDGE_HOST_O)/ioapic.o \
+	$(WEDGE_HOST_O)/mptable.o,))
 # installed as wedge-xen: the name ab-create and the patched libxenguest
 # loader look for (xen-patches/)
 INSTALL_LIB_AS += $(WEDGE):wedge-xen

@@ -11,6 +11,7 @@
  * and is logged once, naming the feature (grep "not modelled").
  */
 #include "wedge-xen/devices.h"
+#include "wedge-xen/apic.h"
 #include <xen/sched.h>
 
 #define not_modelled(...) log_once("wedge: device model: not modelled, ignored: " __VA_ARGS__)
@@ -111,6 +112,7 @@ static u8 pic_read(int n, int port_odd)
 
 void pic_raise(unsigned irq)
 {
+	ioapic_isa_irq(irq);   /* the same line goes to the I/O APIC (ioapic.c) */
 	if (irq >= 8) {
 		pics[1].irr |= (u8)(1u << (irq - 8));
 		pics[0].irr |= 1u << 2;
@@ -131,7 +133,7 @@ static int pic_best(struct pic *p)
 	return -1;
 }
 
-int pic_pending_vector(void)
+static int i8259_pending_vector(void)
 {
 	int m = pic_best(&pics[0]);
 	if (m < 0)
@@ -145,7 +147,7 @@ int pic_pending_vector(void)
 	return pics[0].vector_base + m;
 }
 
-void pic_ack(int vector)
+static void i8259_ack(int vector)
 {
 	int m = pic_best(&pics[0]);
 	if (m == 2) {
@@ -162,18 +164,57 @@ void pic_ack(int vector)
 		pics[0].isr |= (u8)(1u << m);
 }
 
+static void pit_tick_taken(int vector, bool from_apic);
+
+/* What the CPU takes next (events.c, emulate.c's hlt): the 8259 directly
+ * while the local APIC is software-disabled (after reset: virtual wire),
+ * else the APIC's IRR above its PPR, and the 8259 through LINT0 when that
+ * is open as ExtINT (apic.c). */
+int pic_pending_vector(void)
+{
+	if (!apic_sw_enabled())
+		return i8259_pending_vector();
+	int v = apic_pending_vector();
+	if (v < 0 && apic_extint_open())
+		v = i8259_pending_vector();
+	return v;
+}
+
+void pic_ack(int vector)
+{
+	bool from_apic = apic_sw_enabled() && apic_pending_vector() == vector;
+	if (from_apic)
+		apic_ack(vector);
+	else
+		i8259_ack(vector);
+	pit_tick_taken(vector, from_apic);
+}
+
 /* ---------------------------------------------------------------- 8254 */
+/* Channel 0 drives IRQ0 from Xen's single-shot timer.  Channel 2's GATE is
+ * port 0x61 bit 0 and its OUT reads back as port 0x61 bit 5 (the PC's
+ * speaker and TSC-calibration timer; Linux's pit_calibrate_tsc and
+ * quick_pit_calibrate poll them).  GATE as the 8254 datasheet has it: low
+ * stops counting (modes 0, 2, 3: the count holds; in modes 2 and 3 OUT is
+ * forced high), a rising edge resumes mode 0 and reloads modes 2 and 3.
+ * Channels 0 and 1 have GATE wired high.  OUT: mode 0 low from the mode
+ * write until the count reaches 0, then high (the counter wraps and goes
+ * on); mode 2 high (its one-clock low pulse is not visible to a poll);
+ * mode 3 high for the first half of each period. */
 #define PIT_HZ 1193182ull
 struct pit_channel {
 	u8 mode, access, latch_pending, read_hi, write_hi;
 	u16 reload, latched;
 	u8 low_byte;
-	u64 start_ns;      /* when the count was loaded */
+	bool loaded;       /* a count was written since the mode was */
+	bool gate;         /* GATE input (channel 2: port 0x61 bit 0) */
+	u64 start_ns;      /* when counting last started with GATE high */
+	u64 held_ticks;    /* ticks counted before start_ns */
 	u64 next_ns;       /* next interrupt (channel 0), 0 when none */
 	bool armed;
 };
-static struct pit_channel pit[3];
-static u8 port61;
+static struct pit_channel pit[3] = { { .gate = true }, { .gate = true }, { .gate = false } };
+static u8 port61;          /* bits 0-3 as last written, bit 4 the refresh toggle */
 
 static u64 pit_period_ns(struct pit_channel *c)
 {
@@ -181,18 +222,79 @@ static u64 pit_period_ns(struct pit_channel *c)
 	return count * 1000000000ull / PIT_HZ;
 }
 
+/* Input clocks counted since the count was loaded (0 before). */
+static u64 pit_ticks(struct pit_channel *c)
+{
+	if (!c->loaded)
+		return 0;
+	u64 t = c->held_ticks;
+	if (c->gate)
+		t += (xen_time_ns() - c->start_ns) * PIT_HZ / 1000000000ull;
+	return t;
+}
+
 static u16 pit_current(struct pit_channel *c)
 {
 	u64 count = c->reload ? c->reload : 65536;
-	u64 ticks = (xen_time_ns() - c->start_ns) * PIT_HZ / 1000000000ull;
+	if (!c->loaded)
+		return c->reload;
+	u64 ticks = pit_ticks(c);
 	if (c->mode == 0)
-		return ticks >= count ? 0 : (u16)(count - ticks);
+		return (u16)(count - ticks);   /* after 0 it wraps and goes on */
 	return (u16)(count - ticks % count);
+}
+
+static bool pit_out(struct pit_channel *c)
+{
+	u64 count = c->reload ? c->reload : 65536;
+	switch (c->mode) {
+	case 0: return c->loaded && pit_ticks(c) >= count;
+	case 3: return !c->gate || !c->loaded || pit_ticks(c) % count < (count + 1) / 2;
+	default: return true;
+	}
+}
+
+/* Port 0x61 bit 0 written: channel 2's GATE. */
+static void pit_gate2(bool gate)
+{
+	struct pit_channel *c = &pit[2];
+	if (gate == c->gate)
+		return;
+	if (!gate)
+		c->held_ticks = pit_ticks(c);
+	else if (c->mode == 2 || c->mode == 3)
+		c->held_ticks = 0;             /* a rising edge reloads */
+	c->start_ns = xen_time_ns();
+	c->gate = gate;
 }
 
 /* Raise IRQ0 for every period that has passed (coalesced, like an edge
  * the PIC has not yet acknowledged) and set the next Xen deadline. */
-void pit_sync(void)
+/*
+ * Periodic ticks the guest could have taken are not lost (as a PIT under
+ * KVM reinjects them): the periods that end while the guest has IF set but
+ * does not run (the host, QEMU or Xen's scheduler holding the vCPU) go to
+ * a backlog, and each time the CPU takes the PIT's vector the next tick is
+ * raised (pic_ack): the guest catches up at its own pace, jiffies keep
+ * time, and Linux's checks that count ticks against a delay
+ * (timer_irq_works, the local APIC timer's verification) see the periods
+ * that passed.  Periods that end while the guest has IF clear (the wedge
+ * syncs at its exits) merge into the one request waiting, as on hardware:
+ * replaying them would run the guest's clock ahead of the ticks hardware
+ * gives.  At most one second of ticks is kept.
+ */
+static u64 pit_backlog, pit_raised, pit_replayed, pit_merged;
+
+/* The PIT's request still waits in the controller the CPU takes it from. */
+static bool pit_request_waiting(void)
+{
+	int v = apic_sw_enabled() ? ioapic_pin_vector(2) : -1;
+	if (v >= 0)
+		return apic_irr_test((unsigned)v);
+	return pics[0].irr & 1;
+}
+
+static void pit0_sync(void)
 {
 	struct pit_channel *c = &pit[0];
 	if (!c->armed)
@@ -200,26 +302,70 @@ void pit_sync(void)
 	u64 now = xen_time_ns();
 	if (now < c->next_ns)
 		return;
-	pic_raise(0);
 	if (c->mode == 0) {
+		pic_raise(0);
 		c->armed = false;
 		return;
 	}
 	u64 period = pit_period_ns(c);
 	u64 missed = (now - c->next_ns) / period + 1;
 	c->next_ns += missed * period;
-	timer_set_deadline(c->next_ns);
+	if (!pit_request_waiting()) {
+		pic_raise(0);
+		pit_raised++;
+		missed--;
+	}
+	if (g_vif_mask) {
+		pit_merged += missed;
+		missed = 0;
+	}
+	u64 cap = 1000000000ull / period + 1;
+	pit_backlog = pit_backlog + missed > cap ? cap : pit_backlog + missed;
+	timers_rearm();
+}
+
+/* The CPU took vector: the PIT's (through the 8259 or the I/O APIC)? */
+static void pit_tick_taken(int vector, bool from_apic)
+{
+	if (!pit_backlog)
+		return;
+	int v = from_apic ? ioapic_pin_vector(2) : pics[0].vector_base;
+	if (vector != v)
+		return;
+	pit_backlog--;
+	pit_replayed++;
+	pic_raise(0);
+}
+
+/* The timers' device side (after events, before an exit): the PIT's
+ * channel 0 and the local APIC's timer. */
+void pit_sync(void)
+{
+	pit0_sync();
+	apic_timer_sync();
+}
+
+/* Xen's one single-shot timer serves both: the earlier deadline. */
+void timers_rearm(void)
+{
+	u64 d = pit[0].armed ? pit[0].next_ns : 0, a = apic_timer_deadline();
+	if (a && (!d || a < d))
+		d = a;
+	if (d)
+		timer_set_deadline(d);
 }
 
 static void pit_load(int n)
 {
 	struct pit_channel *c = &pit[n];
 	c->start_ns = xen_time_ns();
+	c->held_ticks = 0;
+	c->loaded = true;
 	if (n != 0)
 		return;
 	c->next_ns = c->start_ns + pit_period_ns(c);
 	c->armed = true;
-	timer_set_deadline(c->next_ns);
+	timers_rearm();
 }
 
 static void pit_write(unsigned port, u8 v)
@@ -248,6 +394,9 @@ static void pit_write(unsigned port, u8 v)
 		}
 		c->write_hi = 0;
 		c->read_hi = 0;
+		if (ch == 0)
+			pit_backlog = 0;
+		c->loaded = false;             /* mode 0: OUT low until a count is loaded and runs out */
 		if (ch == 0)
 			c->armed = false;
 		return;
@@ -583,6 +732,8 @@ void devices_poll(void)
 
 void devices_counters_print(void)
 {
+	printk("wedge: counters: PIT periodic ticks raised %lu, PIT ticks replayed from the backlog %lu, "
+	       "PIT ticks merged with IF clear %lu\n", pit_raised, pit_replayed, pit_merged);
 	for (unsigned i = 0; i < board_model_count; i++)
 		if (board_models[i]->counters)
 			board_models[i]->counters();
@@ -628,14 +779,30 @@ static u8 io_in_byte(u16 port)
 	if (port == 0x4d0 || port == 0x4d1)
 		return 0;   /* ELCR: every IRQ edge triggered */
 	if (port == 0x61) {
-		/* bit 5: channel 2 output, bit 4: refresh toggle */
+		/* bits 0-3 as written, bit 4: refresh toggle, bit 5: channel 2's OUT */
 		port61 ^= 0x10;
-		u8 out2 = (pit[2].mode == 0 && pit[2].start_ns && pit_current(&pit[2]) == 0) ? 0x20 : 0;
-		return (port61 & 0x1f) | out2;
+		return (u8)((port61 & 0x1f) | (pit_out(&pit[2]) ? 0x20 : 0));
 	}
 	/* nothing decodes the address: the ISA bus floats high */
 	not_modelled("in from port %x, where no device is: reads all ones", port);
 	return 0xff;
+}
+
+/*
+ * The guest-context fast path (emulate.c, wedge_fast_emulate): a byte `in`
+ * from the PIT's counters or port 0x61 needs no Xen entry (the time is
+ * Xen's, read from the shared page).  Linux calibrates the TSC by polling
+ * them in tight loops that give up when one poll takes too long
+ * (quick_pit_calibrate: several polls per 256 PIT clocks;
+ * pit_calibrate_tsc: 1000 polls in 10 ms); a trip through Xen per poll
+ * is too slow for both under QEMU.  Nothing here logs or calls Xen.
+ */
+bool io_in_fast(u16 port, unsigned size, u32 *v)
+{
+	if (size != 1 || !((port >= 0x40 && port <= 0x42) || port == 0x61))
+		return false;
+	*v = io_in_byte(port);
+	return true;
 }
 
 /* A word or dword access to byte-wide ISA devices: the bus splits it into
@@ -672,7 +839,8 @@ static void io_out_byte(u16 port, u8 v)
 	if (port >= 0x40 && port <= 0x43)
 		return pit_write(port, v);
 	if (port == 0x61) {
-		port61 = v & 0x0f;
+		port61 = (u8)((port61 & 0x10) | (v & 0x0f));
+		pit_gate2(v & 0x01);
 		return;
 	}
 	if (port == 0x70 || port == 0x71)

@@ -14,9 +14,11 @@
 #include <cmocka.h>
 
 #include "wedge-xen/devices.h"
+#include "wedge-xen/apic.h"
 
 /* ---- the wedge around the models, faked ---- */
 static u64 now_ns, deadline_ns;
+u8 g_vif_mask;                          /* the guest's IF: set (0) unless a test clears it */
 static char out[256];
 static size_t out_len;
 static const char *input = "";
@@ -49,9 +51,9 @@ void *gpa_ptr(u64 gpa, u64 n)
 	return ram + gpa;
 }
 
-extern const struct device_model dp83820_model;
-const struct device_model *const board_models[] = { &pci_host_model, &dp83820_model };
-const unsigned board_model_count = 2;
+extern const struct device_model dp83820_model, apic_model, ioapic_model;
+const struct device_model *const board_models[] = { &pci_host_model, &dp83820_model, &apic_model, &ioapic_model };
+const unsigned board_model_count = 4;
 
 static int setup(void **state)
 {
@@ -123,7 +125,7 @@ static void test_pic_cascade(void **state)
 	assert_int_equal(pic_pending_vector(), -1);
 }
 
-static void test_pit_periodic_coalesces(void **state)
+static void test_pit_periodic_catches_up(void **state)
 {
 	(void)state;
 	io_out(0x21, 1, 0xfe);
@@ -140,13 +142,31 @@ static void test_pit_periodic_coalesces(void **state)
 	assert_int_equal(pic_pending_vector(), 0x20);
 	u64 start = now_ns - period;
 	assert_int_equal(deadline_ns, start + 2 * period);
-	/* three periods missed: one edge, the deadline moves past now */
+	/* four periods ended (at 2, 3, 4 and 5 periods): one edge now, the
+	 * deadline moves past now, the other three each when the CPU took the
+	 * one before (catch-up) */
 	pic_ack(0x20);
 	io_out(0x20, 1, 0x20);
 	now_ns = start + 5 * period + 5;
 	pit_sync();
-	assert_int_equal(pic_pending_vector(), 0x20);
 	assert_int_equal(deadline_ns, start + 6 * period);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pic_pending_vector(), 0x20);
+		pic_ack(0x20);
+		assert_int_equal(pic_pending_vector(), -1);   /* behind the one in service */
+		io_out(0x20, 1, 0x20);
+	}
+	assert_int_equal(pic_pending_vector(), -1);
+	/* periods that end while the guest has IF clear merge into one
+	 * request, as on hardware: no backlog */
+	g_vif_mask = 1;
+	now_ns += 3 * period;
+	pit_sync();
+	g_vif_mask = 0;
+	assert_int_equal(pic_pending_vector(), 0x20);
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
+	assert_int_equal(pic_pending_vector(), -1);
 }
 
 static void test_pit_latch(void **state)
@@ -161,6 +181,268 @@ static void test_pit_latch(void **state)
 	unsigned lo = io_in(0x40, 1), hi = io_in(0x40, 1);
 	unsigned v = lo | hi << 8;
 	assert_in_range(v, 2040, 2049);
+}
+
+/* Channel 2 as Linux's pit_calibrate_tsc uses it: GATE (port 0x61 bit 0)
+ * high, mode 0, OUT (bit 5) low until the count runs out; GATE low holds
+ * the count. */
+static void test_pit_channel2_gate(void **state)
+{
+	(void)state;
+	io_out(0x61, 1, 0x00);          /* GATE low */
+	io_out(0x43, 1, 0xb0);          /* channel 2, lo/hi, mode 0 */
+	io_out(0x42, 1, 0x00);
+	io_out(0x42, 1, 0x10);          /* count 4096 */
+	assert_int_equal(io_in(0x61, 1) & 0x21, 0x00);
+	now_ns += 10000000;             /* 10 ms with GATE low: no counting */
+	io_out(0x43, 1, 0x80);          /* latch channel 2 */
+	unsigned lo = io_in(0x42, 1), hi = io_in(0x42, 1);
+	assert_int_equal(lo | hi << 8, 4096);
+	io_out(0x61, 1, 0x01);          /* GATE high: counting */
+	assert_int_equal(io_in(0x61, 1) & 0x21, 0x01);
+	now_ns += 2048ull * 1000000000ull / 1193182ull + 1000;
+	io_out(0x61, 1, 0x00);          /* held half way */
+	now_ns += 10000000;
+	io_out(0x43, 1, 0x80);
+	lo = io_in(0x42, 1);
+	hi = io_in(0x42, 1);
+	assert_in_range(lo | hi << 8, 2040, 2049);
+	assert_int_equal(io_in(0x61, 1) & 0x20, 0x00);
+	io_out(0x61, 1, 0x01);
+	now_ns += 2048ull * 1000000000ull / 1193182ull + 1000;
+	assert_int_equal(io_in(0x61, 1) & 0x20, 0x20);   /* terminal count: OUT high */
+	u32 v;
+	assert_true(io_in_fast(0x61, 1, &v));
+	assert_int_equal(v & 0x21, 0x21);
+	assert_false(io_in_fast(0x60, 1, &v));
+	assert_false(io_in_fast(0x42, 2, &v));
+	/* a new mode write drops OUT until the next count runs out */
+	io_out(0x43, 1, 0xb0);
+	assert_int_equal(io_in(0x61, 1) & 0x20, 0x00);
+}
+
+/* ---- the MP table (mptable.c) ---- */
+u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	(void)leaf, (void)sub;
+	*a = 0x663; *b = 0; *c = 0; *d = 0x200;   /* a signature, the APIC bit */
+	return 0;
+}
+
+static u8 sum(const u8 *p, unsigned n)
+{
+	u8 s = 0;
+	for (unsigned i = 0; i < n; i++)
+		s = (u8)(s + p[i]);
+	return s;
+}
+
+/* What Linux's mpparse checks, and the wiring the models implement. */
+static void test_mptable(void **state)
+{
+	(void)state;
+	mptable_write();
+	const u8 *f = ram + 0xf0000;
+	assert_memory_equal(f, "_MP_", 4);
+	assert_int_equal(sum(f, 16), 0);
+	assert_int_equal(f[8], 1);
+	assert_int_equal(f[9], 4);
+	assert_int_equal(f[11], 0);                     /* no default configuration */
+	u32 phys = f[4] | f[5] << 8 | f[6] << 16 | (u32)f[7] << 24;
+	const u8 *t = ram + phys;
+	assert_memory_equal(t, "PCMP", 4);
+	unsigned len = t[4] | t[5] << 8, entries = t[34] | t[35] << 8;
+	assert_int_equal(sum(t, len), 0);
+	assert_int_equal(t[36] | t[37] << 8 | t[38] << 16 | (u32)t[39] << 24, (u32)APIC_DEFAULT_GPA);
+	unsigned off = 44, cpus = 0, ioapics = 0, pit_pin = 99, nic_pin = 99, lint0 = 99;
+	for (unsigned i = 0; i < entries; i++) {
+		const u8 *e = t + off;
+		switch (e[0]) {
+		case 0:
+			cpus++;
+			assert_int_equal(e[1], 0);              /* APIC ID 0 */
+			assert_int_equal(e[3], 3);              /* enabled BSP */
+			off += 20;
+			continue;
+		case 2:
+			ioapics++;
+			assert_int_equal(e[1], IOAPIC_ID);
+			assert_int_equal(e[4] | e[5] << 8 | e[6] << 16 | (u32)e[7] << 24, (u32)IOAPIC_DEFAULT_GPA);
+			break;
+		case 3:
+			if (e[4] == 1 && e[5] == 0)             /* ISA IRQ 0 */
+				pit_pin = e[7];
+			if (e[4] == 0 && e[5] == ((3 << 2) | 0))  /* PCI 00:03.0 INTA# */
+				nic_pin = e[7];
+			break;
+		case 4:
+			if (e[1] == 3)
+				lint0 = e[7];
+			break;
+		}
+		off += 8;
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(cpus, 1);
+	assert_int_equal(ioapics, 1);
+	assert_int_equal(pit_pin, 2);
+	assert_int_equal(nic_pin, 11);
+	assert_int_equal(lint0, 0);
+}
+
+/* ---- local APIC and I/O APIC (apic.c, ioapic.c) ---- */
+static u32 lapic_r(unsigned reg)
+{
+	const struct mmio_range *r = device_mmio_find(APIC_DEFAULT_GPA + reg);
+	assert_non_null(r);
+	return (u32)r->read(reg, 4);
+}
+static void lapic_w(unsigned reg, u32 v) { device_mmio_find(APIC_DEFAULT_GPA)->write(reg, 4, v); }
+static void ioapic_w(unsigned index, u32 v)
+{
+	const struct mmio_range *r = device_mmio_find(IOAPIC_DEFAULT_GPA);
+	assert_non_null(r);
+	r->write(0, 4, index);
+	r->write(0x10, 4, v);
+}
+static u32 ioapic_r(unsigned index)
+{
+	const struct mmio_range *r = device_mmio_find(IOAPIC_DEFAULT_GPA);
+	r->write(0, 4, index);
+	return (u32)r->read(0x10, 4);
+}
+
+static void test_apic_disabled_keeps_the_pic(void **state)
+{
+	(void)state;
+	assert_int_equal(lapic_r(0x30), 0x50014);
+	assert_int_equal(lapic_r(0xf0), 0xff);          /* software-disabled after reset */
+	assert_int_equal(lapic_r(0x320), 0x10000);      /* LVTs masked */
+	io_out(0x21, 1, 0xfe);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), 0x20);  /* the 8259, as without an APIC */
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
+	/* enabled, LINT0 masked: the 8259 no longer reaches the CPU */
+	lapic_w(0xf0, 0x1ff);
+	io_out(0x21, 1, 0xfe);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), -1);
+	lapic_w(0x350, 0x700);                          /* LINT0 ExtINT, unmasked: virtual wire */
+	assert_int_equal(pic_pending_vector(), 0x20);
+	pic_ack(0x20);
+	io_out(0x20, 1, 0x20);
+	lapic_w(0x350, 0x10700);
+	lapic_w(0xf0, 0xff);
+	assert_int_equal(lapic_r(0x350) & 0x10000, 0x10000);
+}
+
+static void test_apic_timer_oneshot_periodic(void **state)
+{
+	(void)state;
+	lapic_w(0xf0, 0x1ff);
+	lapic_w(0x3e0, 0xb);                            /* divide by 1: 1 count a ns */
+	lapic_w(0x320, 0xec);                           /* one-shot, vector 0xec */
+	lapic_w(0x380, 1000000);
+	assert_int_equal(deadline_ns, now_ns + 1000000);
+	now_ns += 400000;
+	assert_int_equal(lapic_r(0x390), 600000);
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), -1);
+	now_ns += 600000;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), 0xec);
+	assert_int_equal(lapic_r(0x390), 0);
+	pic_ack(0xec);
+	assert_int_equal(lapic_r(0x170) & (1u << 12), 1u << 12);   /* ISR bit 0xec */
+	assert_int_equal(lapic_r(0xa0), 0xe0);          /* PPR: the class in service */
+	lapic_w(0xb0, 0);
+	assert_int_equal(lapic_r(0x170), 0);
+	/* periodic, divide by 16: missed periods are not lost, each is raised
+	 * when the CPU took the one before */
+	lapic_w(0x3e0, 0x3);
+	lapic_w(0x320, 0x200ec);
+	lapic_w(0x380, 1000);                           /* 16 us */
+	u64 start = now_ns;
+	assert_int_equal(deadline_ns, start + 16000);
+	now_ns += 16000 * 3 + 5;
+	pit_sync();
+	assert_int_equal(pic_pending_vector(), 0xec);
+	assert_int_equal(deadline_ns, start + 16000 * 4);
+	/* TPR above the vector's class holds it back */
+	lapic_w(0x80, 0xf0);
+	assert_int_equal(pic_pending_vector(), -1);
+	lapic_w(0x80, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pic_pending_vector(), 0xec);
+		pic_ack(0xec);
+		assert_int_equal(pic_pending_vector(), -1);   /* behind the one in service */
+		lapic_w(0xb0, 0);
+	}
+	assert_int_equal(pic_pending_vector(), -1);
+	/* a new divider under a running count: the count goes on from where
+	 * it is, at the new rate */
+	lapic_w(0x3e0, 0xb);                            /* divide by 1 */
+	lapic_w(0x380, 1000000);
+	now_ns += 400000;
+	lapic_w(0x3e0, 0x0);                            /* divide by 2 */
+	assert_int_equal(lapic_r(0x390), 600000);
+	assert_int_equal(deadline_ns, now_ns + 1200000);
+	lapic_w(0x380, 0);                              /* stopped */
+	assert_int_equal(lapic_r(0x390), 0);
+	/* a self IPI */
+	lapic_w(0x300, 0x40051);                        /* self, fixed, vector 0x51 */
+	assert_int_equal(pic_pending_vector(), 0x51);
+	pic_ack(0x51);
+	lapic_w(0xb0, 0);
+	/* an illegal vector sets ESR bit 6, seen after the ESR write */
+	lapic_w(0x300, 0x40005);
+	lapic_w(0x280, 0);
+	assert_int_equal(lapic_r(0x280), 0x40);
+	lapic_w(0x280, 0);
+	lapic_w(0xf0, 0xff);
+}
+
+static void test_ioapic_edge_and_level(void **state)
+{
+	(void)state;
+	assert_int_equal(ioapic_r(1), 0x170011);
+	assert_int_equal(ioapic_r(0), IOAPIC_ID << 24);
+	lapic_w(0xf0, 0x1ff);
+	/* the PIT (ISA IRQ 0) on pin 2, edge, vector 0x30, physical APIC 0 */
+	pic_raise(0);                                   /* masked pin: lost */
+	assert_int_equal(pic_pending_vector(), -1);
+	ioapic_w(0x10 + 2 * 2, 0x30);
+	ioapic_w(0x11 + 2 * 2, 0);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), 0x30);
+	pic_ack(0x30);
+	lapic_w(0xb0, 0);
+	/* the NIC on pin 11, level: a second edge waits for the EOI */
+	ioapic_w(0x10 + 2 * 11, 0xa041);                /* level, active low, vector 0x41 */
+	pic_raise(11);
+	assert_int_equal(pic_pending_vector(), 0x41);
+	assert_int_equal(ioapic_r(0x10 + 2 * 11) & (1u << 14), 1u << 14);   /* remote IRR */
+	pic_ack(0x41);
+	pic_raise(11);
+	assert_int_equal(pic_pending_vector(), -1);
+	lapic_w(0xb0, 0);                               /* EOI broadcast: delivered again */
+	assert_int_equal(pic_pending_vector(), 0x41);
+	pic_ack(0x41);
+	lapic_w(0xb0, 0);
+	assert_int_equal(ioapic_r(0x10 + 2 * 11) & (1u << 14), 0);
+	/* a destination that is no CPU here: nothing */
+	ioapic_w(0x11 + 2 * 2, 0x05000000);
+	pic_raise(0);
+	assert_int_equal(pic_pending_vector(), -1);
+	ioapic_w(0x10 + 2 * 2, 0x10000);
+	ioapic_w(0x10 + 2 * 11, 0x10000);
+	lapic_w(0xf0, 0xff);
+	/* the 8259 got the same edges: drain them */
+	for (int i = 0; i < 16; i++) {
+		io_out(0x20, 1, 0x20);
+		io_out(0xa0, 1, 0x20);
+	}
 }
 
 static void test_uart_output_and_interrupts(void **state)
@@ -586,8 +868,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_pic_priority_and_eoi, setup),
 		cmocka_unit_test_setup(test_pic_cascade, setup),
-		cmocka_unit_test_setup(test_pit_periodic_coalesces, setup),
+		cmocka_unit_test_setup(test_pit_periodic_catches_up, setup),
 		cmocka_unit_test_setup(test_pit_latch, setup),
+		cmocka_unit_test_setup(test_pit_channel2_gate, setup),
+		cmocka_unit_test_setup(test_apic_disabled_keeps_the_pic, setup),
+		cmocka_unit_test_setup(test_apic_timer_oneshot_periodic, setup),
+		cmocka_unit_test_setup(test_ioapic_edge_and_level, setup),
+		cmocka_unit_test_setup(test_mptable, setup),
 		cmocka_unit_test_setup(test_uart_output_and_interrupts, setup),
 		cmocka_unit_test_setup(test_cmos_and_pci_ports, setup),
 		cmocka_unit_test_setup(test_unmodelled_features_answer, setup),

@@ -9,6 +9,7 @@
 #include "wedge-xen/wedge.h"
 #include "wedge-xen/hypercall.h"
 #include "wedge-xen/descriptors.h"
+#include "wedge-xen/apic.h"
 #include <xen/sched.h>
 
 struct vcpu vcpu;
@@ -97,6 +98,7 @@ void vcpu_init(void)
 	/* the kinds wedge_fast_emulate answers in the guest's context */
 	slots[X86_KIND_MOV_FROM_SEG] = slots[X86_KIND_MOV_TO_SEG] = (u64)wedge_fast_entry;
 	slots[X86_KIND_MOV_FROM_CR] = slots[X86_KIND_RDMSR] = slots[X86_KIND_WRMSR] = (u64)wedge_fast_entry;
+	slots[X86_KIND_IN] = (u64)wedge_fast_entry;   /* the PIT's ports (devices.c, io_in_fast) */
 	mm_map_page(WEDGE_SLOT_VA, mm_mfn_of_wedge_va((u64)slots), 0);
 	descriptors_init();
 
@@ -129,7 +131,7 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 		r[2] &= ~((1u << 31) |   /* hypervisor present */
 			  (1u << 26) |   /* XSAVE: no xsetbv/xgetbv emulation yet */
 			  (1u << 28) |   /* AVX (needs XSAVE) */
-			  (1u << 24) |   /* TSC deadline timer (no local APIC) */
+			  (1u << 24) |   /* TSC deadline timer (not modelled in apic.c) */
 			  (1u << 5) |    /* VMX */
 			  (1u << 17) |   /* PCID */
 			  (1u << 21) |   /* x2APIC */
@@ -137,7 +139,8 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 			  (1u << 27));   /* OSXSAVE: follows the virtual CR4 */
 		if (vcpu.cr4 & (1u << 18))
 			r[2] |= 1u << 27;
-		r[3] &= ~(1u << 9);     /* APIC: no local APIC model yet */
+		r[3] |= 1u << 9;        /* APIC: the xAPIC model (apic.c) */
+		r[1] &= 0x00ffffffu;    /* initial APIC ID 0 */
 		/* PGE: Xen's PV policy hides it, but global pages are TLB
 		 * semantics the shadow gives (mm.c: a CR3 write keeps the
 		 * kernel half's global entries, a CR4.PGE toggle flushes) */
@@ -291,7 +294,7 @@ static bool rdmsr(u32 msr, u64 *v)
 	case 0x00000174: *v = vcpu.sysenter_cs; return true;
 	case 0x00000175: *v = vcpu.sysenter_esp; return true;
 	case 0x00000176: *v = vcpu.sysenter_eip; return true;
-	case 0x0000001b: *v = 0xfee00000ul | (1u << 8); return true;   /* BSP, APIC disabled */
+	case 0x0000001b: *v = apic_base_msr(); return true;   /* BSP, enabled (apic.c) */
 	case 0x00000277: *v = vcpu.pat; return true;
 	case 0x000001a0: *v = vcpu.misc_enable; return true;
 	case 0x00000010: {
@@ -342,8 +345,8 @@ static bool wrmsr(u32 msr, u64 v)
 	case 0x00000277: vcpu.pat = v; return true;
 	case 0x000001a0: vcpu.misc_enable = v; return true;
 	case 0x0000001b:
-		if ((v & 0xfffff000ul) != 0xfee00000ul || (v & (1u << 11))) {
-			not_emulated("enabling or moving the local APIC (APIC_BASE %lx): #GP", v);
+		if (!apic_base_msr_write(v)) {
+			not_emulated("moving the local APIC or x2APIC mode (APIC_BASE %lx): #GP", v);
 			GP0();
 		}
 		return true;
@@ -1733,6 +1736,16 @@ int wedge_fast_emulate(u64 *regs, u64 ret)
 			return 0;
 		}
 		break;
+	case X86_KIND_IN: {
+		/* only with the virtual IF clear: no interrupt can reach the
+		 * guest in the middle, the read is as atomic as an `in` */
+		u32 val;
+		if (!VCPU0->evtchn_upcall_mask ||
+		    !io_in_fast(in->imm_size ? (u16)in->imm : (u16)regs[X86_RDX], in->opsize, &val))
+			return 0;
+		regs[X86_RAX] = (regs[X86_RAX] & ~0xfful) | (val & 0xff);
+		break;
+	}
 	default:
 		return 0;
 	}

@@ -80,7 +80,8 @@ void events_init(void)
 		if (xenstore_port)
 			unmask_port(xenstore_port);
 	}
-	printk("wedge: events: timer port %u, console port %u\n", timer_port, console_port);
+	printk("wedge: events: timer port %u, console port %u; TSC %lu kHz by Xen's time scale\n", timer_port,
+	       console_port, xen_tsc_khz());
 }
 
 u64 xen_time_ns(void)
@@ -102,6 +103,17 @@ u64 xen_time_ns(void)
 		__asm__ volatile("" ::: "memory");
 	} while ((version & 1) || version != t->version);
 	return ns;
+}
+
+/* The TSC rate Xen scales its time with: what a guest's calibration
+ * against the PIT (whose time is Xen's) should find. */
+u64 xen_tsc_khz(void)
+{
+	struct vcpu_time_info *t = &VCPU0->time;
+	if (!t->tsc_to_system_mul)
+		return 0;
+	u64 khz = (1000000ull << 32) / t->tsc_to_system_mul;
+	return t->tsc_shift >= 0 ? khz >> t->tsc_shift : khz << -t->tsc_shift;
 }
 
 void timer_set_deadline(u64 ns)

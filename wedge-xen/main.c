@@ -2,6 +2,7 @@
 /* The wedge's boot: Xen hands over start_info; the burnt guest is the
  * ramdisk module, its command line the domain's command line. */
 #include "wedge-xen/wedge.h"
+#include "wedge-xen/apic.h"
 #include "wedge-xen/hypercall.h"
 #include <xen/sched.h>
 #include <xen/version.h>
@@ -36,5 +37,6 @@ void wedge_main(start_info_t *si, u64 initial_rsp)
 	printk("wedge: guest image: %lu bytes at %lx\n", si->mod_len, image);
 	mm_guest_map(GUEST_MEM_MAX);
 	load_guest((const u8 *)image, si->mod_len, (const char *)si->cmd_line);
+	mptable_write();   /* the local and I/O APIC for the guest to find (mptable.c) */
 	wedge_resume();
 }

@@ -152,6 +152,7 @@ unsigned site_table_count(void);
 /* events.c */
 void events_init(void);
 u64 xen_time_ns(void);
+u64 xen_tsc_khz(void);
 void timer_set_deadline(u64 ns);
 void events_process(void);            /* masked: run the device side of pending events */
 void wait_for_event(void);            /* masked: block until an event channel fires */
@@ -182,6 +183,7 @@ bool xs_watch(const char *path, const char *token, void (*fn)(void));
 /* devices.c */
 void devices_init(void);
 u32 io_in(u16 port, unsigned size);
+bool io_in_fast(u16 port, unsigned size, u32 *v);   /* the guest-context fast path: false, the generic way */
 void io_out(u16 port, unsigned size, u32 value);
 void pit_sync(void);
 void uart_poll_rx(void);

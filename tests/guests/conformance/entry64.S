@@ -55,6 +55,30 @@ irq4_entry:
 	popq %rax
 	iretq
 
+/* Local APIC interrupts (group apic): count, keep the ISR word of vector
+ * 0x40 as the handler sees it, EOI through the APIC page at KTEST+0x9000. */
+	.globl apic_timer_entry
+apic_timer_entry:
+	pushq %rax
+	pushq %rdx
+	incq apic_timer_irqs(%rip)
+	movabsq $0x10000009000, %rdx
+	movl 0x120(%rdx), %eax
+	movl %eax, apic_isr_in_handler(%rip)
+	movl $0, 0xb0(%rdx)
+	popq %rdx
+	popq %rax
+	iretq
+
+	.globl apic_ipi_entry
+apic_ipi_entry:
+	pushq %rdx
+	incq apic_ipi_irqs(%rip)
+	movabsq $0x10000009000, %rdx
+	movl $0, 0xb0(%rdx)
+	popq %rdx
+	iretq
+
 /* Spurious IRQ7: no EOI. */
 	.globl irq7_entry
 irq7_entry:
