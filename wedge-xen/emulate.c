@@ -772,7 +772,9 @@ void resume_prepare(void)
 					       .args = { SEGBASE_FS, vcpu.fs_base } };
 	if (!n)
 		return;
-	if (!guest_user_mode() && g_resume_cs == 0xe033 && !(g_regs.rflags & X86_EFLAGS_TF)) {
+	/* TF or RF set: the single step or the suppressed breakpoint belongs
+	 * to the guest's instruction, not to the trampoline's first one */
+	if (!guest_user_mode() && g_resume_cs == 0xe033 && !(g_regs.rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF))) {
 		mc[n] = (multicall_entry_t){ .op = __HYPERVISOR_iret };
 		resume_mc_n = n + 1;
 		fused_unchecked = n;

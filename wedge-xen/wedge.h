@@ -22,6 +22,7 @@ typedef int64_t s64;
 #define PAGE_SIZE 4096ul
 #define X86_EFLAGS_IF 0x200ul
 #define X86_EFLAGS_TF 0x100ul
+#define X86_EFLAGS_RF 0x10000ul
 
 /* Guest register file, saved by the entry stubs (head.S). */
 struct guest_regs {
