@@ -722,7 +722,8 @@ int main(int argc, char **argv)
 		free(kernel);
 		return 0;
 	}
-	if (ab_image_load(&img, kernel, ksize, err, sizeof(err)))
+	/* the slot map that orders the sites only when they are rewritten here */
+	if ((o.wedge_rewrites ? ab_image_validate : ab_image_load)(&img, kernel, ksize, err, sizeof(err)))
 		die("%s: %s", o.kernel, err);
 	unsigned char *wedge = read_file(o.wedge, &wsize, "wedge");
 	struct ab_elf welf;
