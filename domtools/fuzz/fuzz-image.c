@@ -2,7 +2,7 @@
 /*
  * libFuzzer target "image": ab-create's image path.  Every byte string is
  * handed to ab-create's validator (the loaders' shared validator,
- * domtools/libafterburn/validate.c, plus the site list ab-create builds);
+ * domtools/libafterburn/validate.c, plus the slot map ab-create builds);
  * an image it accepts also goes through the builder's site rewriting.
  * Inputs up to 64 KiB also go through libafterburn's other readers
  * (ab-check's: symbols, sections by address, relocatable-object records,
