@@ -74,7 +74,7 @@ static void usage(FILE *f)
 		"  -p, --paused          leave the domain paused\n"
 		"      --wedge-rewrites  leave the sites to the wedge (default: rewritten here,\n"
 		"                        with the original instructions in the bundle's site table)\n"
-		"      --bundle-out FILE also write the boot bundle (the PV module) to FILE\n"
+		"      --bundle-out FILE also write the boot bundle (the PV module) to FILE (not a pipe)\n"
 		"      --reap            stay in the background: destroy the domain when it\n"
 		"                        shuts down, build it again when it reboots (what xl's\n"
 		"                        monitor does with on_poweroff=destroy, on_reboot=restart)\n"
@@ -210,6 +210,8 @@ static int file_write(void *ctx, uint64_t off, const void *p, size_t n)
 		ssize_t w = pwrite(fd, p, n, (off_t)off);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w == 0)
+			errno = EIO;
 		if (w <= 0)
 			return -1;
 		p = (const unsigned char *)p + w;
@@ -759,8 +761,12 @@ int main(int argc, char **argv)
 	if (o.bundle_out) {
 		int fd = open(o.bundle_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		struct ab_sink sink = { file_write, &fd };
-		if (fd < 0)
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st))
 			die("--bundle-out %s: %s", o.bundle_out, strerror(errno));
+		if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+			die("--bundle-out %s: a pipe; the bundle is written out of order (the site table as the "
+			    "sites are rewritten): give a file", o.bundle_out);
 		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, &rw, err, sizeof(err)))
 			die("--bundle-out %s: %s", o.bundle_out, err);
 		if (close(fd))
