@@ -248,8 +248,8 @@ static int null_write(void *ctx, uint64_t off, const void *p, size_t n)
  * nothing is held whole a second time.  0, or -1 with err filled.
  */
 static int write_bundle(const struct ab_sink *sink, const struct layout *l, const struct ab_image *img,
-			const unsigned char *kernel, const char *initrd_path, struct ab_rewrite_stats *rw,
-			char *err, size_t errlen)
+			const unsigned char *kernel, const char *initrd_path, FILE *initrd,
+			struct ab_rewrite_stats *rw, char *err, size_t errlen)
 {
 	static const unsigned char zero[AFTERBURN_BUNDLE_ALIGN];
 	memset(rw, 0, sizeof(*rw));
@@ -265,13 +265,10 @@ static int write_bundle(const struct ab_sink *sink, const struct layout *l, cons
 		PUT(0, kernel, l->ksize);
 	}
 	size_t end = l->ksize;
-	if (initrd_path) {
+	if (initrd) {
 		PUT(end, zero, l->ioff - end);
-		FILE *f = fopen(initrd_path, "rb");
-		if (!f) {
-			snprintf(err, errlen, "ramdisk %s: %s", initrd_path, strerror(errno));
-			return -1;
-		}
+		FILE *f = initrd;
+		rewind(f);
 		static unsigned char buf[1 << 20];
 		size_t got = 0, n;
 		while (got < l->isize && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
@@ -279,12 +276,10 @@ static int write_bundle(const struct ab_sink *sink, const struct layout *l, cons
 				n = l->isize - got;
 			if (sink->write(sink->ctx, l->ioff + got, buf, n)) {
 				snprintf(err, errlen, "writing the boot bundle at %#zx: %s", l->ioff + got, strerror(errno));
-				fclose(f);
 				return -1;
 			}
 			got += n;
 		}
-		fclose(f);
 		if (got != l->isize) {
 			snprintf(err, errlen, "ramdisk %s: %zu bytes read of %zu (did it change?)", initrd_path, got,
 				 l->isize);
@@ -462,7 +457,7 @@ static void reap(const struct options *o, uint32_t domid)
 }
 
 static int build(const struct options *o, const unsigned char *wedge, size_t wsize,
-		 const struct layout *bl, const struct ab_image *img, const unsigned char *kernel)
+		 const struct layout *bl, const struct ab_image *img, const unsigned char *kernel, FILE *initrd)
 {
 	/* libxenguest copies a module from memory into the pages it gives
 	 * it (xc_dom_build_image).  The bundle is not held in memory: the
@@ -557,7 +552,7 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 	}
 	struct ab_sink sink = { mem_write, &ms };
 	struct ab_rewrite_stats rw;
-	if (write_bundle(&sink, bl, img, kernel, o->ramdisk, &rw, werr, sizeof(werr)))
+	if (write_bundle(&sink, bl, img, kernel, o->ramdisk, initrd, &rw, werr, sizeof(werr)))
 		goto fail;
 	step = "xc_dom_boot_image";
 	if (xc_dom_boot_image(dom))
@@ -738,10 +733,12 @@ int main(int argc, char **argv)
 		die("wedge %s: carries an afterburn note: it is a burnt kernel, not the wedge", o.wedge);
 	uint64_t wedge_entry = welf.entry;
 	ab_elf_close(&welf);
+	FILE *initrd = NULL;
 	if (o.ramdisk) {
 		/* copied into the bundle from the file, never held whole */
 		struct stat st;
-		if (stat(o.ramdisk, &st))
+		initrd = fopen(o.ramdisk, "rb");
+		if (!initrd || fstat(fileno(initrd), &st))
 			die("ramdisk %s: %s", o.ramdisk, strerror(errno));
 		if (!S_ISREG(st.st_mode))
 			die("ramdisk %s: not a regular file", o.ramdisk);
@@ -767,14 +764,14 @@ int main(int argc, char **argv)
 		if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
 			die("--bundle-out %s: a pipe; the bundle is written out of order (the site table as the "
 			    "sites are rewritten): give a file", o.bundle_out);
-		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, &rw, err, sizeof(err)))
+		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, initrd, &rw, err, sizeof(err)))
 			die("--bundle-out %s: %s", o.bundle_out, err);
 		if (close(fd))
 			die("--bundle-out %s: %s", o.bundle_out, strerror(errno));
 	} else if (o.dry_run) {
 		/* the same work as a real run, nothing kept */
 		struct ab_sink sink = { null_write, NULL };
-		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, &rw, err, sizeof(err)))
+		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, initrd, &rw, err, sizeof(err)))
 			die("%s: %s", o.kernel, err);
 	}
 
@@ -797,10 +794,14 @@ int main(int argc, char **argv)
 		printf("dry run: nothing created\n");
 		ab_image_free(&img);
 		free(kernel); free(wedge);
+		if (initrd)
+			fclose(initrd);
 		return 0;
 	}
-	int rc = build(&o, wedge, wsize, &bl, &img, kernel);
+	int rc = build(&o, wedge, wsize, &bl, &img, kernel, initrd);
 	ab_image_free(&img);
 	free(kernel); free(wedge);
+	if (initrd)
+		fclose(initrd);
 	return rc;
 }
