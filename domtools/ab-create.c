@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,7 +74,7 @@ static void usage(FILE *f)
 		"  -p, --paused          leave the domain paused\n"
 		"      --wedge-rewrites  leave the sites to the wedge (default: rewritten here,\n"
 		"                        with the original instructions in the bundle's site table)\n"
-		"      --bundle-out FILE also write the boot bundle (the PV module) to FILE\n"
+		"      --bundle-out FILE also write the boot bundle (the PV module) to FILE (not a pipe)\n"
 		"      --reap            stay in the background: destroy the domain when it\n"
 		"                        shuts down, build it again when it reboots (what xl's\n"
 		"                        monitor does with on_poweroff=destroy, on_reboot=restart)\n"
@@ -181,38 +182,129 @@ static void put64(ab_u32 *lo, ab_u32 *hi, uint64_t v)
 	*hi = (uint32_t)(v >> 32);
 }
 
-/* The afterburn boot bundle: image, initrd at the next 4 KiB, trailer. */
-static unsigned char *make_bundle(const unsigned char *kernel, size_t ksize,
-				  const unsigned char *initrd, size_t isize,
-				  const void *sites, size_t ssize,
-				  uint32_t flags, size_t *bsize, size_t *initrd_offset)
+/* The afterburn boot bundle (domtools/ab-create-bundle.h): image at 0,
+ * initrd at the next 4 KiB, site table at the next 8 bytes, trailer. */
+struct layout {
+	size_t ksize, ioff, isize, soff, ssize, size;
+	uint32_t flags;
+};
+
+static void plan_bundle(struct layout *l, size_t ksize, int initrd, size_t isize, size_t ssize,
+			uint32_t flags)
 {
+	l->ksize = ksize;
+	l->isize = initrd ? isize : 0;
+	l->ioff = initrd ? align_up(ksize, AFTERBURN_BUNDLE_ALIGN) : 0;
+	l->soff = align_up(initrd ? l->ioff + isize : ksize, 8);
+	l->ssize = ssize;
+	l->size = align_up(l->soff + ssize, 8) + sizeof(struct afterburn_bundle_trailer);
+	l->flags = flags;
+}
+
+/* Sinks: a file (--bundle-out), the module's pages in the new domain,
+ * nothing (a dry run: the same work, nothing kept). */
+static int file_write(void *ctx, uint64_t off, const void *p, size_t n)
+{
+	int fd = *(int *)ctx;
+	while (n) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w == 0)
+			errno = EIO;
+		if (w <= 0)
+			return -1;
+		p = (const unsigned char *)p + w;
+		off += (uint64_t)w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+struct mem_sink { unsigned char *base; size_t size; };
+
+static int mem_write(void *ctx, uint64_t off, const void *p, size_t n)
+{
+	struct mem_sink *m = ctx;
+	if (off > m->size || n > m->size - off) {
+		errno = ENOSPC;
+		return -1;
+	}
+	memcpy(m->base + off, p, n);
+	return 0;
+}
+
+static int null_write(void *ctx, uint64_t off, const void *p, size_t n)
+{
+	(void)ctx; (void)off; (void)p; (void)n;
+	return 0;
+}
+
+/*
+ * Write the bundle laid out by l into sink: the image (its sites
+ * rewritten, with the site table, when l->flags says so), the initrd
+ * copied from its file 1 MiB at a time, the zero padding, the trailer.
+ * Memory: the image as read (held by the caller) and constant buffers;
+ * nothing is held whole a second time.  0, or -1 with err filled.
+ */
+static int write_bundle(const struct ab_sink *sink, const struct layout *l, const struct ab_image *img,
+			const unsigned char *kernel, const char *initrd_path, FILE *initrd,
+			struct ab_rewrite_stats *rw, char *err, size_t errlen)
+{
+	static const unsigned char zero[AFTERBURN_BUNDLE_ALIGN];
+	memset(rw, 0, sizeof(*rw));
+#define PUT(off, p, n) do { \
+		if ((n) && sink->write(sink->ctx, (off), (p), (n))) { \
+			snprintf(err, errlen, "writing the boot bundle at %#zx: %s", (size_t)(off), strerror(errno)); \
+			return -1; \
+		} } while (0)
+	if (l->flags & AFTERBURN_BUNDLE_F_REWRITTEN) {
+		if (ab_image_rewrite(img, kernel, l->ksize, l->soff, sink, rw, err, errlen))
+			return -1;
+	} else {
+		PUT(0, kernel, l->ksize);
+	}
+	size_t end = l->ksize;
+	if (initrd) {
+		PUT(end, zero, l->ioff - end);
+		FILE *f = initrd;
+		rewind(f);
+		static unsigned char buf[1 << 20];
+		size_t got = 0, n;
+		while (got < l->isize && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+			if (n > l->isize - got)
+				n = l->isize - got;
+			if (sink->write(sink->ctx, l->ioff + got, buf, n)) {
+				snprintf(err, errlen, "writing the boot bundle at %#zx: %s", l->ioff + got, strerror(errno));
+				return -1;
+			}
+			got += n;
+		}
+		if (got != l->isize) {
+			snprintf(err, errlen, "ramdisk %s: %zu bytes read of %zu (did it change?)", initrd_path, got,
+				 l->isize);
+			return -1;
+		}
+		end = l->ioff + l->isize;
+	}
+	PUT(end, zero, l->soff - end);
+	end = l->soff + l->ssize;
 	struct afterburn_bundle_trailer t;
-	size_t ioff = initrd ? align_up(ksize, AFTERBURN_BUNDLE_ALIGN) : 0;
-	size_t soff = align_up(initrd ? ioff + isize : ksize, 8);
-	size_t size = align_up(soff + ssize, 8) + sizeof(t);
-	unsigned char *b = calloc(1, size);
-	if (!b)
-		die("out of memory for a %zu-byte boot bundle", size);
-	memcpy(b, kernel, ksize);
-	if (initrd)
-		memcpy(b + ioff, initrd, isize);
-	if (sites)
-		memcpy(b + soff, sites, ssize);
+	size_t toff = l->size - sizeof(t);
+	PUT(end, zero, toff - end);
 	memset(&t, 0, sizeof(t));
 	memcpy(t.magic, AFTERBURN_BUNDLE_MAGIC, sizeof(t.magic));
 	t.trailer_size = sizeof(t);
-	t.flags = flags;
+	t.flags = l->flags;
 	put64(&t.kernel_offset_lo, &t.kernel_offset_hi, 0);
-	put64(&t.kernel_size_lo, &t.kernel_size_hi, ksize);
-	put64(&t.initrd_offset_lo, &t.initrd_offset_hi, ioff);
-	put64(&t.initrd_size_lo, &t.initrd_size_hi, initrd ? isize : 0);
-	put64(&t.sites_offset_lo, &t.sites_offset_hi, sites ? soff : 0);
-	put64(&t.sites_size_lo, &t.sites_size_hi, sites ? ssize : 0);
-	memcpy(b + size - sizeof(t), &t, sizeof(t));
-	*bsize = size;
-	*initrd_offset = ioff;
-	return b;
+	put64(&t.kernel_size_lo, &t.kernel_size_hi, l->ksize);
+	put64(&t.initrd_offset_lo, &t.initrd_offset_hi, l->ioff);
+	put64(&t.initrd_size_lo, &t.initrd_size_hi, l->isize);
+	put64(&t.sites_offset_lo, &t.sites_offset_hi, l->ssize ? l->soff : 0);
+	put64(&t.sites_size_lo, &t.sites_size_hi, l->ssize);
+	PUT(toff, &t, sizeof(t));
+#undef PUT
+	return 0;
 }
 
 static void print_image(const struct options *o, const struct ab_image *img, const void *kernel,
@@ -365,8 +457,19 @@ static void reap(const struct options *o, uint32_t domid)
 }
 
 static int build(const struct options *o, const unsigned char *wedge, size_t wsize,
-		 const unsigned char *bundle, size_t bsize)
+		 const struct layout *bl, const struct ab_image *img, const unsigned char *kernel, FILE *initrd)
 {
+	/* libxenguest copies a module from memory into the pages it gives
+	 * it (xc_dom_build_image).  The bundle is not held in memory: the
+	 * module given to libxenguest is a read-only anonymous mapping of
+	 * the bundle's size (only the shared zero page behind it, no
+	 * memory), and once its pages exist in the domain ab-create writes
+	 * the bundle into them, streamed (write_bundle). */
+	size_t bsize = bl->size;
+	void *blank = mmap(NULL, bsize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (blank == MAP_FAILED)
+		die("mapping %zu bytes for the boot bundle: %s", bsize, strerror(errno));
+	char werr[300] = "";
 	xentoollog_logger *log = NULL;
 	if (o->verbose)
 		log = (xentoollog_logger *)xtl_createlogger_stdiostream(stderr, XTL_DETAIL, 0);
@@ -411,7 +514,7 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 	if (xc_dom_kernel_mem(dom, wedge, wsize))
 		goto fail;
 	step = "xc_dom_module_mem (the boot bundle)";
-	if (xc_dom_module_mem(dom, bundle, bsize, NULL))
+	if (xc_dom_module_mem(dom, blank, bsize, NULL))
 		goto fail;
 	dom->max_vcpus = o->vcpus;
 	dom->console_domid = 0;
@@ -439,6 +542,18 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 	step = "xc_dom_build_image";
 	if (xc_dom_build_image(dom))
 		goto fail;
+	step = "writing the boot bundle into the module's pages";
+	struct mem_sink ms = { xc_dom_seg_to_ptr(dom, &dom->modules[0].seg),
+			       dom->modules[0].seg.vend - dom->modules[0].seg.vstart };
+	if (!ms.base || ms.size < bsize) {
+		snprintf(werr, sizeof(werr), "module segment of %zu bytes %s, the bundle has %zu", ms.size,
+			 ms.base ? "mapped" : "not mapped", bsize);
+		goto fail;
+	}
+	struct ab_sink sink = { mem_write, &ms };
+	struct ab_rewrite_stats rw;
+	if (write_bundle(&sink, bl, img, kernel, o->ramdisk, initrd, &rw, werr, sizeof(werr)))
+		goto fail;
 	step = "xc_dom_boot_image";
 	if (xc_dom_boot_image(dom))
 		goto fail;
@@ -455,6 +570,7 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 	       bsize, o->memory_mb);
 	xc_dom_release(dom);
 	dom = NULL;
+	munmap(blank, bsize);
 	/* A guest that prints and powers off within a second would lose its
 	 * output if it ran before xenconsoled mapped the ring: unpause once
 	 * xenconsoled has attached (it writes console/tty), or after 10 s. */
@@ -487,10 +603,14 @@ static int build(const struct options *o, const unsigned char *wedge, size_t wsi
 fail:;
 	int e = errno;
 	const xc_error *xe = xc_get_last_error(xch);
-	fprintf(stderr, "ab-create: error: %s failed: %s%s%s\n", step, strerror(e),
-		xe && xe->code ? "; libxenguest: " : "", xe && xe->code ? xe->message : "");
+	if (werr[0])
+		fprintf(stderr, "ab-create: error: %s failed: %s\n", step, werr);
+	else
+		fprintf(stderr, "ab-create: error: %s failed: %s%s%s\n", step, strerror(e),
+			xe && xe->code ? "; libxenguest: " : "", xe && xe->code ? xe->message : "");
 	if (dom)
 		xc_dom_release(dom);
+	munmap(blank, bsize);
 	xc_domain_destroy(xch, domid);
 	char path[64];
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
@@ -599,7 +719,8 @@ int main(int argc, char **argv)
 		free(kernel);
 		return 0;
 	}
-	if (ab_image_load(&img, kernel, ksize, err, sizeof(err)))
+	/* the slot map that orders the sites only when they are rewritten here */
+	if ((o.wedge_rewrites ? ab_image_validate : ab_image_load)(&img, kernel, ksize, err, sizeof(err)))
 		die("%s: %s", o.kernel, err);
 	unsigned char *wedge = read_file(o.wedge, &wsize, "wedge");
 	struct ab_elf welf;
@@ -612,59 +733,75 @@ int main(int argc, char **argv)
 		die("wedge %s: carries an afterburn note: it is a burnt kernel, not the wedge", o.wedge);
 	uint64_t wedge_entry = welf.entry;
 	ab_elf_close(&welf);
-	unsigned char *initrd = o.ramdisk ? read_file(o.ramdisk, &isize, "ramdisk") : NULL;
-
-	/* The sites, rewritten here on a copy of the image (the wedge then
-	 * takes their original instructions from the site table), unless the
-	 * wedge is to do it. */
-	uint32_t bundle_flags = 0;
-	unsigned char *image = kernel, *sites = NULL;
-	size_t ssize = 0;
-	struct ab_rewrite_stats rw = { 0 };
-	if (!o.wedge_rewrites) {
-		image = malloc(ksize ? ksize : 1);
-		if (!image)
-			die("out of memory for a copy of %s", o.kernel);
-		memcpy(image, kernel, ksize);
-		sites = ab_image_rewrite(&img, image, ksize, &ssize, &rw, err, sizeof(err));
-		if (!sites)
-			die("%s: rewriting the sites: %s", o.kernel, err);
-		bundle_flags |= AFTERBURN_BUNDLE_F_REWRITTEN;
+	FILE *initrd = NULL;
+	if (o.ramdisk) {
+		/* copied into the bundle from the file, never held whole */
+		struct stat st;
+		initrd = fopen(o.ramdisk, "rb");
+		if (!initrd || fstat(fileno(initrd), &st))
+			die("ramdisk %s: %s", o.ramdisk, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			die("ramdisk %s: not a regular file", o.ramdisk);
+		if ((uint64_t)st.st_size > (1ull << 31))
+			die("ramdisk %s: %lld bytes is more than a domain builder takes", o.ramdisk,
+			    (long long)st.st_size);
+		isize = (size_t)st.st_size;
 	}
-	size_t bsize, ioff;
-	unsigned char *bundle = make_bundle(image, ksize, initrd, isize, sites, ssize, bundle_flags,
-					    &bsize, &ioff);
-	if (image != kernel)
-		free(image);
+
+	/* The sites are rewritten here as the bundle is written (the wedge
+	 * then takes their original instructions from the site table),
+	 * unless the wedge is to do it. */
+	struct layout bl;
+	plan_bundle(&bl, ksize, o.ramdisk != NULL, isize, o.wedge_rewrites ? 0 : ab_image_table_size(&img),
+		    o.wedge_rewrites ? 0 : AFTERBURN_BUNDLE_F_REWRITTEN);
+	struct ab_rewrite_stats rw = { 0 };
 	if (o.bundle_out) {
-		FILE *f = fopen(o.bundle_out, "wb");
-		if (!f || fwrite(bundle, 1, bsize, f) != bsize || fclose(f))
+		int fd = open(o.bundle_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		struct ab_sink sink = { file_write, &fd };
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st))
 			die("--bundle-out %s: %s", o.bundle_out, strerror(errno));
+		if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+			die("--bundle-out %s: a pipe; the bundle is written out of order (the site table as the "
+			    "sites are rewritten): give a file", o.bundle_out);
+		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, initrd, &rw, err, sizeof(err)))
+			die("--bundle-out %s: %s", o.bundle_out, err);
+		if (close(fd))
+			die("--bundle-out %s: %s", o.bundle_out, strerror(errno));
+	} else if (o.dry_run) {
+		/* the same work as a real run, nothing kept */
+		struct ab_sink sink = { null_write, NULL };
+		if (write_bundle(&sink, &bl, &img, kernel, o.ramdisk, initrd, &rw, err, sizeof(err)))
+			die("%s: %s", o.kernel, err);
 	}
 
 	if (o.dry_run) {
 		print_image(&o, &img, kernel, ksize);
 		printf("wedge %s: %zu bytes, entry %#" PRIx64 "\n", o.wedge, wsize, wedge_entry);
-		printf("boot bundle (the PV module): %zu bytes: image at 0 (%zu bytes)", bsize, ksize);
-		if (initrd)
-			printf(", initrd %s at %#zx (%zu bytes)", o.ramdisk, ioff, isize);
-		if (sites)
-			printf(", site table at %#zx (%zu bytes)", align_up(initrd ? ioff + isize : ksize, 8), ssize);
-		printf(", trailer at %#zx, flags %#x (%s)\n", bsize - sizeof(struct afterburn_bundle_trailer),
-		       bundle_flags, bundle_flags & AFTERBURN_BUNDLE_F_REWRITTEN ?
+		printf("boot bundle (the PV module): %zu bytes: image at 0 (%zu bytes)", bl.size, ksize);
+		if (o.ramdisk)
+			printf(", initrd %s at %#zx (%zu bytes)", o.ramdisk, bl.ioff, isize);
+		if (bl.ssize)
+			printf(", site table at %#zx (%zu bytes)", bl.soff, bl.ssize);
+		printf(", trailer at %#zx, flags %#x (%s)\n", bl.size - sizeof(struct afterburn_bundle_trailer),
+		       bl.flags, bl.flags & AFTERBURN_BUNDLE_F_REWRITTEN ?
 		       "sites rewritten by the builder" : "the wedge rewrites the sites");
-		if (sites)
+		if (bl.ssize)
 			printf("rewritten here: %zu sites (%zu calls into the wedge, %zu left to trap), "
 			       "%zu left as they are\n", rw.rewritten, rw.calls, rw.traps, rw.kept);
 		printf("domain %s: PV x86-64, %u MiB, %u vcpu, command line \"%s\"\n",
 		       o.name, o.memory_mb, o.vcpus, o.cmdline);
 		printf("dry run: nothing created\n");
 		ab_image_free(&img);
-		free(kernel); free(wedge); free(initrd); free(bundle); free(sites);
+		free(kernel); free(wedge);
+		if (initrd)
+			fclose(initrd);
 		return 0;
 	}
-	int rc = build(&o, wedge, wsize, bundle, bsize);
+	int rc = build(&o, wedge, wsize, &bl, &img, kernel, initrd);
 	ab_image_free(&img);
-	free(kernel); free(wedge); free(initrd); free(bundle); free(sites);
+	free(kernel); free(wedge);
+	if (initrd)
+		fclose(initrd);
 	return rc;
 }

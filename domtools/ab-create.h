@@ -28,14 +28,29 @@ struct ab_image {
 	const struct ab_v_segment *segments;   /* = v.segments */
 	uint64_t pstart, pend;   /* physical range of the PT_LOADs */
 	size_t nsites;
-	struct ab_site *sites;   /* sorted by address; NULL after ab_image_validate */
+	/*
+	 * The sites in guest-physical order (ab_image_load only), without a
+	 * per-site list: the executable loads' file bytes, in physical
+	 * order, cut into `bucket`-byte stretches (the smallest site: two
+	 * sites never start in one stretch), and slots[i] = 1 + the record
+	 * whose site starts in stretch i, 0 for none.  4 bytes per `bucket`
+	 * bytes of code (half the code's size), whatever the record count.
+	 */
+	uint32_t *slots;
+	size_t nslots;
+	unsigned bucket;
+	unsigned ncode;          /* executable loads, by physical address: */
+	struct ab_code {
+		uint64_t vaddr, paddr, offset, filesz;
+		uint64_t first;  /* index of its first byte in the concatenation */
+	} code[AB_V_MAX_SEGMENTS];
 };
 
 /* Validate a burnt x86-64 image held in data[0..size) (not copied: it must
  * outlive img) with the loaders' one validator (ab_validate_image).  0 when
  * the image is fit to boot under the wedge, else -1 with the validator's
- * one-line reason in err.  ab_image_load also lists the sites (sorted by
- * address) for the rewriting; ab_image_validate does not (memory: the
+ * one-line reason in err.  ab_image_load also orders the sites (the slot
+ * table above) for the rewriting; ab_image_validate does not (memory: the
  * validator's bitmap only).  ab_image_free in every case. */
 int ab_image_load(struct ab_image *img, const void *data, size_t size,
 		  char *err, size_t errlen);
@@ -53,12 +68,28 @@ struct ab_rewrite_stats {
 	size_t kept;             /* COUNT kinds left as they are */
 };
 
-/* Rewrite every site of img (validated by ab_image_load) in `image`, a
- * writable copy of the same size-byte file, for the wedge's layout
- * (wedge-xen/layout.h), as the wedge would.  Returns the bundle's site
- * table (malloc'ed, *table_size bytes; domtools/ab-create-bundle.h), or
- * NULL with a one-line reason in err. */
-void *ab_image_rewrite(const struct ab_image *img, unsigned char *image, size_t size,
-		       size_t *table_size, struct ab_rewrite_stats *stats, char *err, size_t errlen);
+/* Where a boot bundle is written: write(ctx, offset, bytes, n) puts n
+ * bytes at offset of the bundle (any order; 0 or -1 with errno).  A file,
+ * the module's pages in the new domain, or nothing (a dry run). */
+struct ab_sink {
+	int (*write)(void *ctx, uint64_t offset, const void *bytes, size_t n);
+	void *ctx;
+};
+
+/* Bytes of the bundle's site table (domtools/ab-create-bundle.h) for img. */
+size_t ab_image_table_size(const struct ab_image *img);
+
+/*
+ * Write the image data[0..size) (validated by ab_image_load into img) at
+ * offset 0 of the sink with every site rewritten for the wedge's layout
+ * (wedge-xen/layout.h), as the wedge would, and the bundle's site table
+ * (ab_image_table_size bytes, entries in guest-physical order) at
+ * table_offset.  data is never written: the sites are rewritten in a
+ * small buffer, chunk by chunk, so the memory taken is a constant (about
+ * 1 MiB) whatever the image.  0, or -1 with a one-line reason in err.
+ */
+int ab_image_rewrite(const struct ab_image *img, const unsigned char *data, size_t size,
+		     uint64_t table_offset, const struct ab_sink *sink,
+		     struct ab_rewrite_stats *stats, char *err, size_t errlen);
 
 #endif

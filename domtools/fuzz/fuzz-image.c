@@ -2,7 +2,7 @@
 /*
  * libFuzzer target "image": ab-create's image path.  Every byte string is
  * handed to ab-create's validator (the loaders' shared validator,
- * domtools/libafterburn/validate.c, plus the site list ab-create builds);
+ * domtools/libafterburn/validate.c, plus the slot map ab-create builds);
  * an image it accepts also goes through the builder's site rewriting.
  * Inputs up to 64 KiB also go through libafterburn's other readers
  * (ab-check's: symbols, sections by address, relocatable-object records,
@@ -21,23 +21,34 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+struct mem { unsigned char *base; size_t size; };
+
+/* the sink ab_image_rewrite writes to: every write inside the buffer */
+static int mem_write(void *ctx, uint64_t off, const void *p, size_t n)
+{
+	struct mem *m = ctx;
+	if (off > m->size || n > m->size - off)
+		abort();   /* a write outside the bundle */
+	memcpy(m->base + off, p, n);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[256];
 	struct ab_image img;
 
 	if (ab_image_load(&img, data, size, err, sizeof(err)) == 0) {
-		/* an image the validator accepts is rewritten as ab-create does */
-		unsigned char *copy = malloc(size ? size : 1);
+		/* an image the validator accepts is rewritten as ab-create
+		 * does, into memory the size of the image and its table */
 		struct ab_rewrite_stats st;
-		size_t tsize;
-		if (copy) {
-			memcpy(copy, data, size);
-			void *table = ab_image_rewrite(&img, copy, size, &tsize, &st, err, sizeof(err));
-			if (!table)
+		size_t tsize = ab_image_table_size(&img);
+		struct mem m = { malloc(size + tsize), size + tsize };
+		struct ab_sink sink = { mem_write, &m };
+		if (m.base) {
+			if (ab_image_rewrite(&img, data, size, size, &sink, &st, err, sizeof(err)))
 				abort();   /* validated, then not rewritable: the verdicts disagree */
-			free(table);
-			free(copy);
+			free(m.base);
 		}
 	}
 	ab_image_free(&img);

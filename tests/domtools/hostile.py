@@ -9,6 +9,10 @@ hard as the validator lets it (issue 25's cost bound), written to OUT.
             every one is decoded
   long      MIB MiB of 255-byte cli sites padded with 254 one-byte NOPs: the
             most padding instructions to decode
+  calls     MIB MiB of 8-byte sti and hlt sites, alternating: as many
+            records as `short`, every one rewritten by ab-create into a
+            call into the wedge (each sti paired with its hlt): the most
+            work for the builder's rewriting and the largest site table
 Layout as tests/domtools/crafted.py's images (one R-X load for .text,
 one R-- load for the notes and .afterburn).
 """
@@ -33,11 +37,15 @@ def main():
         site, code, kind, insn = 16, b"\x0f\x31\x66\x0f\x1f\x44\x00\x00", 62, 2  # 8 code + 8 record bytes
     elif shape == "long":
         site, code, kind, insn = 255 + 8, b"\xfa" + b"\x90" * 254, 1, 1
+    elif shape == "calls":
+        nop7 = b"\x0f\x1f\x80\x00\x00\x00\x00"
+        site, code, kind, insn = 16, b"\xfb" + nop7 + b"\xf4" + nop7, (2, 9), 1
     else:
-        sys.exit("hostile.py: shape is headers, short or long")
-    n = (total - 3 * crafted.PAGE) // site
-    length = len(code)
-    text = bytearray(code * n)
+        sys.exit("hostile.py: shape is headers, short, long or calls")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    length = len(code) // len(kinds)
+    n = (total - 3 * crafted.PAGE) // site // len(kinds) * len(kinds)
+    text = bytearray(code * (n // len(kinds)))
     text[0:2] = b"\xeb\xfe"          # entry: jmp . (the first site's bytes: skip it)
     img.text = text
     img.sites = []
@@ -51,7 +59,7 @@ def main():
     pack = struct.Struct("<iBBH").pack
     for i in range(1, n):
         field = ab_vaddr + 8 * (i - 1)
-        rec += pack(crafted.TEXT_VADDR + i * length - field, length, insn, kind)
+        rec += pack(crafted.TEXT_VADDR + i * length - field, length, insn, kinds[i % len(kinds)])
     img.extra_records = bytes(rec)
     open(out, "wb").write(img.build())
 
