@@ -137,7 +137,10 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 			  (1u << 27));   /* OSXSAVE: follows the virtual CR4 */
 		if (vcpu.cr4 & (1u << 18))
 			r[2] |= 1u << 27;
-		r[3] &= ~(1u << 9);     /* APIC: no local APIC model yet */
+		r[3] &= ~((1u << 9) |   /* APIC: no local APIC model yet */
+			  (1u << 7) |   /* MCE, MCA: no machine-check MSRs (MCG_CAP, */
+			  (1u << 14));  /* MCG_STATUS, banks): a defconfig Linux panics
+					 * at their #GP ("MCA architectural violation") */
 		/* PGE: Xen's PV policy hides it, but global pages are TLB
 		 * semantics the shadow gives (mm.c: a CR3 write keeps the
 		 * kernel half's global entries, a CR4.PGE toggle flushes) */
