@@ -140,6 +140,9 @@ u64 guest_cpuid_filter(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 		if (vcpu.cr4 & (1u << 18))
 			r[2] |= 1u << 27;
 		r[3] |= 1u << 9;        /* APIC: the xAPIC model (apic.c) */
+		r[3] &= ~((1u << 7) |   /* MCE, MCA: no machine-check MSRs (MCG_CAP, */
+			  (1u << 14));  /* MCG_STATUS, banks): a defconfig Linux panics
+					 * at their #GP ("MCA architectural violation") */
 		r[1] &= 0x00ffffffu;    /* initial APIC ID 0 */
 		/* PGE: Xen's PV policy hides it, but global pages are TLB
 		 * semantics the shadow gives (mm.c: a CR3 write keeps the
