@@ -844,28 +844,42 @@ static void as_activate(int slot)
 }
 
 /* ---- validation: a cached shadow made equal to "flushed, then refilled" */
-static mmu_update_t clear_batch[128];
-static unsigned nr_clear;
+/* Shadow entries written in batches of mmu_update requests: one
+ * hypercall per batch, flushed when full and before anything depends on
+ * the entries. */
+struct mmu_batch {
+	mmu_update_t e[128];
+	unsigned n;
+	const char *what;   /* for the panic message */
+};
 
-static void clear_flush(void)
+static void batch_flush(struct mmu_batch *b)
 {
-	if (!nr_clear)
+	if (!b->n)
 		return;
 	unsigned done;
-	long rc = HYPERVISOR_mmu_update(clear_batch, nr_clear, &done, DOMID_SELF);
+	long rc = HYPERVISOR_mmu_update(b->e, b->n, &done, DOMID_SELF);
 	if (rc)
-		panic("mmu_update (clearing %u stale shadow entries) failed at %u (ptr %lx, pfn %lx): %ld",
-		      nr_clear, done, clear_batch[done].ptr, m2p[clear_batch[done].ptr >> 12], rc);
-	counters[CNT_SHADOW_STALE] += nr_clear;
-	nr_clear = 0;
+		panic("mmu_update (%u %s) failed at %u (ptr %lx, pfn %lx): %ld",
+		      b->n, b->what, done, b->e[done].ptr, m2p[b->e[done].ptr >> 12], rc);
+	b->n = 0;
 }
+
+static void batch_add(struct mmu_batch *b, u64 table_mfn, unsigned idx, u64 val)
+{
+	b->e[b->n++] = (mmu_update_t){ .ptr = (table_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE, .val = val };
+	if (b->n == sizeof(b->e) / sizeof(b->e[0]))
+		batch_flush(b);
+}
+
+static struct mmu_batch clears = { .what = "stale shadow entries cleared" };
+
+static void clear_flush(void) { batch_flush(&clears); }
 
 static void clear_entry(u64 table_mfn, unsigned idx)
 {
-	clear_batch[nr_clear++] = (mmu_update_t){ .ptr = (table_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE,
-						   .val = 0 };
-	if (nr_clear == sizeof(clear_batch) / sizeof(clear_batch[0]))
-		clear_flush();
+	counters[CNT_SHADOW_STALE]++;
+	batch_add(&clears, table_mfn, idx, 0);
 }
 
 /* The guest's entry idx of the table at guest-physical table (0: none). */
@@ -1024,21 +1038,10 @@ static void validate_shadow(int slot, unsigned which)
  * are all taken; only what a CPU could have cached is (an entry without A
  * waits for its first access, as its A bit must be set then).
  */
-static mmu_update_t patch_batch[128];
-static unsigned nr_patch;
+static struct mmu_batch patches = { .what = "kernel-half patches" };
 static bool wedge_owned(u64 va);
 
-static void patch_flush(void)
-{
-	if (!nr_patch)
-		return;
-	unsigned done;
-	long rc = HYPERVISOR_mmu_update(patch_batch, nr_patch, &done, DOMID_SELF);
-	if (rc)
-		panic("mmu_update (%u kernel-half patches) failed at %u (ptr %lx): %ld", nr_patch, done,
-		      patch_batch[done].ptr, rc);
-	nr_patch = 0;
-}
+static void patch_flush(void) { batch_flush(&patches); }
 
 /* Entry idx of the shadow table table_mfn becomes val; a present entry
  * that loses its frame or its write permission is a stale one (the TLB
@@ -1052,10 +1055,7 @@ static void patch_entry(u64 table_mfn, unsigned idx, u64 old, u64 val)
 		counters[CNT_SHADOW_STALE]++;
 	else
 		counters[CNT_EAGER_ENTRIES]++;
-	patch_batch[nr_patch++] = (mmu_update_t){ .ptr = (table_mfn << 12) + idx * 8 + MMU_NORMAL_PT_UPDATE,
-						   .val = val };
-	if (nr_patch == sizeof(patch_batch) / sizeof(patch_batch[0]))
-		patch_flush();
+	batch_add(&patches, table_mfn, idx, val);
 }
 
 /* The kernel shadow's leaf for a guest leaf entry (0: none), as a fill on
