@@ -726,7 +726,8 @@ u64 g_resume_cs = 0xe033, g_resume_ss = 0xe02b;
  * switch or flush is a wedge bug and still ends in panic, one guest run
  * later.
  */
-multicall_entry_t resume_mc[4];
+/* at most 2 shadow ops (shadow_resume_ops), GS and FS base, the iret */
+multicall_entry_t resume_mc[5];
 unsigned resume_mc_n;                 /* entries of the fused exit, iret included */
 u8 g_resume_fused;                    /* wedge_resume: leave by resume_mc */
 u64 resume_slot[4];                   /* rdi, rsi, rax, rip: what resume_tramp loads */
@@ -778,6 +779,7 @@ void resume_prepare(void)
 	/* TF or RF set: the single step or the suppressed breakpoint belongs
 	 * to the guest's instruction, not to the trampoline's first one */
 	if (!guest_user_mode() && g_resume_cs == 0xe033 && !(g_regs.rflags & (X86_EFLAGS_TF | X86_EFLAGS_RF))) {
+		ASSERT(n < sizeof(resume_mc) / sizeof(resume_mc[0]));
 		mc[n] = (multicall_entry_t){ .op = __HYPERVISOR_iret };
 		resume_mc_n = n + 1;
 		fused_unchecked = n;
